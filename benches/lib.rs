@@ -1,0 +1,1 @@
+//! Benchmarks (criterion) and side-by-side comparisons with nats-server.

@@ -1,0 +1,1 @@
+//! jetmirror-config (placeholder; see the crate's issue).

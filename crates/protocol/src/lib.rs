@@ -1,0 +1,1 @@
+//! jetmirror-protocol (placeholder; see the crate's issue).

@@ -1,0 +1,1 @@
+//! jetmirror-store (placeholder; see the crate's issue).

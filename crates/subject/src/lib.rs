@@ -1,0 +1,1 @@
+//! jetmirror-subject (placeholder; see the crate's issue).

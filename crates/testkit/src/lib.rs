@@ -1,0 +1,1 @@
+//! jetmirror-testkit (placeholder; see the crate's issue).

@@ -1,0 +1,1 @@
+//! Integration tests that drive the `jetmirror` binary with real NATS clients.
