@@ -1,1 +1,30 @@
-//! Integration tests that drive the `jetmirror` binary with real NATS clients.
+//! Integration tests that drive the `jetmirror` binary with real NATS clients, and, where
+//! behaviour is observable on the wire, run the same steps against nats-server 2.15.1 and
+//! compare. Shared helpers live here.
+
+use std::time::Duration;
+
+use jetmirror_testkit::{Kind, Server, ServerSpec};
+
+/// Starts a server of `kind` with `config` (nats-server syntax; the kit adds the listen lines).
+pub fn start(kind: Kind, config: &str) -> Server {
+    let spec = ServerSpec {
+        kind,
+        config: config.to_string(),
+        jetstream: false,
+        http: false,
+        args: Vec::new(),
+    };
+    match Server::start(spec) {
+        Ok(s) => s,
+        Err(e) => panic!("cannot start {kind:?}: {e:#}"),
+    }
+}
+
+/// Starts jetmirror with `config`.
+pub fn jetmirror(config: &str) -> Server {
+    start(Kind::Jetmirror, config)
+}
+
+/// A bounded wait used by tests that expect something *not* to happen.
+pub const QUIET: Duration = Duration::from_millis(300);

@@ -1,0 +1,27 @@
+//! `jetmirror`: a nats-server-compatible node that serves core NATS and (later) the JetStream
+//! API, and mirrors streams from an upstream nats-server.
+//!
+//! Parts:
+//! - [`server`]: the shared server state, the client listener and the accept loop.
+//! - [`client`]: one task per client connection: handshake, parsing, and processing of ops.
+//! - [`router`]: subscriptions and message delivery through the subject index.
+//! - [`outbound`]: the bounded per-connection send buffer and its writer task.
+//! - [`auth`]: checking CONNECT credentials against the configured authorization.
+//! - [`info`]: the INFO document and server identity.
+//! - [`logging`]: log lines in nats-server's format.
+//! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
+//! - [`stats`]: message and byte counters shared by the server and its connections.
+//! - [`time_fmt`]: Go-compatible renderings of times and durations for monitoring.
+
+pub mod auth;
+pub mod client;
+pub mod info;
+pub mod logging;
+pub mod monitor;
+pub mod outbound;
+pub mod router;
+pub mod server;
+pub mod stats;
+pub mod time_fmt;
+
+pub use server::{Server, ServerHandle};

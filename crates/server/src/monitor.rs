@@ -1,0 +1,506 @@
+//! HTTP monitoring on the `http` port, with nats-server's paths, field names, key order and
+//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`.
+//! Bodies are two-space indented JSON except `/healthz`, which is compact.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::info::{COMPAT_VERSION, RUNTIME};
+use crate::server::ServerState;
+use crate::time_fmt::{go_duration, rfc3339_nanos, uptime};
+
+type Params = Query<HashMap<String, String>>;
+
+/// Serves monitoring requests until the server shuts down.
+pub async fn serve(state: Arc<ServerState>, listener: TcpListener) {
+    let app = Router::new()
+        .route("/", any(root))
+        .route("/varz", any(varz))
+        .route("/connz", any(connz))
+        .route("/subsz", any(subsz))
+        .route("/subscriptionsz", any(subsz))
+        .route("/routez", any(routez))
+        .route("/healthz", any(healthz))
+        .fallback(not_found)
+        .with_state(state.clone());
+    let shutdown = state.shutdown_token().clone();
+    let _ = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+}
+
+fn count(state: &ServerState, path: &str) {
+    *state
+        .http_req_stats
+        .lock()
+        .entry(path.to_string())
+        .or_insert(0) += 1;
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .body(Body::from(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn pretty(v: &Value) -> Response {
+    json_response(
+        StatusCode::OK,
+        serde_json::to_string_pretty(v).unwrap_or_default(),
+    )
+}
+
+fn bad_request(text: String) -> Response {
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(text))
+        .unwrap_or_else(|_| StatusCode::BAD_REQUEST.into_response())
+}
+
+async fn not_found() -> Response {
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from("404 page not found\n"))
+        .unwrap_or_else(|_| StatusCode::NOT_FOUND.into_response())
+}
+
+async fn root(State(state): State<Arc<ServerState>>) -> Response {
+    count(&state, "/");
+    let links = ["varz", "connz", "routez", "subsz", "healthz"]
+        .iter()
+        .map(|p| format!("<a href=\"./{p}\">{p}</a><br/>"))
+        .collect::<String>();
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Body::from(format!(
+            "<html><body><h1>jetmirror</h1>{links}</body></html>"
+        )))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Response> {
+    match v.map(String::as_str) {
+        None | Some("") => Ok(false),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        Some(other) => Err(bad_request(format!(
+            "Error decoding boolean for '{name}': strconv.ParseBool: parsing \"{other}\": invalid syntax"
+        ))),
+    }
+}
+
+/// Go's `strconv.Atoi` for a query parameter.
+fn parse_int(name: &str, v: Option<&String>) -> Result<Option<i64>, Response> {
+    match v.map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            bad_request(format!(
+                "Error decoding int for '{name}': strconv.Atoi: parsing \"{s}\": invalid syntax"
+            ))
+        }),
+    }
+}
+
+fn resident_memory_bytes() -> i64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: i64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn cpu_percent(state: &ServerState) -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: utime and stime are the 14th and 15th fields overall.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = [11usize, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    let secs = state.started.elapsed().as_secs_f64().max(0.001);
+    ((ticks / 100.0) / secs * 1000.0).round() / 10.0
+}
+
+async fn varz(State(state): State<Arc<ServerState>>) -> Response {
+    count(&state, "/varz");
+    let o = &state.opts;
+    let addr = state.client_addr();
+    let http_port = state.http_addr().map_or(0, |a| a.port());
+    let msgs = state.counters.msgs.snapshot();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let now = SystemTime::now();
+    // Filled in when the JetStream layer lands; `{}` is what nats-server shows without it.
+    let jetstream = json!({});
+    let v = json!({
+        "server_id": state.server_id,
+        "server_name": state.server_name,
+        "version": COMPAT_VERSION,
+        "proto": 1,
+        "go": RUNTIME,
+        "host": o.host,
+        "port": addr.map_or(0, |a| a.port()),
+        "auth_required": state.auth.required(),
+        "max_connections": o.max_connections,
+        "max_subscriptions": o.max_subscriptions,
+        "ping_interval": state.ping_interval().as_nanos() as u64,
+        "ping_max": o.ping_max,
+        "http_host": o.http_host,
+        "http_port": http_port,
+        "http_base_path": o.http_base_path.clone().unwrap_or_default(),
+        "https_port": o.https_port.unwrap_or(0),
+        "auth_timeout": state.auth_timeout().as_secs_f64(),
+        "max_control_line": state.max_control_line(),
+        "max_payload": o.max_payload,
+        "max_pending": o.max_pending,
+        "cluster": {},
+        "gateway": {},
+        "leaf": {},
+        "mqtt": {},
+        "websocket": {},
+        "jetstream": jetstream,
+        "tls_timeout": 2.0,
+        "write_deadline": state.write_deadline().as_nanos() as u64,
+        "start": rfc3339_nanos(state.start_time),
+        "now": rfc3339_nanos(now),
+        "uptime": uptime(state.started.elapsed()),
+        "mem": resident_memory_bytes(),
+        "cores": cores,
+        "gomaxprocs": cores,
+        "cpu": cpu_percent(&state),
+        "connections": state.num_clients(),
+        "total_connections": state.counters.total_connections.load(Ordering::Relaxed),
+        "routes": 0,
+        "remotes": 0,
+        "leafnodes": 0,
+        "in_msgs": msgs.in_msgs,
+        "in_bytes": msgs.in_bytes,
+        "in_client_msgs": msgs.in_msgs,
+        "in_client_bytes": msgs.in_bytes,
+        "out_msgs": msgs.out_msgs,
+        "out_bytes": msgs.out_bytes,
+        "out_client_msgs": msgs.out_msgs,
+        "out_client_bytes": msgs.out_bytes,
+        "slow_consumers": state.counters.slow_consumers.load(Ordering::Relaxed),
+        "stale_connections": state.counters.stale_connections.load(Ordering::Relaxed),
+        "stalled_clients": 0,
+        "subscriptions": state.router.count(),
+        "http_req_stats": *state.http_req_stats.lock(),
+        "config_load_time": rfc3339_nanos(state.config_load_time),
+        "config_digest": "",
+        "slow_consumer_stats": {
+            "clients": state.counters.slow_consumers.load(Ordering::Relaxed),
+            "routes": 0, "gateways": 0, "leafs": 0
+        },
+        "stale_connection_stats": {
+            "clients": state.counters.stale_connections.load(Ordering::Relaxed),
+            "routes": 0, "gateways": 0, "leafs": 0
+        },
+        "disk_io_wait_stats": {"waiters": 0, "waits": 0, "wait_time": 0, "max_wait_time": 0},
+    });
+    let mut v = v;
+    if let Value::Object(m) = &mut v {
+        // omitempty keys
+        if !state.auth.required() {
+            m.remove("auth_required");
+        }
+        if o.max_subscriptions == 0 {
+            m.remove("max_subscriptions");
+        }
+    }
+    pretty(&v)
+}
+
+/// One row of `/connz`, open or closed.
+struct ConnRow {
+    cid: u64,
+    ip: String,
+    port: u16,
+    start: SystemTime,
+    last_activity: SystemTime,
+    stop: Option<SystemTime>,
+    reason: Option<&'static str>,
+    rtt: Option<std::time::Duration>,
+    pending: usize,
+    counters: crate::stats::CounterSnapshot,
+    subs: Vec<String>,
+    name: String,
+    lang: String,
+    version: String,
+    user: Option<String>,
+}
+
+async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
+    count(&state, "/connz");
+    let subs_detail = q.get("subs").map(String::as_str) == Some("detail");
+    let with_subs = if subs_detail {
+        true
+    } else {
+        match parse_bool("subs", q.get("subs")) {
+            Ok(b) => b,
+            Err(r) => return r,
+        }
+    };
+    let with_auth = match parse_bool("auth", q.get("auth")) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let offset = match parse_int("offset", q.get("offset")) {
+        Ok(v) => v.unwrap_or(0).max(0) as usize,
+        Err(r) => return r,
+    };
+    let limit = match parse_int("limit", q.get("limit")) {
+        Ok(v) => v.filter(|l| *l > 0).unwrap_or(1024) as usize,
+        Err(r) => return r,
+    };
+    let cid_filter = match parse_int("cid", q.get("cid")) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let state_param = q.get("state").map(String::as_str).unwrap_or("open");
+    let (want_open, want_closed) = match state_param {
+        "open" | "" => (true, false),
+        "closed" => (false, true),
+        "any" | "all" => (true, true),
+        other => return bad_request(format!("Error decoding state for {other}")),
+    };
+
+    let mut rows: Vec<ConnRow> = Vec::new();
+    if want_open {
+        for c in state.clients() {
+            let meta = c.meta.lock().clone();
+            rows.push(ConnRow {
+                cid: c.cid,
+                ip: meta.addr.ip().to_string(),
+                port: meta.addr.port(),
+                start: meta.start,
+                last_activity: meta.last_activity,
+                stop: None,
+                reason: None,
+                rtt: meta.rtt,
+                pending: c.out.pending_bytes(),
+                counters: c.counters.snapshot(),
+                subs: c.sub_subjects(),
+                name: meta.name,
+                lang: meta.lang,
+                version: meta.version,
+                user: meta.user,
+            });
+        }
+    }
+    if want_closed {
+        for c in state.closed_clients() {
+            rows.push(ConnRow {
+                cid: c.cid,
+                ip: c.addr.ip().to_string(),
+                port: c.addr.port(),
+                start: c.start,
+                last_activity: c.last_activity,
+                stop: Some(c.stop),
+                reason: Some(c.reason),
+                rtt: c.rtt,
+                pending: 0,
+                counters: c.counters,
+                subs: c.subscriptions,
+                name: c.name,
+                lang: c.lang,
+                version: c.version,
+                user: c.user,
+            });
+        }
+    }
+    if let Some(cid) = cid_filter {
+        rows.retain(|r| r.cid as i64 == cid);
+    }
+    match q.get("sort").map(String::as_str).unwrap_or("cid") {
+        "cid" | "" => rows.sort_by_key(|r| r.cid),
+        "start" => rows.sort_by_key(|r| r.start),
+        "subs" => rows.sort_by_key(|r| std::cmp::Reverse(r.subs.len())),
+        "pending" => rows.sort_by_key(|r| std::cmp::Reverse(r.pending)),
+        "msgs_to" => rows.sort_by_key(|r| std::cmp::Reverse(r.counters.out_msgs)),
+        "msgs_from" => rows.sort_by_key(|r| std::cmp::Reverse(r.counters.in_msgs)),
+        "bytes_to" => rows.sort_by_key(|r| std::cmp::Reverse(r.counters.out_bytes)),
+        "bytes_from" => rows.sort_by_key(|r| std::cmp::Reverse(r.counters.in_bytes)),
+        "last" => rows.sort_by_key(|r| std::cmp::Reverse(r.last_activity)),
+        "idle" => rows.sort_by_key(|r| r.last_activity),
+        "uptime" => rows.sort_by_key(|r| r.start),
+        "rtt" => rows.sort_by_key(|r| std::cmp::Reverse(r.rtt)),
+        "stop" if want_closed => rows.sort_by_key(|r| std::cmp::Reverse(r.stop)),
+        "reason" if want_closed => rows.sort_by_key(|r| r.reason),
+        other => return bad_request(format!("Invalid sorting option: {other}")),
+    }
+    let total = rows.len();
+    let now = SystemTime::now();
+    let conns: Vec<Value> = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|r| {
+            let end = r.stop.unwrap_or(now);
+            let mut m = serde_json::Map::new();
+            m.insert("cid".into(), json!(r.cid));
+            m.insert("kind".into(), json!("Client"));
+            m.insert("type".into(), json!("nats"));
+            m.insert("ip".into(), json!(r.ip));
+            m.insert("port".into(), json!(r.port));
+            m.insert("start".into(), json!(rfc3339_nanos(r.start)));
+            m.insert("last_activity".into(), json!(rfc3339_nanos(r.last_activity)));
+            if let Some(stop) = r.stop {
+                m.insert("stop".into(), json!(rfc3339_nanos(stop)));
+            }
+            if let Some(reason) = r.reason {
+                m.insert("reason".into(), json!(reason));
+            }
+            if let Some(rtt) = r.rtt {
+                m.insert("rtt".into(), json!(go_duration(rtt)));
+            }
+            m.insert(
+                "uptime".into(),
+                json!(uptime(end.duration_since(r.start).unwrap_or_default())),
+            );
+            m.insert(
+                "idle".into(),
+                json!(uptime(end.duration_since(r.last_activity).unwrap_or_default())),
+            );
+            m.insert("pending_bytes".into(), json!(r.pending));
+            m.insert("in_msgs".into(), json!(r.counters.in_msgs));
+            m.insert("out_msgs".into(), json!(r.counters.out_msgs));
+            m.insert("in_bytes".into(), json!(r.counters.in_bytes));
+            m.insert("out_bytes".into(), json!(r.counters.out_bytes));
+            m.insert("subscriptions".into(), json!(r.subs.len()));
+            for (k, v) in [("name", &r.name), ("lang", &r.lang), ("version", &r.version)] {
+                if !v.is_empty() {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            if with_auth {
+                if let Some(u) = &r.user {
+                    m.insert("authorized_user".into(), json!(u));
+                }
+                m.insert("account".into(), json!("$G"));
+            }
+            if with_subs && !r.subs.is_empty() {
+                let mut subs = r.subs.clone();
+                subs.sort();
+                if subs_detail {
+                    let detail: Vec<Value> = subs
+                        .iter()
+                        .map(|s| json!({"account": "$G", "subject": s, "cid": r.cid}))
+                        .collect();
+                    m.insert("subscriptions_list_detail".into(), json!(detail));
+                } else {
+                    m.insert("subscriptions_list".into(), json!(subs));
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    pretty(&json!({
+        "server_id": state.server_id,
+        "now": rfc3339_nanos(now),
+        "num_connections": conns.len(),
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "connections": conns,
+    }))
+}
+
+async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
+    count(&state, "/subsz");
+    let with_subs = match parse_bool("subs", q.get("subs")) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let offset = match parse_int("offset", q.get("offset")) {
+        Ok(v) => v.unwrap_or(0).max(0) as usize,
+        Err(r) => return r,
+    };
+    let limit = match parse_int("limit", q.get("limit")) {
+        Ok(v) => v.filter(|l| *l > 0).unwrap_or(1024) as usize,
+        Err(r) => return r,
+    };
+    let stats = state.router.stats();
+    let mut v = json!({
+        "server_id": state.server_id,
+        "now": rfc3339_nanos(SystemTime::now()),
+        "num_subscriptions": stats.num_subscriptions,
+        "num_cache": stats.num_cache,
+        "num_inserts": stats.num_inserts,
+        "num_removes": stats.num_removes,
+        "num_matches": stats.num_matches,
+        "cache_hit_rate": stats.cache_hit_rate,
+        "max_fanout": stats.max_fanout,
+        "avg_fanout": stats.avg_fanout,
+        "total": 0,
+        "offset": offset,
+        "limit": limit,
+    });
+    if with_subs {
+        let test = q.get("test").filter(|t| !t.is_empty());
+        let mut list: Vec<Value> = Vec::new();
+        for c in state.clients() {
+            for s in c.sub_subjects() {
+                if test.is_some_and(|t| !jetmirror_subject::matches(&s, t)) {
+                    continue;
+                }
+                list.push(json!({"account": "$G", "subject": s, "cid": c.cid}));
+            }
+        }
+        let total = list.len();
+        let page: Vec<Value> = list.into_iter().skip(offset).take(limit).collect();
+        if let Value::Object(m) = &mut v {
+            m.insert("total".into(), json!(total));
+            if !page.is_empty() {
+                m.insert("subscriptions_list".into(), json!(page));
+            }
+        }
+    }
+    pretty(&v)
+}
+
+async fn routez(State(state): State<Arc<ServerState>>) -> Response {
+    count(&state, "/routez");
+    pretty(&json!({
+        "server_id": state.server_id,
+        "server_name": state.server_name,
+        "now": rfc3339_nanos(SystemTime::now()),
+        "num_routes": 0,
+        "routes": [],
+    }))
+}
+
+async fn healthz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
+    count(&state, "/healthz");
+    for key in ["js-enabled-only", "js-server-only", "js-meta-only", "js-enabled", "details"] {
+        if let Err(r) = parse_bool(key, q.get(key)) {
+            return r;
+        }
+    }
+    if state.client_addr().is_none() {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"status":"error","error":"failed to be ready for connections"}"#.to_string(),
+        );
+    }
+    json_response(StatusCode::OK, r#"{"status":"ok"}"#.to_string())
+}

@@ -1,0 +1,368 @@
+//! The node: shared server state (options, identity, subscriptions, connections, counters),
+//! the client listener and accept loop, and the monitoring listener.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use jetmirror_config::Options;
+use parking_lot::{Mutex, RwLock};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::auth::Authenticator;
+use crate::client::{self, ClientShared, ClosedReason};
+use crate::info::{random_public_key, Info, API_LEVEL, COMPAT_VERSION, RUNTIME};
+use crate::router::Router;
+use crate::stats::{CounterSnapshot, ServerCounters};
+
+/// A connection that has closed, kept for `/connz?state=closed`.
+#[derive(Debug, Clone)]
+pub struct ClosedConn {
+    pub cid: u64,
+    pub addr: SocketAddr,
+    pub start: SystemTime,
+    pub stop: SystemTime,
+    pub last_activity: SystemTime,
+    pub reason: &'static str,
+    pub name: String,
+    pub lang: String,
+    pub version: String,
+    pub user: Option<String>,
+    pub rtt: Option<Duration>,
+    pub counters: CounterSnapshot,
+    pub subscriptions: Vec<String>,
+}
+
+/// State shared by every task of the node.
+pub struct ServerState {
+    pub opts: Options,
+    pub server_id: String,
+    pub server_name: String,
+    pub xkey: String,
+    pub auth: Authenticator,
+    pub router: Router,
+    pub counters: ServerCounters,
+    pub start_time: SystemTime,
+    pub started: Instant,
+    pub config_load_time: SystemTime,
+    pub http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    clients: RwLock<HashMap<u64, Arc<ClientShared>>>,
+    closed: Mutex<VecDeque<ClosedConn>>,
+    next_cid: AtomicU64,
+    shutdown: CancellationToken,
+    client_addr: Mutex<Option<SocketAddr>>,
+    http_addr: Mutex<Option<SocketAddr>>,
+}
+
+impl ServerState {
+    fn new(opts: Options) -> Self {
+        let server_id = random_public_key('N');
+        let server_name = opts
+            .server_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| server_id.clone());
+        let now = SystemTime::now();
+        ServerState {
+            auth: Authenticator::from_options(&opts),
+            opts,
+            server_id,
+            server_name,
+            xkey: random_public_key('X'),
+            router: Router::new(),
+            counters: ServerCounters::default(),
+            start_time: now,
+            started: Instant::now(),
+            config_load_time: now,
+            http_req_stats: Mutex::new(Default::default()),
+            clients: RwLock::new(HashMap::new()),
+            closed: Mutex::new(VecDeque::new()),
+            // nats-server's internal clients take the first ids; real clients start at 5 there.
+            next_cid: AtomicU64::new(5),
+            shutdown: CancellationToken::new(),
+            client_addr: Mutex::new(None),
+            http_addr: Mutex::new(None),
+        }
+    }
+
+    pub fn next_cid(&self) -> u64 {
+        self.next_cid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    pub fn max_pending(&self) -> usize {
+        usize::try_from(self.opts.max_pending).unwrap_or(64 << 20).max(1)
+    }
+    pub fn max_payload(&self) -> usize {
+        usize::try_from(self.opts.max_payload).unwrap_or(1 << 20)
+    }
+    pub fn max_control_line(&self) -> usize {
+        usize::try_from(self.opts.max_control_line)
+            .ok()
+            .filter(|v| *v > 0)
+            .unwrap_or(4096)
+    }
+    pub fn max_subscriptions(&self) -> usize {
+        usize::try_from(self.opts.max_subscriptions).unwrap_or(0)
+    }
+    pub fn ping_interval(&self) -> Duration {
+        if self.opts.ping_interval.is_zero() {
+            Duration::from_secs(120)
+        } else {
+            self.opts.ping_interval
+        }
+    }
+    pub fn ping_max(&self) -> u32 {
+        u32::try_from(self.opts.ping_max).unwrap_or(2)
+    }
+    pub fn write_deadline(&self) -> Duration {
+        if self.opts.write_deadline.is_zero() {
+            Duration::from_secs(10)
+        } else {
+            self.opts.write_deadline
+        }
+    }
+    pub fn auth_timeout(&self) -> Duration {
+        self.opts
+            .auth
+            .timeout
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(2))
+    }
+    pub fn jetstream_enabled(&self) -> bool {
+        // The JetStream API is not served yet; INFO must not promise it.
+        false
+    }
+
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        *self.client_addr.lock()
+    }
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        *self.http_addr.lock()
+    }
+
+    /// The INFO for a connection; `connect_info` is the one sent after the first PONG.
+    pub fn client_info(&self, cid: u64, addr: &SocketAddr, connect_info: bool) -> Vec<u8> {
+        let port = self.client_addr().map_or(0, |a| a.port());
+        let jetstream = self.jetstream_enabled();
+        let info = Info {
+            server_id: self.server_id.clone(),
+            server_name: self.server_name.clone(),
+            version: COMPAT_VERSION.to_string(),
+            proto: 1,
+            go: RUNTIME.to_string(),
+            host: self.opts.host.clone(),
+            port,
+            headers: !self.opts.no_header_support,
+            auth_required: self.auth.required(),
+            tls_required: false,
+            tls_verify: false,
+            tls_available: false,
+            max_payload: self.opts.max_payload,
+            jetstream,
+            client_id: cid,
+            client_ip: addr.ip().to_string(),
+            nonce: String::new(),
+            cluster: String::new(),
+            domain: self
+                .opts
+                .jetstream
+                .as_ref()
+                .and_then(|j| j.domain.clone())
+                .filter(|_| jetstream)
+                .unwrap_or_default(),
+            connect_urls: Vec::new(),
+            ldm: false,
+            connect_info,
+            remote_account: if connect_info {
+                "$G".to_string()
+            } else {
+                String::new()
+            },
+            acc_is_sys: false,
+            api_lvl: API_LEVEL,
+            xkey: self.xkey.clone(),
+        };
+        info.to_json()
+    }
+
+    /// Adds a connection; `false` when `max_connections` is reached.
+    pub fn register_client(&self, client: &Arc<ClientShared>) -> bool {
+        let mut clients = self.clients.write();
+        let max = usize::try_from(self.opts.max_connections).unwrap_or(usize::MAX);
+        if self.opts.max_connections > 0 && clients.len() >= max {
+            return false;
+        }
+        clients.insert(client.cid, client.clone());
+        self.counters
+            .total_connections
+            .fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    pub fn unregister_client(&self, client: &Arc<ClientShared>) {
+        self.clients.write().remove(&client.cid);
+        self.record_closed(client);
+    }
+
+    /// Keeps a closed connection for `/connz?state=closed` (up to `max_closed_clients`).
+    pub fn record_closed(&self, client: &ClientShared) {
+        let limit = usize::try_from(self.opts.max_closed_clients).unwrap_or(10_000);
+        if limit == 0 {
+            return;
+        }
+        let meta = client.meta.lock().clone();
+        let conn = ClosedConn {
+            cid: client.cid,
+            addr: meta.addr,
+            start: meta.start,
+            stop: SystemTime::now(),
+            last_activity: meta.last_activity,
+            reason: client
+                .reason()
+                .unwrap_or(ClosedReason::ClientClosed)
+                .as_str(),
+            name: meta.name,
+            lang: meta.lang,
+            version: meta.version,
+            user: meta.user,
+            rtt: meta.rtt,
+            counters: client.counters.snapshot(),
+            subscriptions: client.sub_subjects(),
+        };
+        let mut closed = self.closed.lock();
+        closed.push_back(conn);
+        while closed.len() > limit {
+            closed.pop_front();
+        }
+    }
+
+    pub fn clients(&self) -> Vec<Arc<ClientShared>> {
+        let mut v: Vec<_> = self.clients.read().values().cloned().collect();
+        v.sort_by_key(|c| c.cid);
+        v
+    }
+
+    pub fn num_clients(&self) -> usize {
+        self.clients.read().len()
+    }
+
+    pub fn closed_clients(&self) -> Vec<ClosedConn> {
+        self.closed.lock().iter().cloned().collect()
+    }
+}
+
+/// A running node.
+pub struct Server;
+
+/// Control of a running node: its addresses, shutdown, and completion.
+pub struct ServerHandle {
+    pub state: Arc<ServerState>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn client_addr(&self) -> SocketAddr {
+        self.state
+            .client_addr()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.state.http_addr()
+    }
+
+    /// Stops accepting, closes every connection, and waits for the tasks to end.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        for c in self.state.clients() {
+            c.close_for(ClosedReason::ServerShutdown);
+        }
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+
+    /// Waits until the node stops by itself (it does not, short of a shutdown).
+    pub async fn wait(&mut self) {
+        for t in self.tasks.iter_mut() {
+            let _ = t.await;
+        }
+    }
+}
+
+fn bind_port(port: i32, default: u16) -> u16 {
+    match port {
+        -1 => 0,
+        p if p <= 0 => default,
+        p => u16::try_from(p).unwrap_or(default),
+    }
+}
+
+impl Server {
+    /// Binds the listeners and starts serving. Returns once the node accepts connections.
+    pub async fn start(opts: Options) -> anyhow::Result<ServerHandle> {
+        let state = Arc::new(ServerState::new(opts));
+        let host = if state.opts.host.is_empty() {
+            "0.0.0.0".to_string()
+        } else {
+            state.opts.host.clone()
+        };
+        let port = bind_port(state.opts.port, 4222);
+        let listener = TcpListener::bind((host.as_str(), port))
+            .await
+            .with_context(|| format!("binding the client listener on {host}:{port}"))?;
+        let addr = listener.local_addr()?;
+        *state.client_addr.lock() = Some(addr);
+
+        let mut tasks = Vec::new();
+        if let Some(http_port) = state.opts.http_port {
+            let http_host = if state.opts.http_host.is_empty() {
+                host.clone()
+            } else {
+                state.opts.http_host.clone()
+            };
+            let http_port = bind_port(http_port, 8222);
+            let http = TcpListener::bind((http_host.as_str(), http_port))
+                .await
+                .with_context(|| format!("binding the monitoring listener on {http_host}:{http_port}"))?;
+            let http_addr = http.local_addr()?;
+            *state.http_addr.lock() = Some(http_addr);
+            info!("Starting http monitor on {http_host}:{}", http_addr.port());
+            tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
+        }
+
+        info!("Listening for client connections on {}:{}", host, addr.port());
+        info!("Server is ready");
+        tasks.push(tokio::spawn(accept_loop(state.clone(), listener)));
+        Ok(ServerHandle { state, tasks })
+    }
+}
+
+async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
+    let shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(client::serve(state.clone(), stream, addr));
+                }
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+}
