@@ -16,7 +16,10 @@ pub enum Command {
     /// `--help_tls`
     HelpTls,
     /// `-sl`/`--signal ldm|stop|quit|term|reopen|reload[=PID]`
-    Signal { signal: String, pid: Option<String> },
+    Signal {
+        signal: String,
+        pid: Option<String>,
+    },
     /// `-t`: the options parsed from `-c` (and flags); the binary prints
     /// `configuration file <file> is valid` (and fails if there are warnings).
     TestConfig(Box<Options>),
@@ -28,7 +31,11 @@ pub enum CliError {
     #[error("flag provided but not defined: -{0}")]
     UnknownFlag(String),
     #[error("invalid value \"{value}\" for flag -{flag}: {reason}")]
-    InvalidValue { flag: String, value: String, reason: String },
+    InvalidValue {
+        flag: String,
+        value: String,
+        reason: String,
+    },
     #[error("flag needs an argument: -{0}")]
     MissingValue(String),
     /// An argument that is not valid UTF-8.

@@ -16,8 +16,10 @@
 pub mod cli;
 pub mod duration;
 pub mod error;
+mod lex;
 pub mod options;
 pub mod parse;
+mod scalar;
 pub mod value;
 
 pub use cli::{parse_args, CliError, Command};
