@@ -1,0 +1,71 @@
+//! Wildcard matching of a filter against a subject, and the filter-versus-filter
+//! relations JetStream needs (nats-server `server/sublist.go`: `matchLiteral`,
+//! `subjectIsSubsetMatch`, `SubjectsCollide`).
+
+/// Does `filter` (which may contain `*`/`>` tokens) match `subject`?
+///
+/// The subject's tokens are always taken literally: a subject published as
+/// `foo.*` is matched by the filters `foo.*`, `*.*`, `foo.>` and `>`, but not by
+/// `foo.bar`. `>` needs at least one token to match.
+pub fn matches(filter: &str, subject: &str) -> bool {
+    let mut f = filter.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (f.next(), s.next()) {
+            (None, None) => return true,
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(ft), Some(st)) if ft == st => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Is every subject matched by `sub` also matched by `filter`?
+///
+/// Both may contain wildcards. Examples: `foo.bar` ⊆ `foo.*`, `foo.*` ⊆ `foo.>`,
+/// `foo.>` ⊄ `foo.*`, `foo.*` ⊄ `foo.bar`.
+pub fn subject_is_subset(sub: &str, filter: &str) -> bool {
+    let mut s = sub.split('.');
+    let mut f = filter.split('.');
+    loop {
+        match (s.next(), f.next()) {
+            (None, None) => return true,
+            (Some(st), Some(">")) => return !st.is_empty(),
+            (Some(st), Some(ft)) => {
+                if st.is_empty() || ft.is_empty() || st == ">" {
+                    return false;
+                }
+                if st == "*" {
+                    if ft != "*" {
+                        return false;
+                    }
+                } else if ft != "*" && ft != st {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Can some subject be matched by both `a` and `b`?
+pub fn filters_overlap(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let mut x = a.split('.');
+    let mut y = b.split('.');
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(">"), Some(_)) | (Some(_), Some(">")) => return true,
+            (Some(xt), Some(yt)) => {
+                if xt != "*" && yt != "*" && xt != yt {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
