@@ -8,13 +8,8 @@ use jetmirror_testkit::{Kind, Server, ServerSpec};
 
 /// Starts a server of `kind` with `config` (nats-server syntax; the kit adds the listen lines).
 pub fn start(kind: Kind, config: &str) -> Server {
-    let spec = ServerSpec {
-        kind,
-        config: config.to_string(),
-        jetstream: false,
-        http: false,
-        args: Vec::new(),
-    };
+    let mut spec = ServerSpec::new(kind);
+    spec.config = config.to_string();
     match Server::start(spec) {
         Ok(s) => s,
         Err(e) => panic!("cannot start {kind:?}: {e:#}"),

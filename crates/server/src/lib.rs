@@ -13,6 +13,8 @@
 //! - [`stats`]: message and byte counters shared by the server and its connections.
 //! - [`time_fmt`]: Go-compatible renderings of times and durations for monitoring.
 
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod client;
 pub mod info;

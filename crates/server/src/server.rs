@@ -60,6 +60,15 @@ pub struct ServerState {
     http_addr: Mutex<Option<SocketAddr>>,
 }
 
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("server_id", &self.server_id)
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServerState {
     fn new(opts: Options) -> Self {
         let server_id = random_public_key('N');
