@@ -214,3 +214,125 @@ impl HeaderMap {
         self.entries.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_responders_block() {
+        let h =
+            HeaderMap::parse(b"NATS/1.0 503\r\nNats-Subject: svc.a\r\n\r\n").unwrap_or_default();
+        assert_eq!(h.status, Some(503));
+        assert_eq!(h.description, None);
+        assert_eq!(h.get("Nats-Subject"), Some("svc.a"));
+        assert_eq!(h.get("nats-subject"), Some("svc.a"));
+        assert_eq!(h.len(), 1);
+        let mut expected = HeaderMap::with_status(503, None);
+        expected.append("Nats-Subject", "svc.a");
+        assert_eq!(h, expected);
+        assert_eq!(
+            &expected.to_bytes()[..],
+            b"NATS/1.0 503\r\nNats-Subject: svc.a\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn idle_heartbeat_block() {
+        let block = b"NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 12\r\nNats-Last-Stream: 40\r\nNats-Consumer-Stalled: $JS.FC.x.y\r\n\r\n";
+        let h = HeaderMap::parse(block);
+        let Ok(h) = h else { panic!("{h:?}") };
+        assert_eq!(h.status, Some(100));
+        assert_eq!(h.description.as_deref(), Some("Idle Heartbeat"));
+        assert_eq!(h.get("Nats-Last-Consumer"), Some("12"));
+        assert_eq!(h.get("NATS-LAST-STREAM"), Some("40"));
+        assert_eq!(h.get("Nats-Consumer-Stalled"), Some("$JS.FC.x.y"));
+        assert_eq!(&h.to_bytes()[..], &block[..]);
+    }
+
+    #[test]
+    fn request_timeout_block() {
+        let h =
+            HeaderMap::parse(b"NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 1\r\n\r\n");
+        let Ok(h) = h else { panic!("{h:?}") };
+        assert_eq!(h.status, Some(408));
+        assert_eq!(h.description.as_deref(), Some("Request Timeout"));
+        assert_eq!(h.get("Nats-Pending-Messages"), Some("1"));
+        assert_eq!(h.get("Nats-Pending-Bytes"), None);
+    }
+
+    #[test]
+    fn plain_block_with_repeats_order_and_case() {
+        let h = HeaderMap::parse(b"NATS/1.0\r\nA: b\r\nX-Multi: 1\r\nx-multi: 2\r\nEmpty:\r\n\r\n");
+        let Ok(mut h) = h else { panic!("{h:?}") };
+        assert_eq!(h.status, None);
+        assert_eq!(h.get("a"), Some("b"));
+        assert_eq!(h.get_all("X-MULTI").collect::<Vec<_>>(), vec!["1", "2"]);
+        assert_eq!(h.get("Empty"), Some(""));
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            vec![
+                ("A", "b"),
+                ("X-Multi", "1"),
+                ("x-multi", "2"),
+                ("Empty", "")
+            ]
+        );
+        h.insert("x-multi", "3");
+        assert_eq!(h.get_all("X-Multi").collect::<Vec<_>>(), vec!["3"]);
+        assert_eq!(h.iter().nth(1), Some(("x-multi", "3")));
+        h.remove("A");
+        assert_eq!(h.get("A"), None);
+        h.insert("New", "v");
+        assert_eq!(h.iter().last(), Some(("New", "v")));
+        assert_eq!(
+            &h.to_bytes()[..],
+            b"NATS/1.0\r\nx-multi: 3\r\nEmpty: \r\nNew: v\r\n\r\n"
+        );
+        assert!(!h.is_empty());
+        assert!(HeaderMap::new().is_empty());
+        assert_eq!(&HeaderMap::new().to_bytes()[..], b"NATS/1.0\r\n\r\n");
+    }
+
+    #[test]
+    fn lenient_and_rejected_blocks() {
+        let bare = HeaderMap::parse(b"NATS/1.0\nA: b\n\n");
+        assert_eq!(
+            bare.map(|h| h.get("A").map(str::to_owned)),
+            Ok(Some("b".to_owned()))
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0 404 No Messages\r\n").map(|h| h.status),
+            Ok(Some(404))
+        );
+        assert_eq!(
+            HeaderMap::parse(b"FOO\r\n\r\n"),
+            Err(HeaderError::BadVersion)
+        );
+        assert_eq!(HeaderMap::parse(b""), Err(HeaderError::BadVersion));
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.01\r\n\r\n"),
+            Err(HeaderError::BadVersion)
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0 5x3\r\n\r\n"),
+            Err(HeaderError::BadStatus)
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0 5030\r\n\r\n"),
+            Err(HeaderError::BadStatus)
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0\r\nnocolon\r\n\r\n"),
+            Err(HeaderError::BadLine(1))
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0\r\nbad key: v\r\n\r\n"),
+            Err(HeaderError::BadLine(1))
+        );
+        assert_eq!(
+            HeaderMap::parse(b"NATS/1.0\r\nA: \xff\r\n\r\n"),
+            Err(HeaderError::NotUtf8)
+        );
+    }
+}

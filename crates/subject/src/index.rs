@@ -435,3 +435,122 @@ fn remove_here<T: PartialEq>(node: &mut Node<T>, queue: Option<&str>, value: &T)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn index_is_send_and_sync() {
+        fn assert_send_sync<X: Send + Sync>() {}
+        assert_send_sync::<SubjectIndex<u64>>();
+        assert_send_sync::<Arc<Matches<String>>>();
+    }
+
+    #[test]
+    fn plain_queue_and_wildcards() {
+        let mut idx = SubjectIndex::new();
+        assert_eq!(idx.insert("foo.bar", None, 1u32), Ok(()));
+        assert_eq!(idx.insert("foo.*", None, 2), Ok(()));
+        assert_eq!(idx.insert(">", None, 3), Ok(()));
+        assert_eq!(idx.insert("foo.bar", Some("q"), 4), Ok(()));
+        assert_eq!(idx.insert("foo.*", Some("q"), 5), Ok(()));
+        assert_eq!(idx.insert("foo.>", Some("r"), 6), Ok(()));
+        assert_eq!(idx.count(), 6);
+        let m = idx.matches("foo.bar");
+        assert_eq!(sorted(m.plain.clone()), vec![1, 2, 3]);
+        let mut q = m.queues.clone();
+        q.sort();
+        for (_, members) in &mut q {
+            members.sort_unstable();
+        }
+        assert_eq!(
+            q,
+            vec![("q".to_owned(), vec![4, 5]), ("r".to_owned(), vec![6])]
+        );
+        // A published "foo.*" is literal: "foo.*" and ">" match, "foo.bar" does not.
+        assert_eq!(sorted(idx.matches("foo.*").plain.clone()), vec![2, 3]);
+        assert!(idx.matches("foo..bar").is_empty());
+        assert!(idx.matches("").is_empty());
+        assert_eq!(idx.matches("baz").plain, vec![3]);
+    }
+
+    #[test]
+    fn invalid_subjects_are_rejected() {
+        let mut idx = SubjectIndex::new();
+        for bad in ["", "foo..bar", ".foo", "foo.", "foo.>.bar", "a b"] {
+            assert_eq!(idx.insert(bad, None, 1u8), Err(InvalidSubject), "{bad:?}");
+        }
+        assert_eq!(idx.insert("foo", Some(""), 1u8), Err(InvalidSubject));
+        assert_eq!(idx.count(), 0);
+        assert_eq!(idx.generation(), 0);
+    }
+
+    #[test]
+    fn cache_is_filled_hit_and_invalidated() {
+        let mut idx = SubjectIndex::new();
+        assert_eq!(idx.insert("a.b", None, 1u32), Ok(()));
+        let first = idx.matches("a.b");
+        assert_eq!(idx.cache_len(), 1);
+        let second = idx.matches("a.b");
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "second lookup must be the cached Arc"
+        );
+        let _ = idx.matches("x.y");
+        assert_eq!(idx.cache_len(), 2);
+        // Inserting "a.*" invalidates "a.b" but not "x.y".
+        assert_eq!(idx.insert("a.*", None, 2), Ok(()));
+        assert_eq!(idx.cache_len(), 1);
+        assert_eq!(sorted(idx.matches("a.b").plain.clone()), vec![1, 2]);
+        assert!(idx.remove("a.b", None, &1));
+        assert_eq!(idx.matches("a.b").plain, vec![2]);
+        assert!(!idx.remove("a.b", None, &1));
+        let stats = idx.stats();
+        assert_eq!(stats.num_subscriptions, 1);
+        assert_eq!(stats.num_inserts, 2);
+        assert_eq!(stats.num_removes, 1);
+        assert_eq!(stats.num_matches, 5);
+        assert!(
+            (stats.cache_hit_rate - 0.2).abs() < 1e-9,
+            "{}",
+            stats.cache_hit_rate
+        );
+        assert_eq!(stats.num_cache, 2);
+        assert_eq!(stats.max_fanout, 1);
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let mut idx = SubjectIndex::new();
+        assert_eq!(idx.insert(">", None, 0u32), Ok(()));
+        for i in 0..5000 {
+            let m = idx.matches(&format!("s.{i}"));
+            assert_eq!(m.plain, vec![0]);
+            assert!(idx.cache_len() <= CACHE_MAX_ENTRIES);
+        }
+        assert!(idx.cache_len() >= CACHE_SWEEP_TO);
+    }
+
+    #[test]
+    fn duplicates_and_pruning() {
+        let mut idx = SubjectIndex::new();
+        assert_eq!(idx.insert("a.b.c", Some("q"), 7u32), Ok(()));
+        assert_eq!(idx.insert("a.b.c", Some("q"), 7), Ok(()));
+        assert_eq!(
+            idx.matches("a.b.c").queues,
+            vec![("q".to_owned(), vec![7, 7])]
+        );
+        assert!(idx.remove("a.b.c", Some("q"), &7));
+        assert!(!idx.remove("a.b.c", None, &7));
+        assert!(!idx.remove("a.b.c", Some("other"), &7));
+        assert!(idx.remove("a.b.c", Some("q"), &7));
+        assert_eq!(idx.count(), 0);
+        assert!(idx.root.is_empty(), "empty trie nodes must be pruned");
+    }
+}

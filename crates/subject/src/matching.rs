@@ -69,3 +69,59 @@ pub fn filters_overlap(a: &str, b: &str) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_are_whole_tokens() {
+        assert!(matches("foo.*", "foo.bar"));
+        assert!(!matches("foo.*", "foo.bar.baz"));
+        assert!(!matches("foo.*", "foo"));
+        assert!(matches("foo.>", "foo.bar.baz"));
+        assert!(!matches("foo.>", "foo"));
+        assert!(matches(">", "foo"));
+        assert!(matches("*.*", "a.b"));
+        assert!(matches("foo*", "foo*"));
+        assert!(!matches("foo*", "foox"));
+        assert!(!matches("a>b", "a.b"));
+        assert!(matches("foo.*.>", "foo.a.b"));
+        assert!(!matches("foo.*.>", "foo.a"));
+    }
+
+    #[test]
+    fn published_wildcards_are_literal() {
+        // nats-server: a publish to "foo.*" reaches subscribers of "foo.*" and ">".
+        assert!(matches("foo.*", "foo.*"));
+        assert!(matches(">", "foo.*"));
+        assert!(!matches("foo.bar", "foo.*"));
+        assert!(matches("foo.>", "foo.>"));
+    }
+
+    #[test]
+    fn subset() {
+        assert!(subject_is_subset("foo.bar", "foo.*"));
+        assert!(subject_is_subset("foo.*", "foo.>"));
+        assert!(subject_is_subset("foo.>", "foo.>"));
+        assert!(subject_is_subset("foo.*.baz", "*.*.baz"));
+        assert!(subject_is_subset("a.b", ">"));
+        assert!(!subject_is_subset("foo.>", "foo.*"));
+        assert!(!subject_is_subset("foo.*", "foo.bar"));
+        assert!(!subject_is_subset("foo", "foo.>"));
+        assert!(!subject_is_subset("foo.bar", "foo"));
+        assert!(!subject_is_subset(">", "foo.>"));
+    }
+
+    #[test]
+    fn overlap() {
+        assert!(filters_overlap("foo.*", "foo.bar"));
+        assert!(filters_overlap("foo.>", "*.bar"));
+        assert!(filters_overlap("foo.*", "*.bar"));
+        assert!(filters_overlap(">", "a.b.c"));
+        assert!(!filters_overlap("foo.*", "bar.*"));
+        assert!(!filters_overlap("foo.*", "foo.a.b"));
+        assert!(!filters_overlap("foo.>", "foo"));
+        assert!(!filters_overlap("a.b", "a.c"));
+    }
+}
