@@ -11,7 +11,6 @@
 //! - [`duration`]: Go's `time.ParseDuration`.
 //! - [`cli`]: nats-server's command-line flags, [`parse_args`].
 #![deny(clippy::unwrap_used, clippy::expect_used)]
-#![allow(unused_variables)] // skeleton; removed once filled in
 
 pub mod cli;
 pub mod duration;
