@@ -152,8 +152,11 @@ fn go_parse_int(s: &str) -> Result<i64, &'static str> {
     i64::try_from(v).map_err(|_| "value out of range")
 }
 
+/// Flags as given, in order: (name without dashes, value).
+type Flags = Vec<(String, FlagValue)>;
+
 /// The flags as given, in order, and the positional arguments after them.
-fn scan(args: Vec<String>) -> Result<(Vec<(String, FlagValue)>, Vec<String>), CliError> {
+fn scan(args: Vec<String>) -> Result<(Flags, Vec<String>), CliError> {
     let mut flags = Vec::new();
     let mut it = args.into_iter().peekable();
     while let Some(s) = it.next() {
@@ -267,7 +270,7 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
         if parts.len() > 2 {
             return Err(CliError::Invalid(format!(
                 "invalid signal parameters: [{}]",
-                parts[2..].join(" ")
+                parts.get(2..).unwrap_or_default().join(" ")
             )));
         }
         let signal = parts.first().copied().unwrap_or_default().to_string();

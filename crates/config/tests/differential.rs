@@ -90,7 +90,9 @@ const CASES: &[&str] = &[
 #[test]
 fn accepts_and_rejects_like_nats_server() {
     let Some(bin) = nats_server() else {
-        println!("skipped: no nats-server binary (set NATS_SERVER_BIN or run scripts/setup-nats-server)");
+        println!(
+            "skipped: no nats-server binary (set NATS_SERVER_BIN or run scripts/setup-nats-server)"
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -119,5 +121,9 @@ fn accepts_and_rejects_like_nats_server() {
             ));
         }
     }
-    assert!(disagreements.is_empty(), "disagreements:\n{}", disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "disagreements:\n{}",
+        disagreements.join("\n")
+    );
 }
