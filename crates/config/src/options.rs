@@ -461,6 +461,17 @@ impl Options {
         }
     }
 
+    /// Log [`Options::warnings`] and [`Options::unsupported`] with
+    /// `tracing::warn`, as the server does at startup.
+    pub fn log_warnings(&self) {
+        for w in &self.warnings {
+            tracing::warn!("{w}");
+        }
+        for u in &self.unsupported {
+            tracing::warn!("{u}");
+        }
+    }
+
     /// Checks nats-server makes when the server starts (server.go
     /// `validateOptions`), beyond what parsing checks.
     pub fn validate(&self) -> Result<(), String> {
