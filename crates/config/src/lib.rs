@@ -10,8 +10,7 @@
 //!   [`Options::from_map`].
 //! - [`duration`]: Go's `time.ParseDuration`.
 //! - [`cli`]: nats-server's command-line flags, [`parse_args`].
-#![deny(clippy::unwrap_used, clippy::expect_used)]
-#![allow(unused_variables)] // skeleton; removed once filled in
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod cli;
 pub mod duration;

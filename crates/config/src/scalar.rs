@@ -112,23 +112,31 @@ pub(crate) fn valid_datetime(s: &str) -> bool {
     (1..=dim).contains(&d) && h < 24 && mi < 60 && se < 60
 }
 
-/// `getStorageSize` (server/opts.go): a string with an optional single
-/// upper-case suffix `K`, `M`, `G`, `T` (powers of 1024).
+/// `getStorageSize` (server/opts.go) for a string: the last character
+/// must be `K`, `M`, `G` or `T` (powers of 1024), the rest an integer.
 pub(crate) fn storage_size(s: &str) -> Result<i64, String> {
     if s.is_empty() {
         return Ok(0);
     }
-    let (num, mult) = match s.as_bytes().last() {
-        Some(b'K') => (&s[..s.len() - 1], 1i64 << 10),
-        Some(b'M') => (&s[..s.len() - 1], 1 << 20),
-        Some(b'G') => (&s[..s.len() - 1], 1 << 30),
-        Some(b'T') => (&s[..s.len() - 1], 1 << 40),
-        _ => (s, 1),
+    let split = s.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+    let (num, suffix) = s.split_at(split);
+    let n: i64 = num.parse().map_err(|e: std::num::ParseIntError| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        format!("strconv.ParseInt: parsing {num:?}: {why}")
+    })?;
+    let shift = match suffix {
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err("sizes defined as strings must end in K, M, G, T".to_string()),
     };
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("strconv.ParseInt: parsing {num:?}: invalid syntax"))?;
-    Ok(n.wrapping_mul(mult))
+    Ok(n.wrapping_mul(1i64 << shift))
 }
 
 #[cfg(test)]
@@ -163,7 +171,8 @@ mod tests {
     #[test]
     fn storage_sizes() {
         assert_eq!(storage_size("2G"), Ok(2147483648));
-        assert_eq!(storage_size("10"), Ok(10));
+        assert_eq!(storage_size("512K"), Ok(524288));
+        assert!(storage_size("10").is_err());
         assert!(storage_size("2g").is_err());
     }
 
