@@ -58,19 +58,67 @@ fn varz_has_nats_server_fields_and_types() {
     let r = get(&reference, "/varz");
     let o = get(&ours, "/varz");
     let required = [
-        "server_id", "server_name", "version", "proto", "go", "host", "port",
-        "max_connections", "ping_interval", "ping_max", "http_host", "http_port",
-        "http_base_path", "https_port", "auth_timeout", "max_control_line", "max_payload",
-        "max_pending", "cluster", "gateway", "leaf", "mqtt", "websocket", "jetstream",
-        "tls_timeout", "write_deadline", "start", "now", "uptime", "mem", "cores",
-        "gomaxprocs", "cpu", "connections", "total_connections", "routes", "remotes",
-        "leafnodes", "in_msgs", "in_bytes", "in_client_msgs", "in_client_bytes", "out_msgs",
-        "out_bytes", "out_client_msgs", "out_client_bytes", "slow_consumers",
-        "stale_connections", "stalled_clients", "subscriptions", "http_req_stats",
-        "config_load_time", "config_digest", "slow_consumer_stats", "disk_io_wait_stats",
+        "server_id",
+        "server_name",
+        "version",
+        "proto",
+        "go",
+        "host",
+        "port",
+        "max_connections",
+        "ping_interval",
+        "ping_max",
+        "http_host",
+        "http_port",
+        "http_base_path",
+        "https_port",
+        "auth_timeout",
+        "max_control_line",
+        "max_payload",
+        "max_pending",
+        "cluster",
+        "gateway",
+        "leaf",
+        "mqtt",
+        "websocket",
+        "jetstream",
+        "tls_timeout",
+        "write_deadline",
+        "start",
+        "now",
+        "uptime",
+        "mem",
+        "cores",
+        "gomaxprocs",
+        "cpu",
+        "connections",
+        "total_connections",
+        "routes",
+        "remotes",
+        "leafnodes",
+        "in_msgs",
+        "in_bytes",
+        "in_client_msgs",
+        "in_client_bytes",
+        "out_msgs",
+        "out_bytes",
+        "out_client_msgs",
+        "out_client_bytes",
+        "slow_consumers",
+        "stale_connections",
+        "stalled_clients",
+        "subscriptions",
+        "http_req_stats",
+        "config_load_time",
+        "config_digest",
+        "slow_consumer_stats",
+        "disk_io_wait_stats",
     ];
     assert_compatible("/varz", &r, &o, &required);
-    assert_eq!(o["version"], r["version"], "clients gate features on the version");
+    assert_eq!(
+        o["version"], r["version"],
+        "clients gate features on the version"
+    );
     assert_eq!(o["max_payload"], r["max_payload"]);
     assert_eq!(o["ping_interval"], r["ping_interval"]);
     assert_eq!(o["write_deadline"], r["write_deadline"]);
@@ -85,7 +133,8 @@ fn connz_lists_connections_with_counters() {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
         s.write_all(b"CONNECT {\"verbose\":false,\"name\":\"probe\",\"lang\":\"raw\",\"version\":\"1.0\"}\r\nSUB foo.> 1\r\nSUB bar 2\r\nPUB foo.x 5\r\nhello\r\nPING\r\n").unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
         let mut seen = Vec::new();
         let mut buf = [0u8; 4096];
         while !String::from_utf8_lossy(&seen).contains("PONG") {
@@ -97,20 +146,75 @@ fn connz_lists_connections_with_counters() {
     }
     let r = get(&reference, "/connz?subs=1");
     let o = get(&ours, "/connz?subs=1");
-    assert_compatible("/connz", &r, &o, &["server_id", "now", "num_connections", "total", "offset", "limit", "connections"]);
+    assert_compatible(
+        "/connz",
+        &r,
+        &o,
+        &[
+            "server_id",
+            "now",
+            "num_connections",
+            "total",
+            "offset",
+            "limit",
+            "connections",
+        ],
+    );
     let rc = &r["connections"][0];
     let oc = &o["connections"][0];
     assert_compatible(
         "/connz connection",
         rc,
         oc,
-        &["cid", "kind", "type", "ip", "port", "start", "last_activity", "uptime", "idle",
-          "pending_bytes", "in_msgs", "out_msgs", "in_bytes", "out_bytes", "subscriptions",
-          "name", "lang", "version", "subscriptions_list"],
+        &[
+            "cid",
+            "kind",
+            "type",
+            "ip",
+            "port",
+            "start",
+            "last_activity",
+            "uptime",
+            "idle",
+            "pending_bytes",
+            "in_msgs",
+            "out_msgs",
+            "in_bytes",
+            "out_bytes",
+            "subscriptions",
+            "name",
+            "lang",
+            "version",
+            "subscriptions_list",
+        ],
     );
-    for key in ["in_msgs", "out_msgs", "in_bytes", "out_bytes", "subscriptions", "name", "lang", "version", "subscriptions_list"] {
+    for key in [
+        "in_msgs",
+        "out_msgs",
+        "in_bytes",
+        "out_bytes",
+        "subscriptions",
+        "name",
+        "lang",
+        "version",
+    ] {
         assert_eq!(oc[key], rc[key], "/connz: {key}");
     }
+    // nats-server lists subscriptions in map order; compare them as sets.
+    let sorted = |v: &Value| {
+        let mut l: Vec<String> = v
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect();
+        l.sort();
+        l
+    };
+    assert_eq!(
+        sorted(&oc["subscriptions_list"]),
+        sorted(&rc["subscriptions_list"])
+    );
 }
 
 #[test]
@@ -123,8 +227,21 @@ fn subsz_and_healthz() {
         "/subsz",
         &r,
         &o,
-        &["server_id", "now", "num_subscriptions", "num_cache", "num_inserts", "num_removes",
-          "num_matches", "cache_hit_rate", "max_fanout", "avg_fanout", "total", "offset", "limit"],
+        &[
+            "server_id",
+            "now",
+            "num_subscriptions",
+            "num_cache",
+            "num_inserts",
+            "num_removes",
+            "num_matches",
+            "cache_hit_rate",
+            "max_fanout",
+            "avg_fanout",
+            "total",
+            "offset",
+            "limit",
+        ],
     );
     let port = ours.http_port().expect("http port");
     assert_eq!(http_get(port, "/healthz").unwrap(), "{\"status\":\"ok\"}");

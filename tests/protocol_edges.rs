@@ -91,7 +91,10 @@ fn check(name: &str, case: Case) {
         closed: case.closes,
     };
     let ref_obs = observe(&reference, &case.writes);
-    assert_eq!(ref_obs, want, "{name}: nats-server differs from the expectation");
+    assert_eq!(
+        ref_obs, want,
+        "{name}: nats-server differs from the expectation"
+    );
     let got = observe(&candidate, &case.writes);
     assert_eq!(got, ref_obs, "{name}: jetmirror differs from nats-server");
     still_serving(&candidate);
@@ -127,7 +130,8 @@ fn split_frames_parse_at_any_byte() {
 
 #[test]
 fn one_byte_at_a_time() {
-    let text = format!("{QUIET_CONNECT}SUB a.b 7\r\nHPUB a.b r 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n");
+    let text =
+        format!("{QUIET_CONNECT}SUB a.b 7\r\nHPUB a.b r 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n");
     let text = text.replace("CONNECT {", "CONNECT {\"headers\":true,");
     check(
         "bytewise",
@@ -311,7 +315,9 @@ fn wrong_password_is_an_authorization_violation() {
         "bad password",
         Case {
             config: "authorization { user: a, password: b }",
-            writes: vec![b("CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"x\"}\r\nPING\r\n")],
+            writes: vec![b(
+                "CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"x\"}\r\nPING\r\n",
+            )],
             expect: "-ERR 'Authorization Violation'\r\n",
             closes: true,
         },
@@ -341,7 +347,9 @@ fn max_connections_exceeded() {
         first
             .write_all(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
             .unwrap();
-        first.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        first
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         let mut buf = [0u8; 4096];
         let mut seen = Vec::new();
         while !String::from_utf8_lossy(&seen).contains("PONG") {

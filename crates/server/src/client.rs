@@ -258,7 +258,12 @@ where
         tokio::spawn(async move {
             shared
                 .out
-                .run_writer(writer, shared.close.clone(), deadline, Duration::from_secs(1))
+                .run_writer(
+                    writer,
+                    shared.close.clone(),
+                    deadline,
+                    Duration::from_secs(1),
+                )
                 .await;
         })
     };
@@ -529,11 +534,13 @@ impl Connection {
             };
         if opts.protocol < 0 || opts.protocol > 1 {
             self.shared.send_err("invalid client protocol");
-            self.shared.close_for(ClosedReason::BadClientProtocolVersion);
+            self.shared
+                .close_for(ClosedReason::BadClientProtocolVersion);
             return Flow::Close;
         }
         if opts.no_responders && !opts.headers {
-            self.shared.send_err("no responders requires headers support");
+            self.shared
+                .send_err("no responders requires headers support");
             self.shared
                 .close_for(ClosedReason::NoRespondersRequiresHeaders);
             return Flow::Close;

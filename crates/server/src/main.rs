@@ -101,7 +101,10 @@ fn run(opts: Options) -> ExitCode {
         if let Some(js) = &opts.jetstream {
             if let Some(dir) = &js.store_dir {
                 if let Err(e) = std::fs::create_dir_all(dir) {
-                    error!("cannot create the JetStream store directory {}: {e}", dir.display());
+                    error!(
+                        "cannot create the JetStream store directory {}: {e}",
+                        dir.display()
+                    );
                     return ExitCode::from(1);
                 }
             }
@@ -218,10 +221,7 @@ fn send_signal(command: &str, pid: Option<&str>) -> ExitCode {
         }
         many => {
             let list: Vec<String> = many.iter().map(|p| p.to_string()).collect();
-            eprintln!(
-                "multiple jetmirror processes running:\n{}",
-                list.join("\n")
-            );
+            eprintln!("multiple jetmirror processes running:\n{}", list.join("\n"));
             ExitCode::from(1)
         }
     }

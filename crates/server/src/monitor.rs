@@ -221,10 +221,10 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     if let Value::Object(m) = &mut v {
         // omitempty keys
         if !state.auth.required() {
-            m.remove("auth_required");
+            m.shift_remove("auth_required");
         }
         if o.max_subscriptions == 0 {
-            m.remove("max_subscriptions");
+            m.shift_remove("max_subscriptions");
         }
     }
     pretty(&v)
@@ -363,7 +363,10 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
             m.insert("ip".into(), json!(r.ip));
             m.insert("port".into(), json!(r.port));
             m.insert("start".into(), json!(rfc3339_nanos(r.start)));
-            m.insert("last_activity".into(), json!(rfc3339_nanos(r.last_activity)));
+            m.insert(
+                "last_activity".into(),
+                json!(rfc3339_nanos(r.last_activity)),
+            );
             if let Some(stop) = r.stop {
                 m.insert("stop".into(), json!(rfc3339_nanos(stop)));
             }
@@ -379,7 +382,9 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
             );
             m.insert(
                 "idle".into(),
-                json!(uptime(end.duration_since(r.last_activity).unwrap_or_default())),
+                json!(uptime(
+                    end.duration_since(r.last_activity).unwrap_or_default()
+                )),
             );
             m.insert("pending_bytes".into(), json!(r.pending));
             m.insert("in_msgs".into(), json!(r.counters.in_msgs));
@@ -387,7 +392,11 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
             m.insert("in_bytes".into(), json!(r.counters.in_bytes));
             m.insert("out_bytes".into(), json!(r.counters.out_bytes));
             m.insert("subscriptions".into(), json!(r.subs.len()));
-            for (k, v) in [("name", &r.name), ("lang", &r.lang), ("version", &r.version)] {
+            for (k, v) in [
+                ("name", &r.name),
+                ("lang", &r.lang),
+                ("version", &r.version),
+            ] {
                 if !v.is_empty() {
                     m.insert(k.into(), json!(v));
                 }
@@ -491,7 +500,13 @@ async fn routez(State(state): State<Arc<ServerState>>) -> Response {
 
 async fn healthz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
     count(&state, "/healthz");
-    for key in ["js-enabled-only", "js-server-only", "js-meta-only", "js-enabled", "details"] {
+    for key in [
+        "js-enabled-only",
+        "js-server-only",
+        "js-meta-only",
+        "js-enabled",
+        "details",
+    ] {
         if let Err(r) = parse_bool(key, q.get(key)) {
             return r;
         }

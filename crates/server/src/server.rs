@@ -109,7 +109,9 @@ impl ServerState {
     }
 
     pub fn max_pending(&self) -> usize {
-        usize::try_from(self.opts.max_pending).unwrap_or(64 << 20).max(1)
+        usize::try_from(self.opts.max_pending)
+            .unwrap_or(64 << 20)
+            .max(1)
     }
     pub fn max_payload(&self) -> usize {
         usize::try_from(self.opts.max_payload).unwrap_or(1 << 20)
@@ -343,14 +345,20 @@ impl Server {
             let http_port = bind_port(http_port, 8222);
             let http = TcpListener::bind((http_host.as_str(), http_port))
                 .await
-                .with_context(|| format!("binding the monitoring listener on {http_host}:{http_port}"))?;
+                .with_context(|| {
+                    format!("binding the monitoring listener on {http_host}:{http_port}")
+                })?;
             let http_addr = http.local_addr()?;
             *state.http_addr.lock() = Some(http_addr);
             info!("Starting http monitor on {http_host}:{}", http_addr.port());
             tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
         }
 
-        info!("Listening for client connections on {}:{}", host, addr.port());
+        info!(
+            "Listening for client connections on {}:{}",
+            host,
+            addr.port()
+        );
         info!("Server is ready");
         tasks.push(tokio::spawn(accept_loop(state.clone(), listener)));
         Ok(ServerHandle { state, tasks })
