@@ -28,7 +28,7 @@ struct Observed {
 fn observe(server: &Server, writes: &[Vec<u8>]) -> Observed {
     let mut sock = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
     sock.set_nodelay(true).ok();
-    sock.set_read_timeout(Some(Duration::from_millis(50))).ok();
+    sock.set_read_timeout(Some(Duration::from_millis(2))).ok();
     let mut got = Vec::new();
     let mut closed = false;
     let mut buf = [0u8; 65536];
@@ -52,7 +52,15 @@ fn observe(server: &Server, writes: &[Vec<u8>]) -> Observed {
             closed = true;
             break;
         }
-        read_for(&mut sock, &mut got, &mut closed, Duration::from_millis(20));
+        // Many small writes get a short pause each, so the whole case stays well within the
+        // server's first keep-alive PING (about 2 s after connecting).
+        let pause = if writes.len() > 20 { 2 } else { 20 };
+        read_for(
+            &mut sock,
+            &mut got,
+            &mut closed,
+            Duration::from_millis(pause),
+        );
     }
     read_for(&mut sock, &mut got, &mut closed, Duration::from_millis(600));
     let text = String::from_utf8_lossy(&got).into_owned();
@@ -75,11 +83,13 @@ fn observe(server: &Server, writes: &[Vec<u8>]) -> Observed {
     }
 }
 
-fn still_serving(server: &Server) {
-    let obs = observe(
-        server,
-        &[b"CONNECT {\"verbose\":false}\r\nPING\r\n".to_vec()],
-    );
+fn still_serving(server: &Server, config: &str) {
+    let login: &[u8] = if config.contains("authorization") {
+        b"CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"b\"}\r\nPING\r\n"
+    } else {
+        b"CONNECT {\"verbose\":false}\r\nPING\r\n"
+    };
+    let obs = observe(server, &[login.to_vec()]);
     assert_eq!(obs.text, "PONG\r\n", "server keeps serving other clients");
 }
 
@@ -97,7 +107,7 @@ fn check(name: &str, case: Case) {
     );
     let got = observe(&candidate, &case.writes);
     assert_eq!(got, ref_obs, "{name}: jetmirror differs from nats-server");
-    still_serving(&candidate);
+    still_serving(&candidate, case.config);
 }
 
 fn b(s: &str) -> Vec<u8> {
