@@ -297,9 +297,17 @@ impl Server {
             .open(self.log_path())
             .context("opening server.log")?;
         let log_err = log.try_clone().context("cloning the log handle")?;
-        let child = Command::new(&self.bin)
-            .arg("-c")
-            .arg(self.config_path())
+        let ports_dir = self.dir.path().join("ports");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-c").arg(self.config_path());
+        if self.spec.kind == Kind::NatsServer {
+            // Readiness without a probe connection (which would count against
+            // max_connections for a moment): nats-server writes this file once it listens.
+            let _ = std::fs::remove_dir_all(&ports_dir);
+            std::fs::create_dir_all(&ports_dir).context("creating the ports dir")?;
+            cmd.arg("--ports_file_dir").arg(&ports_dir);
+        }
+        let child = cmd
             .args(&self.spec.args)
             .stdin(Stdio::null())
             .stdout(log)
@@ -319,11 +327,17 @@ impl Server {
     fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let ports_dir = self.dir.path().join("ports");
         loop {
             if let Some(status) = self.try_wait()? {
                 bail!("exited early with {status}");
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            let ready = if self.spec.kind == Kind::NatsServer {
+                std::fs::read_dir(&ports_dir).is_ok_and(|mut entries| entries.next().is_some())
+            } else {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+            };
+            if ready {
                 break;
             }
             if Instant::now() > deadline {
@@ -478,7 +492,7 @@ pub fn http_get(port: u16, path: &str) -> Result<String> {
     let (head, body) = response
         .split_once("\r\n\r\n")
         .ok_or_else(|| anyhow!("malformed HTTP answer from {addr}{path}"))?;
-    if !head.starts_with("HTTP/1.") || !head.split_whitespace().nth(1).is_some_and(|c| c == "200") {
+    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1) != Some("200") {
         bail!("GET {path}: {}", head.lines().next().unwrap_or(""));
     }
     Ok(body.to_string())
