@@ -316,20 +316,29 @@ impl RawClient {
                 Ok((None, None))
             }
             Action::Expect(expect) => {
-                let (until, wait) = match expect {
-                    Expect::Until(until) => (until.as_str(), DEFAULT_WAIT),
-                    Expect::Full { until, timeout_ms } => (
+                let (until, wait, unordered) = match expect {
+                    Expect::Until(until) => (until.as_str(), DEFAULT_WAIT, false),
+                    Expect::Full {
+                        until,
+                        timeout_ms,
+                        unordered,
+                    } => (
                         until.as_str(),
                         timeout_ms
                             .map(Duration::from_millis)
                             .unwrap_or(DEFAULT_WAIT),
+                        *unordered,
                     ),
                 };
                 let deadline = Instant::now() + wait;
                 let needle = until.as_bytes();
                 loop {
                     if let Some(at) = find(&self.pending, needle) {
-                        return Ok((Some(self.record(at + needle.len(), true)), None));
+                        let mut value = self.record(at + needle.len(), true);
+                        if unordered {
+                            sort_frames(&mut value);
+                        }
+                        return Ok((Some(value), None));
                     }
                     if !self.fill(deadline).await {
                         let len = self.pending.len();
@@ -377,6 +386,44 @@ impl RawClient {
             )),
         }
     }
+}
+
+/// Sorts the protocol frames of a recorded text (in place, in either recording shape).
+fn sort_frames(value: &mut Value) {
+    let text = match value {
+        Value::String(text) => text,
+        Value::Object(map) => match map.get_mut("recv") {
+            Some(Value::String(text)) => text,
+            _ => return,
+        },
+        _ => return,
+    };
+    let mut frames = split_frames(text);
+    frames.sort();
+    *text = frames.concat();
+}
+
+/// Splits protocol text into frames: a MSG/HMSG line with its payload, or one line.
+fn split_frames(text: &str) -> Vec<String> {
+    let mut frames = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let line_end = rest.find('\n').map_or(rest.len(), |at| at + 1);
+        let line = rest.get(..line_end).unwrap_or(rest);
+        let mut end = line_end;
+        if line.starts_with("MSG ") || line.starts_with("HMSG ") {
+            let size = line
+                .split_whitespace()
+                .last()
+                .and_then(|size| size.parse::<usize>().ok())
+                .unwrap_or(0);
+            end = (line_end + size + 2).min(rest.len());
+        }
+        let (frame, tail) = rest.split_at(end);
+        frames.push(frame.to_string());
+        rest = tail;
+    }
+    frames
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -534,9 +581,23 @@ impl NatsClient {
             Action::Js(js) => Ok(Some(self.js(js).await?)),
             Action::Serve(args) => self.serve(args).await,
             Action::Collect(args) => self.collect(args).await,
-            Action::Errors(_) => {
-                // A round trip first, so that -ERRs caused by earlier steps have arrived.
+            Action::Errors(args) => {
+                // A round trip first, so that -ERRs caused by earlier steps have arrived; the
+                // client reports them through its event task, so give it a bounded moment.
                 let _ = self.flush().await;
+                let deadline =
+                    Instant::now() + Duration::from_millis(args.timeout_ms.unwrap_or(500));
+                loop {
+                    let seen = self
+                        .errors
+                        .lock()
+                        .map(|errors| errors.len())
+                        .unwrap_or_default();
+                    if seen >= args.count.unwrap_or(1) || Instant::now() > deadline {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 let seen = self
                     .errors
                     .lock()
@@ -591,11 +652,13 @@ impl NatsClient {
         Ok(match reply {
             Value::Object(mut map) if map.contains_key("payload") => {
                 match map.remove("payload") {
-                    // Parsed back so the report shows it as JSON; `preserve_order` keeps the
-                    // server's key order, and recordings are compared as rendered text.
-                    Some(Value::String(text)) => {
-                        serde_json::from_str(&text).unwrap_or(Value::String(text))
-                    }
+                    // Shown as JSON in the report when that renders back to the very same
+                    // text (`preserve_order` keeps the key order); else kept as text, so
+                    // spacing and number formats still count.
+                    Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
+                        Ok(value) if value.to_string() == text => value,
+                        _ => Value::String(text),
+                    },
                     other => other.unwrap_or(Value::Null),
                 }
             }
@@ -730,7 +793,7 @@ fn message_json(message: &async_nats::Message) -> Value {
     if let Some(reply) = &message.reply {
         map.insert(
             "reply".into(),
-            Value::String(normalize::inboxes(reply.as_str())),
+            Value::String(normalize::subject(reply.as_str())),
         );
     }
     if let Some(status) = &message.status {
@@ -751,7 +814,7 @@ fn message_json(message: &async_nats::Message) -> Value {
         pairs.sort();
         let pairs: Vec<Value> = pairs
             .into_iter()
-            .map(|(name, value)| json!([name, normalize::payload(&value)]))
+            .map(|(name, value)| json!([name, normalize::header_value(&value)]))
             .collect();
         if !pairs.is_empty() {
             map.insert("headers".into(), Value::Array(pairs));

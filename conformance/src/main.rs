@@ -7,7 +7,9 @@
 //!
 //! Usage: `jetmirror-conformance [--reference PATH] [--candidate PATH]
 //! [--candidate-kind jetmirror|nats-server] [--filter SUBSTR] [--report PATH]
-//! [--scenarios DIR] [--known FILE] [--jobs N]`. Exit code 1 on an unlisted difference or a
+//! [--scenarios DIR] [--known FILE] [--jobs N]`. Every recording is also written, one
+//! observation a line, to `<report dir>/recordings/<scenario>.{reference,candidate}.jsonl`.
+//! Exit code 1 on an unlisted difference or a
 //! broken scenario; the last line is `N passed, M failed[, K skipped]`.
 
 mod exec;
@@ -132,9 +134,10 @@ async fn run() -> Result<bool> {
         let reason = known.reason(&scenario.name).map(str::to_string);
         let (reference, candidate, semaphore) =
             (reference.clone(), candidate.clone(), semaphore.clone());
+        let recordings = options.report.parent().map(|dir| dir.join("recordings"));
         tasks.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let outcome = run_one(scenario, reference, candidate, reason).await;
+            let outcome = run_one(scenario, reference, candidate, reason, recordings).await;
             println!("{}", outcome.line());
             outcome
         }));
@@ -190,6 +193,7 @@ async fn run_one(
     reference: Target,
     candidate: Target,
     known_reason: Option<String>,
+    recordings: Option<PathBuf>,
 ) -> Outcome {
     if let Some(reason) = &scenario.skip {
         return Outcome::skipped(&scenario, reason);
@@ -199,6 +203,26 @@ async fn run_one(
     }
     let ref_recording = exec::run(scenario.clone(), reference).await;
     let cand_recording = exec::run(scenario.clone(), candidate).await;
+    if let Some(dir) = &recordings {
+        for (label, recording) in [
+            ("reference", &ref_recording),
+            ("candidate", &cand_recording),
+        ] {
+            let path = dir.join(format!("{}.{label}.jsonl", scenario.name));
+            let text: String = recording
+                .observations
+                .iter()
+                .map(|o| format!("{o}\n"))
+                .collect();
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, text));
+            if let Err(err) = written {
+                eprintln!("cannot write {}: {err}", path.display());
+            }
+        }
+    }
     Outcome::judge(&scenario, ref_recording, cand_recording, known_reason)
 }
 

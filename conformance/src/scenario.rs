@@ -72,6 +72,10 @@ pub enum Expect {
         until: String,
         #[serde(default)]
         timeout_ms: Option<u64>,
+        /// Sort the received frames (MSG/HMSG with payload, other lines): for deliveries to
+        /// several subscriptions, whose relative order is not a contract.
+        #[serde(default)]
+        unordered: bool,
     },
 }
 
@@ -193,6 +197,15 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsArgs {
+    #[serde(default)]
+    pub count: Option<usize>,
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
 /// What a step does.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -223,8 +236,9 @@ pub enum Action {
     Js(JsRequest),
     Serve(ServeArgs),
     Collect(CollectArgs),
-    /// Record the -ERR texts the client's event callback saw so far.
-    Errors(Empty),
+    /// Record the -ERR texts the client's event callback saw so far (waits until `count`,
+    /// default 1, have come or `timeout_ms`, default 500, passed).
+    Errors(ErrorsArgs),
     // --- both ---
     Close(Empty),
 }
