@@ -222,7 +222,13 @@ impl Runner<'_> {
                     }
                     Ok(value)
                 }
-                Some(Client::Nats(client)) => client.act(action).await,
+                Some(Client::Nats(client)) => {
+                    let value = client.act(action).await;
+                    for unmet in client.unmet.drain(..) {
+                        self.recording.unmet.push(format!("client {name}: {unmet}"));
+                    }
+                    value
+                }
                 None => Err(anyhow!("no client {name:?} (open or connect it first)")),
             },
         }
@@ -443,6 +449,8 @@ struct NatsClient {
     subs: HashMap<String, async_nats::Subscriber>,
     errors: Arc<Mutex<Vec<String>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Expectations (`js` with `until`) that were not met, for the runner.
+    unmet: Vec<String>,
 }
 
 impl Drop for NatsClient {
@@ -491,6 +499,7 @@ impl NatsClient {
                 subs: HashMap::new(),
                 errors,
                 tasks: Vec::new(),
+                unmet: Vec::new(),
             }),
             Ok(Err(err)) => Err(format!("{:?}", err.kind())),
             Err(_) => Err("timed out".into()),
@@ -636,7 +645,29 @@ impl NatsClient {
         }
     }
 
-    async fn js(&self, js: &JsRequest) -> Result<Value> {
+    /// A JetStream API request; with `until`, repeated every 50 ms until the normalised reply
+    /// contains that text (or `timeout_ms`, default 10000, passes), recording the last reply.
+    async fn js(&mut self, js: &JsRequest) -> Result<Value> {
+        let Some(until) = &js.until else {
+            return self.js_once(js).await;
+        };
+        let wait = Duration::from_millis(js.timeout_ms.unwrap_or(10_000));
+        let deadline = Instant::now() + wait;
+        loop {
+            let reply = self.js_once(js).await?;
+            if reply.to_string().contains(until.as_str()) {
+                return Ok(reply);
+            }
+            if Instant::now() > deadline {
+                self.unmet
+                    .push(format!("js {}: reply never contained {until:?}", js.api));
+                return Ok(reply);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn js_once(&self, js: &JsRequest) -> Result<Value> {
         let subject = match &js.domain {
             Some(domain) => format!("$JS.{domain}.API.{}", js.api),
             None => format!("$JS.API.{}", js.api),
@@ -646,7 +677,12 @@ impl NatsClient {
             None => bytes::Bytes::new(),
         };
         let reply = self
-            .request(&subject, &Default::default(), payload, js.timeout_ms)
+            .request(
+                &subject,
+                &Default::default(),
+                payload,
+                js.until.is_none().then_some(js.timeout_ms).flatten(),
+            )
             .await;
         // For API answers only the JSON matters; keep it as the observation.
         Ok(match reply {

@@ -39,6 +39,8 @@ pub const VOLATILE_KEYS: &[&str] = &[
     "last_ts",
     "last_active",
     "leader_since",
+    // mirror/source info: nanoseconds since the last contact
+    "active",
     "_nats.ver",
 ];
 

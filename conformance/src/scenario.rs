@@ -137,6 +137,9 @@ pub struct JsRequest {
     pub body: Option<serde_yaml::Value>,
     #[serde(default)]
     pub domain: Option<String>,
+    /// Repeat the request until the (normalised) reply contains this text.
+    #[serde(default)]
+    pub until: Option<String>,
     #[serde(default)]
     pub timeout_ms: Option<u64>,
 }
