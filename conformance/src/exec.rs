@@ -692,7 +692,11 @@ impl NatsClient {
                     // text (`preserve_order` keeps the key order); else kept as text, so
                     // spacing and number formats still count.
                     Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
-                        Ok(value) if value.to_string() == text => value,
+                        Ok(value)
+                            if serde_json::to_string(&value).is_ok_and(|again| again == text) =>
+                        {
+                            value
+                        }
                         _ => Value::String(text),
                     },
                     other => other.unwrap_or(Value::Null),

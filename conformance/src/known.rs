@@ -13,6 +13,13 @@ pub struct Known {
 }
 
 impl Known {
+    /// No entries.
+    pub fn empty() -> Known {
+        Known {
+            entries: BTreeMap::new(),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Known> {
         let entries: BTreeMap<String, String> = if path.exists() {
             let text = std::fs::read_to_string(path)

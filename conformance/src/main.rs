@@ -103,7 +103,14 @@ async fn run() -> Result<bool> {
             options.reference.display()
         );
     }
-    let known = known::Known::load(&options.known)?;
+    let known = if options.candidate_kind == Kind::NatsServer {
+        // Self-check (nats-server against nats-server): known differences of jetmirror do not
+        // apply; every scenario must match.
+        println!("candidate is nats-server: known differences not applied (self-check)");
+        known::Known::empty()
+    } else {
+        known::Known::load(&options.known)?
+    };
     let mut scenarios = scenario::load_all(&options.scenarios)?;
     if let Some(filter) = &options.filter {
         scenarios.retain(|s| s.name.contains(filter.as_str()));
