@@ -307,3 +307,23 @@ fn collect_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> Result<()> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_file_parses() -> Result<()> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let scenarios = load_all(&dir)?;
+        assert!(scenarios.len() >= 60, "only {} scenarios", scenarios.len());
+        for scenario in &scenarios {
+            assert!(
+                !scenario.description.trim().is_empty(),
+                "{} has no description",
+                scenario.name
+            );
+        }
+        Ok(())
+    }
+}
