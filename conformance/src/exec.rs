@@ -451,6 +451,8 @@ struct NatsClient {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Expectations (`js` with `until`) that were not met, for the runner.
     unmet: Vec<String>,
+    /// The messages the last `collect` read (for `ack`).
+    collected: Vec<async_nats::Message>,
 }
 
 impl Drop for NatsClient {
@@ -500,6 +502,7 @@ impl NatsClient {
                 errors,
                 tasks: Vec::new(),
                 unmet: Vec::new(),
+                collected: Vec::new(),
             }),
             Ok(Err(err)) => Err(format!("{:?}", err.kind())),
             Err(_) => Err("timed out".into()),
@@ -590,6 +593,27 @@ impl NatsClient {
             Action::Js(js) => Ok(Some(self.js(js).await?)),
             Action::Serve(args) => self.serve(args).await,
             Action::Collect(args) => self.collect(args).await,
+            Action::Ack(args) => {
+                // Replies (e.g. `+ACK`, `-NAK`, `+TERM`) to the reply subjects of the messages
+                // the last `collect` read, then a flush so the server has them.
+                let targets: Vec<usize> = match args.index {
+                    Some(index) => vec![index],
+                    None => (0..self.collected.len()).collect(),
+                };
+                for index in targets {
+                    let reply = self
+                        .collected
+                        .get(index)
+                        .and_then(|message| message.reply.clone())
+                        .ok_or_else(|| anyhow!("no collected message {index} with a reply"))?;
+                    self.client
+                        .publish(reply, args.body.clone().into())
+                        .await
+                        .map_err(|err| anyhow!("ack: {err}"))?;
+                }
+                self.flush().await?;
+                Ok(None)
+            }
             Action::Errors(args) => {
                 // A round trip first, so that -ERRs caused by earlier steps have arrived; the
                 // client reports them through its event task, so give it a bounded moment.
@@ -762,12 +786,16 @@ impl NatsClient {
         }));
         let deadline = Instant::now() + wait;
         let mut messages = Vec::new();
+        let mut collected = Vec::new();
         {
             let mut merged =
                 futures::stream::select_all(streams.iter_mut().map(|(_, sub)| sub.by_ref()));
             while args.count.is_none_or(|count| messages.len() < count) {
                 match tokio::time::timeout_at(deadline, merged.next()).await {
-                    Ok(Some(message)) => messages.push(message_json(&message)),
+                    Ok(Some(message)) => {
+                        messages.push(message_json(&message));
+                        collected.push(message);
+                    }
                     Ok(None) => {
                         messages.push(json!({"subscription": "closed"}));
                         break;
@@ -779,6 +807,7 @@ impl NatsClient {
         for (name, sub) in streams {
             self.subs.insert(name, sub);
         }
+        self.collected = collected;
         if names.len() > 1 {
             // Merged reads: order by content, not by which subscription won the race.
             messages.sort_by_key(Value::to_string);

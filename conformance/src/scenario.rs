@@ -202,6 +202,20 @@ pub struct Empty {}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AckArgs {
+    /// `+ACK` (default), `-NAK`, `+TERM`, `+WPI`, …
+    #[serde(default = "default_ack")]
+    pub body: String,
+    #[serde(default)]
+    pub index: Option<usize>,
+}
+
+fn default_ack() -> String {
+    "+ACK".to_string()
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorsArgs {
     #[serde(default)]
     pub count: Option<usize>,
@@ -239,6 +253,9 @@ pub enum Action {
     Js(JsRequest),
     Serve(ServeArgs),
     Collect(CollectArgs),
+    /// Publish `body` to the reply subject of the messages the last `collect` read (all, or
+    /// the one at `index`): JetStream acks.
+    Ack(AckArgs),
     /// Record the -ERR texts the client's event callback saw so far (waits until `count`,
     /// default 1, have come or `timeout_ms`, default 500, passed).
     Errors(ErrorsArgs),
@@ -266,6 +283,7 @@ impl Action {
             Action::Js(_) => "js",
             Action::Serve(_) => "serve",
             Action::Collect(_) => "collect",
+            Action::Ack(_) => "ack",
             Action::Errors(_) => "errors",
             Action::Close(_) => "close",
         }
