@@ -86,6 +86,21 @@ fn parse_args() -> Result<Options> {
 
 #[tokio::main]
 async fn main() {
+    // On Ctrl-C or SIGTERM no destructor runs: kill the servers we started, then exit.
+    tokio::spawn(async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        jetmirror_testkit::kill_all_servers();
+        eprintln!("jetmirror-conformance: interrupted; servers killed");
+        std::process::exit(130);
+    });
     match run().await {
         Ok(clean) => std::process::exit(if clean { 0 } else { 1 }),
         Err(err) => {
