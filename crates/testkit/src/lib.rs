@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -143,6 +143,39 @@ fn build_jetmirror() -> Result<PathBuf> {
         bail!("cargo build succeeded but {} is missing", bin.display());
     }
     Ok(bin)
+}
+
+/// Pids of every server process started by this process and not yet reaped, so that a
+/// runner interrupted by a signal (where no destructor runs) can still kill them.
+static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn register_pid(pid: u32) {
+    if let Ok(mut pids) = LIVE_PIDS.lock() {
+        pids.push(pid);
+    }
+}
+
+fn unregister_pid(pid: u32) {
+    if let Ok(mut pids) = LIVE_PIDS.lock() {
+        pids.retain(|live| *live != pid);
+    }
+}
+
+/// SIGKILLs every server this process started that is still running (for a signal handler:
+/// on SIGINT/SIGTERM no `Drop` runs). Servers are not reaped here; the process is about to
+/// exit.
+pub fn kill_all_servers() {
+    if let Ok(pids) = LIVE_PIDS.lock() {
+        for pid in pids.iter() {
+            if let Ok(pid) = libc::pid_t::try_from(*pid) {
+                // SAFETY: kill(2) on a child we started and have not reaped (reaping
+                // unregisters it first), so the pid cannot have been reused.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
 }
 
 /// A free loopback TCP port: bind `127.0.0.1:0`, read the port, drop the listener.
@@ -297,15 +330,24 @@ impl Server {
             .open(self.log_path())
             .context("opening server.log")?;
         let log_err = log.try_clone().context("cloning the log handle")?;
-        let child = Command::new(&self.bin)
-            .arg("-c")
-            .arg(self.config_path())
+        let ports_dir = self.dir.path().join("ports");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-c").arg(self.config_path());
+        if self.spec.kind == Kind::NatsServer {
+            // Readiness without a probe connection (which would count against
+            // max_connections for a moment): nats-server writes this file once it listens.
+            let _ = std::fs::remove_dir_all(&ports_dir);
+            std::fs::create_dir_all(&ports_dir).context("creating the ports dir")?;
+            cmd.arg("--ports_file_dir").arg(&ports_dir);
+        }
+        let child = cmd
             .args(&self.spec.args)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             .spawn()
             .with_context(|| format!("spawning {}", self.bin.display()))?;
+        register_pid(child.id());
         self.child = Some(child);
         self.wait_ready().with_context(|| {
             format!(
@@ -319,11 +361,17 @@ impl Server {
     fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let ports_dir = self.dir.path().join("ports");
         loop {
             if let Some(status) = self.try_wait()? {
                 bail!("exited early with {status}");
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            let ready = if self.spec.kind == Kind::NatsServer {
+                std::fs::read_dir(&ports_dir).is_ok_and(|mut entries| entries.next().is_some())
+            } else {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+            };
+            if ready {
                 break;
             }
             if Instant::now() > deadline {
@@ -361,7 +409,14 @@ impl Server {
 
     fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         match self.child.as_mut() {
-            Some(child) => child.try_wait().context("waiting for the server"),
+            Some(child) => {
+                let status = child.try_wait().context("waiting for the server")?;
+                if status.is_some() {
+                    // Reaped: the pid may be reused from now on.
+                    unregister_pid(child.id());
+                }
+                Ok(status)
+            }
             None => Ok(None),
         }
     }
@@ -426,6 +481,7 @@ impl Server {
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
+            unregister_pid(child.id());
             let _ = child.wait();
         }
     }
@@ -441,7 +497,9 @@ impl Server {
         while Instant::now() < deadline {
             match self.try_wait() {
                 Ok(Some(_)) | Err(_) => {
-                    self.child = None;
+                    if let Some(child) = self.child.take() {
+                        unregister_pid(child.id());
+                    }
                     return;
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
@@ -478,7 +536,7 @@ pub fn http_get(port: u16, path: &str) -> Result<String> {
     let (head, body) = response
         .split_once("\r\n\r\n")
         .ok_or_else(|| anyhow!("malformed HTTP answer from {addr}{path}"))?;
-    if !head.starts_with("HTTP/1.") || !head.split_whitespace().nth(1).is_some_and(|c| c == "200") {
+    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1) != Some("200") {
         bail!("GET {path}: {}", head.lines().next().unwrap_or(""));
     }
     Ok(body.to_string())

@@ -81,3 +81,10 @@ fn reference_upstream_pair() -> anyhow::Result<()> {
     assert!(ping(&side)?.contains("\"domain\":\"leaf\""));
     Ok(())
 }
+
+#[test]
+fn jetmirror_bin_builds_the_binary() {
+    let bin = jetmirror_testkit::jetmirror_bin();
+    assert!(bin.is_file(), "{} missing", bin.display());
+    assert!(bin.ends_with("jetmirror"));
+}
