@@ -1,7 +1,11 @@
 //! Client authentication: checks CONNECT credentials against the configured authorization
 //! (a single user/password, a token, or a users list), as nats-server does for one account.
 
+use std::sync::Arc;
+
 use jetmirror_config::Options;
+
+use crate::permissions::Permissions;
 
 /// Credentials a client presented in CONNECT.
 #[derive(Debug, Default, Clone)]
@@ -16,7 +20,7 @@ pub struct Credentials {
 pub struct Authenticator {
     token: Option<String>,
     single: Option<(String, String)>,
-    users: Vec<(String, String)>,
+    users: Vec<(String, String, Option<Arc<Permissions>>)>,
     no_auth_user: Option<String>,
 }
 
@@ -24,6 +28,7 @@ pub struct Authenticator {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
     pub user: Option<String>,
+    pub permissions: Option<Arc<Permissions>>,
 }
 
 impl Authenticator {
@@ -33,13 +38,25 @@ impl Authenticator {
             (Some(u), p) => Some((u.clone(), p.clone().unwrap_or_default())),
             _ => None,
         };
+        let default_permissions = a.default_permissions.as_ref();
         Authenticator {
             token: a.token.clone(),
             single,
             users: a
                 .users
                 .iter()
-                .map(|u| (u.user.clone(), u.password.clone().unwrap_or_default()))
+                .map(|u| {
+                    let perms = u
+                        .permissions
+                        .as_ref()
+                        .or(default_permissions)
+                        .map(|p| Arc::new(Permissions::from_config(p)));
+                    (
+                        u.user.clone(),
+                        u.password.clone().unwrap_or_default(),
+                        perms,
+                    )
+                })
                 .collect(),
             no_auth_user: opts.no_auth_user.clone(),
         }
@@ -69,8 +86,14 @@ impl Authenticator {
             creds.user.is_none() && creds.pass.is_none() && creds.auth_token.is_none();
         if presented_nothing {
             if let Some(u) = &self.no_auth_user {
+                let permissions = self
+                    .users
+                    .iter()
+                    .find(|(name, _, _)| name == u)
+                    .and_then(|(_, _, p)| p.clone());
                 return Some(Identity {
                     user: Some(u.clone()),
+                    permissions,
                 });
             }
         }
@@ -83,12 +106,14 @@ impl Authenticator {
                 && check_password(p, creds.pass.as_deref().unwrap_or_default());
             return ok.then(|| Identity {
                 user: Some(u.clone()),
+                permissions: None,
             });
         }
         let name = creds.user.as_deref()?;
-        let (u, p) = self.users.iter().find(|(u, _)| u == name)?;
+        let (u, p, perms) = self.users.iter().find(|(u, _, _)| u == name)?;
         check_password(p, creds.pass.as_deref().unwrap_or_default()).then(|| Identity {
             user: Some(u.clone()),
+            permissions: perms.clone(),
         })
     }
 }

@@ -21,6 +21,7 @@ use tracing::{debug, trace};
 
 use crate::auth::{Credentials, Identity};
 use crate::outbound::{Outbound, WriteFailure};
+use crate::permissions::Permissions;
 use crate::router::{RoutedMsg, Sub, SubTarget};
 use crate::server::ServerState;
 use crate::stats::Counters;
@@ -136,6 +137,8 @@ pub struct ClientShared {
     pub close: CancellationToken,
     pub headers: AtomicBool,
     pub meta: Mutex<ClientMeta>,
+    /// Set at CONNECT; consulted at delivery for subscribe deny lists.
+    pub permissions: parking_lot::RwLock<Option<Arc<Permissions>>>,
     subs: Mutex<HashMap<Bytes, Sub>>,
     reason: Mutex<Option<ClosedReason>>,
     state: Arc<ServerState>,
@@ -145,6 +148,11 @@ impl ClientShared {
     /// Sends one MSG/HMSG (headers only to clients that negotiated them, as nats-server
     /// strips them otherwise). A send that overflows `max_pending` closes the connection.
     pub fn send_msg(&self, sid: &[u8], msg: &RoutedMsg<'_>) -> bool {
+        if let Some(p) = self.permissions.read().as_ref() {
+            if p.filters_delivery() && !p.can_deliver(msg.subject) {
+                return false;
+            }
+        }
         let subject = msg.subject.as_bytes();
         let headers = msg
             .headers
@@ -247,6 +255,7 @@ where
             user: None,
             rtt: None,
         }),
+        permissions: parking_lot::RwLock::new(None),
         subs: Mutex::new(HashMap::new()),
         reason: Mutex::new(None),
         state: state.clone(),
@@ -572,6 +581,7 @@ impl Connection {
             meta.version = opts.version.clone();
             meta.user = identity.user;
         }
+        *self.shared.permissions.write() = identity.permissions;
         self.opts = opts;
         self.connect_json = merged;
         self.ok();
@@ -591,6 +601,18 @@ impl Connection {
         };
         if self.opts.pedantic && !jetmirror_subject::is_valid_publish_subject(subject_str) {
             self.shared.send_err("Invalid Publish Subject");
+        }
+        let denied = self
+            .shared
+            .permissions
+            .read()
+            .as_ref()
+            .is_some_and(|p| !p.can_publish(subject_str));
+        if denied {
+            self.shared.send_err(&format!(
+                "Permissions Violation for Publish to \"{subject_str}\""
+            ));
+            return Flow::Continue;
         }
         self.ok();
         let headers = headers.filter(|h| !h.is_empty());
@@ -650,6 +672,22 @@ impl Connection {
                 .is_some_and(|q| !jetmirror_subject::is_valid_queue_name(q))
         {
             self.shared.send_err("Invalid Subject");
+            return Flow::Continue;
+        }
+        let denied = self
+            .shared
+            .permissions
+            .read()
+            .as_ref()
+            .is_some_and(|p| !p.can_subscribe(&subject, queue.as_deref()));
+        if denied {
+            let text = match &queue {
+                Some(q) => format!(
+                    "Permissions Violation for Subscription to \"{subject}\" using queue \"{q}\""
+                ),
+                None => format!("Permissions Violation for Subscription to \"{subject}\""),
+            };
+            self.shared.send_err(&text);
             return Flow::Continue;
         }
         if self.shared.subs.lock().contains_key(&sid) {

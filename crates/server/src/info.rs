@@ -9,6 +9,8 @@ use serde::Serialize;
 pub const COMPAT_VERSION: &str = "2.15.1";
 /// JetStream API level reported in INFO and `$JS.API.INFO`.
 pub const API_LEVEL: i32 = 5;
+/// The git commit jetmirror was built from (`git_commit` in INFO and `/varz`).
+pub const GIT_COMMIT: &str = env!("JETMIRROR_GIT_COMMIT");
 /// The runtime string in the `go` field.
 pub const RUNTIME: &str = concat!("jetmirror-", env!("CARGO_PKG_VERSION"));
 
@@ -32,6 +34,8 @@ pub struct Info {
     pub server_name: String,
     pub version: String,
     pub proto: i32,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub git_commit: String,
     pub go: String,
     pub host: String,
     pub port: u16,

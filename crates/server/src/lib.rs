@@ -7,6 +7,7 @@
 //! - [`router`]: subscriptions and message delivery through the subject index.
 //! - [`outbound`]: the bounded per-connection send buffer and its writer task.
 //! - [`auth`]: checking CONNECT credentials against the configured authorization.
+//! - [`permissions`]: per-user publish and subscribe permissions.
 //! - [`info`]: the INFO document and server identity.
 //! - [`logging`]: log lines in nats-server's format.
 //! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
@@ -21,6 +22,7 @@ pub mod info;
 pub mod logging;
 pub mod monitor;
 pub mod outbound;
+pub mod permissions;
 pub mod router;
 pub mod server;
 pub mod stats;

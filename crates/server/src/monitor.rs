@@ -16,7 +16,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::info::{COMPAT_VERSION, RUNTIME};
+use crate::info::{COMPAT_VERSION, GIT_COMMIT, RUNTIME};
 use crate::server::ServerState;
 use crate::time_fmt::{go_duration, rfc3339_nanos, uptime};
 
@@ -156,6 +156,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "server_name": state.server_name,
         "version": COMPAT_VERSION,
         "proto": 1,
+        "git_commit": GIT_COMMIT,
         "go": RUNTIME,
         "host": o.host,
         "port": addr.map_or(0, |a| a.port()),

@@ -17,7 +17,7 @@ use tracing::{info, warn};
 
 use crate::auth::Authenticator;
 use crate::client::{self, ClientShared, ClosedReason};
-use crate::info::{random_public_key, Info, API_LEVEL, COMPAT_VERSION, RUNTIME};
+use crate::info::{random_public_key, Info, API_LEVEL, COMPAT_VERSION, GIT_COMMIT, RUNTIME};
 use crate::router::Router;
 use crate::stats::{CounterSnapshot, ServerCounters};
 
@@ -170,6 +170,7 @@ impl ServerState {
             server_name: self.server_name.clone(),
             version: COMPAT_VERSION.to_string(),
             proto: 1,
+            git_commit: GIT_COMMIT.to_string(),
             go: RUNTIME.to_string(),
             host: self.opts.host.clone(),
             port,
