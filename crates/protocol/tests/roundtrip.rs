@@ -156,3 +156,29 @@ proptest! {
         prop_assert!(buf.is_empty());
     }
 }
+
+fn header_map() -> impl Strategy<Value = jetmirror_protocol::HeaderMap> {
+    let entry = ("[A-Za-z][A-Za-z0-9-]{0,10}", "([!-~]([ -~]{0,10}[!-~])?)?");
+    let desc = prop::option::of("[!-~]([ -~]{0,10}[!-~])?");
+    (
+        prop::option::of((100u16..=999, desc)),
+        prop::collection::vec(entry, 0..6),
+    )
+        .prop_map(|(status, entries)| {
+            let mut h = match status {
+                Some((code, d)) => jetmirror_protocol::HeaderMap::with_status(code, d.as_deref()),
+                None => jetmirror_protocol::HeaderMap::new(),
+            };
+            for (k, v) in entries {
+                h.append(&k, &v);
+            }
+            h
+        })
+}
+
+proptest! {
+    #[test]
+    fn header_map_roundtrip(h in header_map()) {
+        prop_assert_eq!(jetmirror_protocol::HeaderMap::parse(&h.to_bytes()), Ok(h));
+    }
+}

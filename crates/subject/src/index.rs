@@ -209,7 +209,7 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
         queue: Option<&str>,
         value: T,
     ) -> Result<(), InvalidSubject> {
-        if !is_valid_subject(subject) || !queue.map_or(true, is_valid_queue_name) {
+        if !is_valid_subject(subject) || matches!(queue, Some(q) if !is_valid_queue_name(q)) {
             return Err(InvalidSubject);
         }
         let mut node = &mut self.root;
