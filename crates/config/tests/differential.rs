@@ -112,6 +112,13 @@ fn accepts_and_rejects_like_nats_server() {
             Ok(o) => o.warnings.is_empty(),
             Err(_) => false,
         };
+        if theirs && ours {
+            check_digest(
+                &path,
+                &String::from_utf8_lossy(&out.stderr),
+                &mut disagreements,
+            );
+        }
         if theirs != ours {
             disagreements.push(format!(
                 "{text:?}: nats-server {} ({}), jetmirror {}",
@@ -126,4 +133,69 @@ fn accepts_and_rejects_like_nats_server() {
         "disagreements:\n{}",
         disagreements.join("\n")
     );
+}
+
+/// nats-server prints `configuration file <f> is valid (sha256:<hex>)`; the
+/// hex is SHA-256 of `Map::to_go_json`. Checked with the `sha256sum` tool.
+fn check_digest(path: &Path, stderr: &str, disagreements: &mut Vec<String>) {
+    let Some(theirs) = stderr
+        .split("(sha256:")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+    else {
+        return;
+    };
+    let Ok(map) = jetmirror_config::parse_file(path) else {
+        return;
+    };
+    let json = map.to_go_json();
+    let Ok(mut child) = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        return;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        let _ = stdin.write_all(json.as_bytes());
+    }
+    let Ok(out) = child.wait_with_output() else {
+        return;
+    };
+    let ours = String::from_utf8_lossy(&out.stdout);
+    let ours = ours.split_whitespace().next().unwrap_or_default();
+    if ours != theirs {
+        disagreements.push(format!(
+            "{}: digest {theirs} vs ours {ours} of {json}",
+            path.display()
+        ));
+    }
+}
+
+#[test]
+fn config_digest_matches_nats_server() {
+    let Some(bin) = nats_server() else {
+        println!("skipped: no nats-server binary");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("d.conf");
+    std::fs::write(
+        &path,
+        "port: 14222\nserver_tags: [\"<a&b>\", \"z\"]\njetstream { max_file_store: \"2G\", max_memory_store: 1G, sync: \"1m\" }\nauthorization { users: [ { user: a, password: \"p\\tq\" } ] }\n",
+    )
+    .expect("write");
+    let out = Command::new(&bin)
+        .arg("-c")
+        .arg(&path)
+        .arg("-t")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("(sha256:"), "{stderr}");
+    let mut problems = Vec::new();
+    check_digest(&path, &stderr, &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
 }
