@@ -290,8 +290,9 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
     let config = last_str(&flags, &["c", "config"]).filter(|c| !c.is_empty());
     let mut opts = match &config {
         Some(path) => {
-            let o = Options::from_file(std::path::Path::new(path))?;
+            let mut o = Options::from_file_raw(std::path::Path::new(path))?;
             if check {
+                o.apply_baseline();
                 if !o.warnings.is_empty() {
                     return Err(CliError::Warnings(o.warnings));
                 }
@@ -300,7 +301,7 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
             o
         }
         None if check => return Err(CliError::TestWithoutConfig),
-        None => Options::default(),
+        None => Options::unresolved(),
     };
     apply_flags(&mut opts, &flags)?;
     opts.apply_baseline();

@@ -16,6 +16,7 @@ pub struct Options {
     pub host: String,
     pub port: i32,
     pub client_advertise: Option<String>,
+    /// Monitoring listen host; defaults to `host` (nats-server's baseline).
     pub http_host: String,
     pub http_port: Option<i32>,
     pub https_port: Option<i32>,
@@ -380,19 +381,37 @@ impl Options {
     /// All errors are collected (like nats-server) into
     /// [`ConfigError::Multiple`] when there is more than one.
     pub fn from_map(map: &Map) -> Result<Options, ConfigError> {
-        Self::from_map_named(map, "")
+        let mut o = Self::from_map_named(map, "")?;
+        o.apply_baseline();
+        Ok(o)
     }
 
     /// Parse a file and build options from it.
     pub fn from_file(path: &Path) -> Result<Options, ConfigError> {
+        let mut o = Self::from_file_raw(path)?;
+        o.apply_baseline();
+        Ok(o)
+    }
+
+    /// Options from a file before the baseline defaults that depend on other
+    /// options (`http_host` follows `host`), so flags can still change those.
+    pub(crate) fn from_file_raw(path: &Path) -> Result<Options, ConfigError> {
         let map = crate::parse_file(path)?;
         let mut o = Self::from_map_named(&map, &path.to_string_lossy())?;
         o.config_file = Some(path.to_path_buf());
         Ok(o)
     }
 
+    /// [`Options::default`] with the derived defaults left unset.
+    pub(crate) fn unresolved() -> Options {
+        Options {
+            http_host: String::new(),
+            ..Options::default()
+        }
+    }
+
     fn from_map_named(map: &Map, file: &str) -> Result<Options, ConfigError> {
-        let mut o = Options::default();
+        let mut o = Options::unresolved();
         let mut cx = Cx::default();
         if map.is_empty() {
             cx.warnings
@@ -408,7 +427,6 @@ impl Options {
         }
         o.warnings = cx.warnings;
         o.unsupported = cx.unsupported;
-        o.apply_baseline();
         match cx.errors.len() {
             0 => Ok(o),
             1 => Err(cx.errors.remove(0)),
@@ -417,9 +435,49 @@ impl Options {
     }
 
     /// nats-server's `setBaselineOptions`: a zero value means the default
-    /// (`port: 0` → 4222, `-m 0` → monitoring off, `max_payload: 0` → 1 MiB).
+    /// (`port: 0` → 4222, `-m 0` → monitoring off, `max_payload: 0` → 1 MiB),
+    /// `http_host` follows `host`, the auth timeout is 2 s (TLS timeout + 1 s
+    /// with TLS), a cluster's pool size 3. [`Options::from_map`],
+    /// [`Options::from_file`] and [`crate::parse_args`] call it.
     pub fn apply_baseline(&mut self) {
         let d = Options::default();
+        if self.host.is_empty() {
+            self.host = d.host.clone();
+        }
+        if self.http_host.is_empty() {
+            self.http_host = self.host.clone();
+        }
+        if self.auth.timeout.is_none() {
+            // getDefaultAuthTimeout: TLS handshake timeout + 1 s, else 2 s.
+            self.auth.timeout = Some(match &self.tls {
+                Some(t) => t.timeout + Duration::from_secs(1),
+                None => Duration::from_secs(2),
+            });
+        }
+        if let Some(c) = self.cluster.as_mut() {
+            if c.port != 0 {
+                if c.host.is_empty() {
+                    c.host = d.host.clone();
+                }
+                if c.pool_size.is_none() {
+                    c.pool_size = Some(3);
+                }
+                if c.auth_timeout.is_none() {
+                    c.auth_timeout = Some(match &c.tls {
+                        Some(t) => t.timeout + Duration::from_secs(1),
+                        None => Duration::from_secs(2),
+                    });
+                }
+            }
+        }
+        if let Some(l) = self.leafnodes.as_mut() {
+            if l.host.is_empty() {
+                l.host = d.host.clone();
+            }
+            if l.reconnect.is_none() {
+                l.reconnect = Some(Duration::from_secs(1));
+            }
+        }
         if self.port == 0 {
             self.port = d.port;
         }
@@ -501,9 +559,8 @@ impl Options {
         match lk.as_str() {
             "listen" => {
                 if let Some((h, p)) = cx.listen(k, v) {
-                    if let Some(h) = h {
-                        self.host = h;
-                    }
+                    // As Go: a bare port clears the host (then the default).
+                    self.host = h.unwrap_or_default();
                     self.port = p;
                 }
             }
@@ -1153,6 +1210,8 @@ impl Cx {
     }
 
     /// Auth/TLS `timeout`: seconds as int or float, or a duration string.
+    /// Authorization timeouts above 60 s warn (`what` names the block in
+    /// errors: `error parsing tls config, 'timeout'`).
     fn seconds(&mut self, what: &str, key: &str, v: &Spanned<Value>) -> Option<Duration> {
         let secs = match &v.value {
             Value::Int(n) => *n as f64,
@@ -1164,16 +1223,17 @@ impl Cx {
                     return None;
                 }
             },
-            _ => 1.0,
+            _ => {
+                self.err(key, v, format!("{what} wrong type"));
+                return None;
+            }
         };
-        if secs > 60.0 {
-            self.warn(
-                key,
-                v,
-                format!(
-                    "{key} of {secs} seconds is larger than the recommended maximum of 60 seconds"
-                ),
+        if secs > 60.0 && what.contains("authorization") {
+            let reason = format!(
+                "timeout of {} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example",
+                display_value(&v.value)
             );
+            self.warn(key, v, reason);
         }
         Duration::try_from_secs_f64(secs.max(0.0)).ok()
     }
@@ -1323,9 +1383,7 @@ impl Cx {
                 }
                 "listen" => {
                     if let Some((h, p)) = self.listen(mk, mv) {
-                        if let Some(h) = h {
-                            c.host = h;
-                        }
+                        c.host = h.unwrap_or_default();
                         c.port = p;
                     }
                 }

@@ -333,3 +333,25 @@ fn tls_flags() {
     );
     assert!(run(&["--tls=false", "--tlscert", "c"]).tls.is_none());
 }
+
+#[test]
+fn monitoring_host_follows_client_host() {
+    let o = run(&["-a", "127.0.0.1", "-m", "8222"]);
+    assert_eq!(
+        (o.http_host.as_str(), o.http_port),
+        ("127.0.0.1", Some(8222))
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("h.conf");
+    std::fs::write(&f, "host: 10.0.0.1\nhttp_port: 8222\n").expect("write");
+    let fs = f.to_string_lossy().to_string();
+    assert_eq!(run(&["-c", &fs]).http_host, "10.0.0.1");
+    assert_eq!(run(&["-c", &fs, "-a", "127.0.0.9"]).http_host, "127.0.0.9");
+    std::fs::write(&f, "host: 10.0.0.1\nhttp: \"127.0.0.2:8222\"\n").expect("write");
+    assert_eq!(run(&["-c", &fs, "-a", "127.0.0.9"]).http_host, "127.0.0.2");
+    assert_eq!(run(&[]).http_host, "0.0.0.0");
+    assert_eq!(
+        run(&[]).auth.timeout,
+        Some(std::time::Duration::from_secs(2))
+    );
+}
