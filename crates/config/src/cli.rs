@@ -532,6 +532,14 @@ fn apply_tls_flags(o: &mut Options, flags: &[(String, FlagValue)]) -> Result<(),
             "TLS Server private key must be present and valid".into(),
         ));
     };
+    for f in [&cert, &key] {
+        if let Err(e) = std::fs::metadata(f) {
+            return Err(CliError::Invalid(format!(
+                "error parsing X509 certificate/key pair: open {f}: {}",
+                crate::error::go_io_reason(&e)
+            )));
+        }
+    }
     o.tls = Some(TlsOptions {
         cert_file: Some(cert.into()),
         key_file: Some(key.into()),

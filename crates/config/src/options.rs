@@ -953,6 +953,15 @@ impl Options {
                 names.push(u.user.clone());
             }
         }
+        // applyDefaultPermissions: users without their own get the defaults.
+        if let Some(d) = &auth.default_permissions {
+            for u in auth.users.iter_mut().filter(|u| u.permissions.is_none()) {
+                u.permissions = Some(d.clone());
+            }
+            for n in auth.nkeys.iter_mut().filter(|n| n.permissions.is_none()) {
+                n.permissions = Some(d.clone());
+            }
+        }
         let mut users = std::mem::take(&mut self.auth.users);
         users.append(&mut auth.users);
         let mut nkeys = std::mem::take(&mut self.auth.nkeys);
@@ -1353,6 +1362,25 @@ impl Cx {
                     format!("error parsing tls config, unknown field {mk:?}"),
                 ),
             }
+        }
+        // GenTLSConfig (server/opts.go): the pair must be complete and load.
+        let problem = match (&t.cert_file, &t.key_file) {
+            (Some(_), None) => Some("missing 'key_file' in TLS configuration".to_string()),
+            (None, Some(_)) => Some("missing 'cert_file' in TLS configuration".to_string()),
+            (Some(c), Some(k)) => [c, k].into_iter().find_map(|f| {
+                std::fs::metadata(f).err().map(|e| {
+                    format!(
+                        "error parsing X509 certificate/key pair: open {}: {}",
+                        f.display(),
+                        crate::error::go_io_reason(&e)
+                    )
+                })
+            }),
+            (None, None) => None,
+        };
+        if let Some(msg) = problem {
+            self.err(key, v, msg);
+            return None;
         }
         Some(t)
     }
@@ -1830,6 +1858,14 @@ impl Cx {
                             "nkey" | "mappings" | "maps" | "limits" | "msg_trace"
                             | "trace_dest" => self.unsupported(k, x),
                             _ => self.unknown(k, x),
+                        }
+                    }
+                    if let Some(d) = &acc.default_permissions {
+                        for u in acc.users.iter_mut().filter(|u| u.permissions.is_none()) {
+                            u.permissions = Some(d.clone());
+                        }
+                        for n in acc.nkeys.iter_mut().filter(|n| n.permissions.is_none()) {
+                            n.permissions = Some(d.clone());
                         }
                     }
                     out.push(acc);

@@ -309,18 +309,31 @@ fn cluster_and_routes_flags() {
 
 #[test]
 fn tls_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = dir.path().join("c.pem");
+    let k = dir.path().join("k.pem");
+    std::fs::write(&c, "").expect("write");
+    std::fs::write(&k, "").expect("write");
+    let (cs, ks) = (
+        c.to_string_lossy().to_string(),
+        k.to_string_lossy().to_string(),
+    );
     let o = run(&[
         "--tls",
         "--tlscert",
-        "c.pem",
+        &cs,
         "--tlskey",
-        "k.pem",
+        &ks,
         "--tlscacert",
         "ca.pem",
         "--tlsverify",
     ]);
     let t = o.tls.expect("tls");
-    assert_eq!(t.cert_file, Some(PathBuf::from("c.pem")));
+    assert_eq!(t.cert_file, Some(c.clone()));
+    assert_eq!(
+        fail(&["--tlscert", "/nonexist/c.pem", "--tlskey", &ks]),
+        "error parsing X509 certificate/key pair: open /nonexist/c.pem: no such file or directory"
+    );
     assert_eq!(t.ca_file, Some(PathBuf::from("ca.pem")));
     assert!(t.verify);
     assert_eq!(

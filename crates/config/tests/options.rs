@@ -242,12 +242,27 @@ no_auth_user: alice
     );
 }
 
+/// A directory with empty `c.pem` and `k.pem`, which the TLS checks open.
+fn pem_dir() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = dir.path().join("c.pem");
+    let k = dir.path().join("k.pem");
+    std::fs::write(&c, "").expect("write");
+    std::fs::write(&k, "").expect("write");
+    let (c, k) = (
+        c.to_string_lossy().to_string(),
+        k.to_string_lossy().to_string(),
+    );
+    (dir, c, k)
+}
+
 #[test]
 fn tls_block() {
-    let o = opts("tls {\n cert_file: \"./c.pem\"\n key_file: \"./k.pem\"\n ca_file: \"./ca.pem\"\n verify: true\n timeout: 3\n handshake_first: auto\n min_version: \"1.3\"\n}\nallow_non_tls: true\n");
+    let (_dir, c, k) = pem_dir();
+    let o = opts(&format!("tls {{\n cert_file: \"{c}\"\n key_file: \"{k}\"\n ca_file: \"./ca.pem\"\n verify: true\n timeout: 3\n handshake_first: auto\n min_version: \"1.3\"\n}}\nallow_non_tls: true\n"));
     let t = o.tls.expect("tls");
-    assert_eq!(t.cert_file, Some(PathBuf::from("./c.pem")));
-    assert_eq!(t.key_file, Some(PathBuf::from("./k.pem")));
+    assert_eq!(t.cert_file, Some(PathBuf::from(&c)));
+    assert_eq!(t.key_file, Some(PathBuf::from(&k)));
     assert_eq!(t.ca_file, Some(PathBuf::from("./ca.pem")));
     assert!(t.verify);
     assert_eq!(t.timeout, Duration::from_secs(3));
@@ -416,6 +431,9 @@ fn empty_config_warns() {
 #[test]
 fn realistic_full_config() {
     std::env::set_var("JM_ALICE_PW", "alicepw");
+    let (_dir, c, k) = pem_dir();
+    std::env::set_var("JM_CERT", &c);
+    std::env::set_var("JM_KEY", &k);
     let text = r#"
 # jetmirror node
 server_name: mirror-1
@@ -472,8 +490,8 @@ leafnodes {
 }
 
 tls {
-  cert_file: "./server.pem"
-  key_file: "./server-key.pem"
+  cert_file: $JM_CERT
+  key_file: $JM_KEY
   timeout: 2
 }
 "#;
