@@ -458,9 +458,20 @@ fn override_cluster(o: &mut Options, listen: &str) -> Result<(), CliError> {
         c.port = 0;
         return Ok(());
     }
-    let bad = |why: &str| CliError::Invalid(format!("parse {listen:?}: {why}"));
+    let bad = |why: &str| CliError::Invalid(why.to_string());
     let Some((_scheme, rest)) = listen.split_once("://") else {
-        return Err(bad("missing port in address"));
+        // Go's url.Parse: `host:port` reads as scheme `host`, no host part.
+        let scheme_like = listen.split_once(':').is_some_and(|(s, _)| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if scheme_like {
+            return Err(bad("missing port in address"));
+        }
+        return Err(bad(&format!(
+            "parse {listen:?}: first path segment in URL cannot contain colon"
+        )));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let (userinfo, hostport) = match authority.rsplit_once('@') {

@@ -368,3 +368,17 @@ fn monitoring_host_follows_client_host() {
         Some(std::time::Duration::from_secs(2))
     );
 }
+
+#[test]
+fn cluster_flag_errors_like_nats_server() {
+    assert_eq!(
+        fail(&["--cluster", "localhost:6222"]),
+        "missing port in address"
+    );
+    assert_eq!(
+        fail(&["--cluster", "0.0.0.0:6222"]),
+        "parse \"0.0.0.0:6222\": first path segment in URL cannot contain colon"
+    );
+    assert_eq!(fail(&["-sl", "a=b=c"]), "invalid signal parameters: [c]");
+    assert_eq!(fail(&["--signal", "nope"]), "unknown signal \"nope\"");
+}
