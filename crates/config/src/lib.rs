@@ -9,10 +9,12 @@
 //! - [`options`]: typed [`Options`] with nats-server's defaults, built by
 //!   [`Options::from_map`].
 //! - [`duration`]: Go's `time.ParseDuration`.
+//! - [`digest`]: SHA-256 config digest (`-t` output, `/varz` `config_digest`).
 //! - [`cli`]: nats-server's command-line flags, [`parse_args`].
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod cli;
+pub mod digest;
 pub mod duration;
 pub mod error;
 mod lex;

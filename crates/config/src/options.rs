@@ -12,6 +12,9 @@ use crate::{ConfigError, Map, Spanned, Value};
 pub struct Options {
     /// The config file these options came from, if any.
     pub config_file: Option<PathBuf>,
+    /// nats-server's digest of the parsed file, `sha256:<hex>` (empty
+    /// without a config file), for `-t` and `/varz` `config_digest`.
+    pub config_digest: String,
     pub server_name: Option<String>,
     pub host: String,
     pub port: i32,
@@ -264,6 +267,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             config_file: None,
+            config_digest: String::new(),
             server_name: None,
             host: "0.0.0.0".to_string(),
             port: 4222,
@@ -399,6 +403,7 @@ impl Options {
         let map = crate::parse_file(path)?;
         let mut o = Self::from_map_named(&map, &path.to_string_lossy())?;
         o.config_file = Some(path.to_path_buf());
+        o.config_digest = crate::digest::config_digest(&map);
         Ok(o)
     }
 

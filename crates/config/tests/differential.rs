@@ -202,6 +202,13 @@ fn config_digest_matches_nats_server() {
     let mut problems = Vec::new();
     check_digest(&path, &stderr, &mut problems);
     assert!(problems.is_empty(), "{problems:?}");
+    // The same digest through Options (our own SHA-256).
+    let o = Options::from_file(&path).expect("options");
+    assert!(
+        stderr.contains(&format!("({})", o.config_digest)),
+        "{stderr} vs {}",
+        o.config_digest
+    );
 }
 
 /// A small deterministic PRNG (xorshift64*), so runs are repeatable.
