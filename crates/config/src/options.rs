@@ -535,6 +535,20 @@ impl Options {
         }
     }
 
+    /// Whether any configured password is plaintext (not a bcrypt hash):
+    /// nats-server then logs `Plaintext passwords detected, use nkeys or
+    /// bcrypt` at startup.
+    pub fn has_plaintext_passwords(&self) -> bool {
+        let plain = |p: &Option<String>| p.as_deref().is_some_and(|p| !is_bcrypt(p));
+        plain(&self.auth.password)
+            || self.auth.users.iter().any(|u| plain(&u.password))
+            || self
+                .accounts
+                .iter()
+                .flat_map(|a| &a.users)
+                .any(|u| plain(&u.password))
+    }
+
     /// Checks nats-server makes when the server starts (server.go
     /// `validateOptions`), beyond what parsing checks.
     pub fn validate(&self) -> Result<(), String> {
@@ -2025,6 +2039,19 @@ impl Cx {
         }
         out
     }
+}
+
+/// nats-server's `isBcrypt`: `^\$2[abxy]\$\d{2}\$.*`.
+pub fn is_bcrypt(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 7
+        && b.first() == Some(&b'$')
+        && b.get(1) == Some(&b'2')
+        && matches!(b.get(2), Some(b'a' | b'b' | b'x' | b'y'))
+        && b.get(3) == Some(&b'$')
+        && b.get(4).is_some_and(u8::is_ascii_digit)
+        && b.get(5).is_some_and(u8::is_ascii_digit)
+        && b.get(6) == Some(&b'$')
 }
 
 /// nats-server's `IsValidSubject`.

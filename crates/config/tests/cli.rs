@@ -382,3 +382,64 @@ fn cluster_flag_errors_like_nats_server() {
     assert_eq!(fail(&["-sl", "a=b=c"]), "invalid signal parameters: [c]");
     assert_eq!(fail(&["--signal", "nope"]), "unknown signal \"nope\"");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arg() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "-p",
+                "--port",
+                "-p=1",
+                "-js",
+                "-js=false",
+                "-sd",
+                "-DV",
+                "-DVV",
+                "-VV",
+                "-D",
+                "--cluster",
+                "--routes",
+                "--tls",
+                "--tlscert",
+                "--tlskey",
+                "--tlsverify=t",
+                "-sl",
+                "--signal",
+                "-c",
+                "-t",
+                "-v",
+                "-h",
+                "--upstream",
+                "-m",
+                "-a",
+                "--",
+                "-",
+                "---x",
+                "-=",
+                "--=1",
+                "nats://a:1",
+                "nats://u:p@h:-1",
+                "x:1",
+                "0x1f",
+                "-1",
+                "",
+                "=",
+                "reload=1=2",
+                "ldm",
+            ])
+            .prop_map(str::to_string),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_args_never_panics(a in prop::collection::vec(arg(), 0..8)) {
+            // -c with an arbitrary name may hit the file system; only reads.
+            let _ = parse_args(a.into_iter().map(OsString::from));
+        }
+    }
+}

@@ -529,3 +529,16 @@ tls {
     .validate()
     .is_err());
 }
+
+#[test]
+fn plaintext_password_detection() {
+    assert!(opts("authorization { user: a, password: pw }").has_plaintext_passwords());
+    assert!(!opts(
+        "authorization { user: a, password: \"$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG\" }"
+    )
+    .has_plaintext_passwords());
+    assert!(
+        opts("accounts { A: { users: [ {user: a, password: b} ] } }").has_plaintext_passwords()
+    );
+    assert!(!opts("authorization { token: t }").has_plaintext_passwords());
+}
