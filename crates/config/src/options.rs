@@ -563,6 +563,29 @@ impl Options {
                 return Err("server name cannot contain spaces".to_string());
             }
         }
+        if let Some(u) = &self.no_auth_user {
+            let users = self
+                .auth
+                .users
+                .iter()
+                .chain(self.accounts.iter().flat_map(|a| &a.users));
+            let nkeys = self
+                .auth
+                .nkeys
+                .iter()
+                .chain(self.accounts.iter().flat_map(|a| &a.nkeys));
+            let (mut users, mut nkeys) = (users.peekable(), nkeys.peekable());
+            if users.peek().is_none() && nkeys.peek().is_none() {
+                return Err(format!(
+                    "no_auth_user: \"{u}\" present, but users/nkeys are not defined"
+                ));
+            }
+            if !users.any(|x| x.user == *u) && !nkeys.any(|x| x.nkey == *u) {
+                return Err(format!(
+                    "no_auth_user: \"{u}\" not present as user or nkey in authorization block or account configuration"
+                ));
+            }
+        }
         if let Some(c) = &self.cluster {
             if !c.routes.is_empty() && c.port == 0 {
                 return Err(

@@ -542,3 +542,24 @@ fn plaintext_password_detection() {
     );
     assert!(!opts("authorization { token: t }").has_plaintext_passwords());
 }
+
+#[test]
+fn startup_validation() {
+    assert!(
+        opts("authorization { users: [ {user: a, password: b} ] }\nno_auth_user: a")
+            .validate()
+            .is_ok()
+    );
+    assert_eq!(
+        opts("authorization { users: [ {user: a, password: b} ] }\nno_auth_user: z").validate(),
+        Err("no_auth_user: \"z\" not present as user or nkey in authorization block or account configuration".to_string())
+    );
+    assert_eq!(
+        opts("no_auth_user: z").validate(),
+        Err("no_auth_user: \"z\" present, but users/nkeys are not defined".to_string())
+    );
+    assert_eq!(
+        opts("max_payload: 2MB\nmax_pending: 1MB").validate(),
+        Err("max_payload (2097152) cannot be higher than max_pending (1048576)".to_string())
+    );
+}
