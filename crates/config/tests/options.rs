@@ -563,3 +563,25 @@ fn startup_validation() {
         Err("max_payload (2097152) cannot be higher than max_pending (1048576)".to_string())
     );
 }
+
+/// Spec Part Z: the smallest mirror node, verbatim.
+#[test]
+fn smallest_mirror_node() {
+    let o = opts(
+        "server_name: mirror-1\nlisten: 127.0.0.1:4222\nhttp: 127.0.0.1:8222\njetstream { store_dir: \"./data\" }\nupstream { url: \"nats://hub.example:4222\" }\n",
+    );
+    assert_eq!(o.server_name.as_deref(), Some("mirror-1"));
+    assert_eq!((o.host.as_str(), o.port), ("127.0.0.1", 4222));
+    assert_eq!(
+        (o.http_host.as_str(), o.http_port),
+        ("127.0.0.1", Some(8222))
+    );
+    assert_eq!(
+        o.jetstream.and_then(|j| j.store_dir),
+        Some(PathBuf::from("./data"))
+    );
+    assert_eq!(
+        o.upstream.map(|u| u.urls),
+        Some(vec!["nats://hub.example:4222".to_string()])
+    );
+}
