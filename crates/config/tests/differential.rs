@@ -497,3 +497,43 @@ fn random_configs_agree_with_nats_server() {
         disagreements.join("\n")
     );
 }
+
+/// Environment variables are parsed as config values on both sides:
+/// `TOK=12345` makes `token: $TOK` an integer (a type error). Known
+/// difference: nats-server rejects `server_tags: $LIST` with `LIST=[a, b]`
+/// (env arrays hold raw values, and its tag parser wants tokens); we accept.
+#[test]
+fn environment_variables_agree() {
+    let Some(bin) = nats_server() else {
+        println!("skipped: no nats-server binary");
+        return;
+    };
+    std::env::set_var("JM_DIFF_TOK", "12345");
+    std::env::set_var("JM_DIFF_PORT", "14999");
+    std::env::set_var("JM_DIFF_BAD", "a b");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (i, text) in [
+        "authorization { token: $JM_DIFF_TOK }",
+        "port: $JM_DIFF_PORT",
+        "server_name: $JM_DIFF_BAD",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("e{i}.conf"));
+        std::fs::write(&path, text).expect("write");
+        let out = Command::new(&bin)
+            .arg("-c")
+            .arg(&path)
+            .arg("-t")
+            .output()
+            .expect("run");
+        let ours = matches!(Options::from_file(&path), Ok(o) if o.warnings.is_empty());
+        assert_eq!(
+            out.status.success(),
+            ours,
+            "{text}: nats-server says {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
