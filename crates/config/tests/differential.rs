@@ -391,6 +391,16 @@ fn gen_config(r: &mut Rng) -> String {
         out.push_str("VAR1 = 5\n");
     }
     for _ in 0..1 + r.below(4) {
+        if r.below(8) == 0 {
+            out.push_str(r.pick(&[
+                "include ./inc.conf\n",
+                "include \"inc.conf\"\n",
+                "authorization {\n include 'auth.conf'\n}\n",
+                "include missing.conf\n",
+                "jetstream { include inc.conf }\n",
+            ]));
+            continue;
+        }
         if r.below(3) != 0 {
             let (k, vals) = TYPED
                 .get(r.below(TYPED.len()))
@@ -449,6 +459,12 @@ fn random_configs_agree_with_nats_server() {
         .unwrap_or(0x5eed_1234);
     let mut r = Rng(seed | 1);
     let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("inc.conf"),
+        "port: 4333\nmax_payload: 1MB\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("auth.conf"), "user: a\npassword: b\n").expect("write");
     let mut disagreements = Vec::new();
     let mut accepted = 0;
     for i in 0..cases {
