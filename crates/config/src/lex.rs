@@ -260,7 +260,7 @@ impl<'a> Lexer<'a> {
             return EOF;
         }
         if self.input.get(self.pos) == Some(&b'\n') {
-            self.line += 1;
+            self.line = self.line.saturating_add(1);
             self.lstart = self.pos;
         }
         let (r, w) = decode(self.input.get(self.pos..).unwrap_or(&[]));
