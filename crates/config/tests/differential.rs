@@ -553,3 +553,72 @@ fn environment_variables_agree() {
         );
     }
 }
+
+/// Semantic errors and warnings: the same `file:line:col: message` text as
+/// nats-server prints (first line of stderr, without `nats-server: `).
+#[test]
+fn error_messages_match_nats_server() {
+    let Some(bin) = nats_server() else {
+        println!("skipped: no nats-server binary");
+        return;
+    };
+    const MESSAGE_CASES: &[&str] = &[
+        "port: \"x\"",
+        "debug: 1",
+        "foo: 1",
+        "listen: \"nope\"",
+        "server_name: \"a b\"",
+        "max_payload: 4GB",
+        "ping_interval: \"2x\"",
+        "ping_interval: 2m",
+        "lame_duck_duration: \"10s\"",
+        "jetstream: maybe",
+        "jetstream { max_file_store: \"2g\" }",
+        "jetstream { bogus: 1 }",
+        "authorization { user: a, password: b, token: c }",
+        "authorization { users: [ {user: b, password: c}, {user: b, password: d} ] }",
+        "authorization { users: [ {user: a, password: b, permissions: { bogus: 1 }} ] }",
+        "authorization { timeout: 90, user: a, password: b }",
+        "cluster { bogus: 1 }",
+        "cluster { name: \"a b\", port: 1 }",
+        "tls { bogus: 1 }",
+        "tls { cert_file: \"/nonexist/c.pem\", key_file: \"/nonexist/k.pem\" }",
+        "server_tags: [1, 2 ]",
+        "max_sub_tokens: 300",
+        "system_account: 1",
+        "accounts { $G: {} }",
+        "\n\n   UNUSED = 5",
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut mismatches = Vec::new();
+    for (i, text) in MESSAGE_CASES.iter().enumerate() {
+        let path = dir.path().join(format!("m{i}.conf"));
+        std::fs::write(&path, text).expect("write");
+        let out = Command::new(&bin)
+            .arg("-c")
+            .arg(&path)
+            .arg("-t")
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let theirs = stderr
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("nats-server: ");
+        let ours = match Options::from_file(&path) {
+            Ok(o) => o.warnings.first().cloned().unwrap_or_default(),
+            Err(e) => e
+                .errors()
+                .first()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        };
+        if theirs != ours {
+            mismatches.push(format!(
+                "{text:?}\n  nats-server: {theirs}\n  jetmirror:   {ours}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
