@@ -489,8 +489,15 @@ fn random_configs_agree_with_nats_server() {
             .nth(1)
             .and_then(|r| r.split(':').next())
             .and_then(|n| n.parse::<u32>().ok());
+        // ... with the same message: `Parse error on line N: '<msg>'`.
+        let syntax_msg = stderr
+            .split_once("Parse error on line ")
+            .and_then(|(_, r)| r.split_once(": '"))
+            .map(|(_, m)| m.trim_end().strip_suffix('\'').unwrap_or(m).to_string());
         let same_syntax = match (syntax_line, jetmirror_config::parse_file(&path)) {
-            (Some(l), Err(e)) => e.line() == Some(l),
+            (Some(l), Err(e)) => {
+                e.line() == Some(l) && syntax_msg.as_deref().is_none_or(|m| m == e.message())
+            }
             (Some(_), Ok(_)) => false,
             (None, _) => true,
         };
