@@ -290,8 +290,9 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
     let config = last_str(&flags, &["c", "config"]).filter(|c| !c.is_empty());
     let mut opts = match &config {
         Some(path) => {
-            let o = Options::from_file(std::path::Path::new(path))?;
+            let mut o = Options::from_file_raw(std::path::Path::new(path))?;
             if check {
+                o.apply_baseline();
                 if !o.warnings.is_empty() {
                     return Err(CliError::Warnings(o.warnings));
                 }
@@ -300,7 +301,7 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
             o
         }
         None if check => return Err(CliError::TestWithoutConfig),
-        None => Options::default(),
+        None => Options::unresolved(),
     };
     apply_flags(&mut opts, &flags)?;
     opts.apply_baseline();
@@ -457,9 +458,20 @@ fn override_cluster(o: &mut Options, listen: &str) -> Result<(), CliError> {
         c.port = 0;
         return Ok(());
     }
-    let bad = |why: &str| CliError::Invalid(format!("parse {listen:?}: {why}"));
+    let bad = |why: &str| CliError::Invalid(why.to_string());
     let Some((_scheme, rest)) = listen.split_once("://") else {
-        return Err(bad("missing port in address"));
+        // Go's url.Parse: `host:port` reads as scheme `host`, no host part.
+        let scheme_like = listen.split_once(':').is_some_and(|(s, _)| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if scheme_like {
+            return Err(bad("missing port in address"));
+        }
+        return Err(bad(&format!(
+            "parse {listen:?}: first path segment in URL cannot contain colon"
+        )));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let (userinfo, hostport) = match authority.rsplit_once('@') {
@@ -531,6 +543,14 @@ fn apply_tls_flags(o: &mut Options, flags: &[(String, FlagValue)]) -> Result<(),
             "TLS Server private key must be present and valid".into(),
         ));
     };
+    for f in [&cert, &key] {
+        if let Err(e) = std::fs::metadata(f) {
+            return Err(CliError::Invalid(format!(
+                "error parsing X509 certificate/key pair: open {f}: {}",
+                crate::error::go_io_reason(&e)
+            )));
+        }
+    }
     o.tls = Some(TlsOptions {
         cert_file: Some(cert.into()),
         key_file: Some(key.into()),

@@ -74,7 +74,7 @@ impl ConfigError {
 }
 
 /// Go's wording for common IO errors (`no such file or directory`).
-fn go_io_reason(e: &std::io::Error) -> String {
+pub(crate) fn go_io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
     match e.kind() {
         NotFound => "no such file or directory".into(),

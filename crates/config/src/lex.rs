@@ -260,7 +260,7 @@ impl<'a> Lexer<'a> {
             return EOF;
         }
         if self.input.get(self.pos) == Some(&b'\n') {
-            self.line += 1;
+            self.line = self.line.saturating_add(1);
             self.lstart = self.pos;
         }
         let (r, w) = decode(self.input.get(self.pos..).unwrap_or(&[]));
@@ -1029,7 +1029,7 @@ impl<'a> Lexer<'a> {
             St::NumberOrDateOrStringOrIp => {
                 let r = self.next();
                 if r == '-' {
-                    if self.pos - self.start != 5 {
+                    if self.pos.saturating_sub(self.start) != 5 {
                         return self
                             .errorf("All ISO8601 dates must be in full Zulu form.".to_string());
                     }

@@ -12,10 +12,14 @@ use crate::{ConfigError, Map, Spanned, Value};
 pub struct Options {
     /// The config file these options came from, if any.
     pub config_file: Option<PathBuf>,
+    /// nats-server's digest of the parsed file, `sha256:<hex>` (empty
+    /// without a config file), for `-t` and `/varz` `config_digest`.
+    pub config_digest: String,
     pub server_name: Option<String>,
     pub host: String,
     pub port: i32,
     pub client_advertise: Option<String>,
+    /// Monitoring listen host; defaults to `host` (nats-server's baseline).
     pub http_host: String,
     pub http_port: Option<i32>,
     pub https_port: Option<i32>,
@@ -263,6 +267,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             config_file: None,
+            config_digest: String::new(),
             server_name: None,
             host: "0.0.0.0".to_string(),
             port: 4222,
@@ -380,19 +385,38 @@ impl Options {
     /// All errors are collected (like nats-server) into
     /// [`ConfigError::Multiple`] when there is more than one.
     pub fn from_map(map: &Map) -> Result<Options, ConfigError> {
-        Self::from_map_named(map, "")
+        let mut o = Self::from_map_named(map, "")?;
+        o.apply_baseline();
+        Ok(o)
     }
 
     /// Parse a file and build options from it.
     pub fn from_file(path: &Path) -> Result<Options, ConfigError> {
-        let map = crate::parse_file(path)?;
-        let mut o = Self::from_map_named(&map, &path.to_string_lossy())?;
-        o.config_file = Some(path.to_path_buf());
+        let mut o = Self::from_file_raw(path)?;
+        o.apply_baseline();
         Ok(o)
     }
 
+    /// Options from a file before the baseline defaults that depend on other
+    /// options (`http_host` follows `host`), so flags can still change those.
+    pub(crate) fn from_file_raw(path: &Path) -> Result<Options, ConfigError> {
+        let map = crate::parse_file(path)?;
+        let mut o = Self::from_map_named(&map, &path.to_string_lossy())?;
+        o.config_file = Some(path.to_path_buf());
+        o.config_digest = crate::digest::config_digest(&map);
+        Ok(o)
+    }
+
+    /// [`Options::default`] with the derived defaults left unset.
+    pub(crate) fn unresolved() -> Options {
+        Options {
+            http_host: String::new(),
+            ..Options::default()
+        }
+    }
+
     fn from_map_named(map: &Map, file: &str) -> Result<Options, ConfigError> {
-        let mut o = Options::default();
+        let mut o = Options::unresolved();
         let mut cx = Cx::default();
         if map.is_empty() {
             cx.warnings
@@ -408,7 +432,6 @@ impl Options {
         }
         o.warnings = cx.warnings;
         o.unsupported = cx.unsupported;
-        o.apply_baseline();
         match cx.errors.len() {
             0 => Ok(o),
             1 => Err(cx.errors.remove(0)),
@@ -417,9 +440,49 @@ impl Options {
     }
 
     /// nats-server's `setBaselineOptions`: a zero value means the default
-    /// (`port: 0` → 4222, `-m 0` → monitoring off, `max_payload: 0` → 1 MiB).
+    /// (`port: 0` → 4222, `-m 0` → monitoring off, `max_payload: 0` → 1 MiB),
+    /// `http_host` follows `host`, the auth timeout is 2 s (TLS timeout + 1 s
+    /// with TLS), a cluster's pool size 3. [`Options::from_map`],
+    /// [`Options::from_file`] and [`crate::parse_args`] call it.
     pub fn apply_baseline(&mut self) {
         let d = Options::default();
+        if self.host.is_empty() {
+            self.host = d.host.clone();
+        }
+        if self.http_host.is_empty() {
+            self.http_host = self.host.clone();
+        }
+        if self.auth.timeout.is_none() {
+            // getDefaultAuthTimeout: TLS handshake timeout + 1 s, else 2 s.
+            self.auth.timeout = Some(match &self.tls {
+                Some(t) => t.timeout + Duration::from_secs(1),
+                None => Duration::from_secs(2),
+            });
+        }
+        if let Some(c) = self.cluster.as_mut() {
+            if c.port != 0 {
+                if c.host.is_empty() {
+                    c.host = d.host.clone();
+                }
+                if c.pool_size.is_none() {
+                    c.pool_size = Some(3);
+                }
+                if c.auth_timeout.is_none() {
+                    c.auth_timeout = Some(match &c.tls {
+                        Some(t) => t.timeout + Duration::from_secs(1),
+                        None => Duration::from_secs(2),
+                    });
+                }
+            }
+        }
+        if let Some(l) = self.leafnodes.as_mut() {
+            if l.host.is_empty() {
+                l.host = d.host.clone();
+            }
+            if l.reconnect.is_none() {
+                l.reconnect = Some(Duration::from_secs(1));
+            }
+        }
         if self.port == 0 {
             self.port = d.port;
         }
@@ -472,6 +535,20 @@ impl Options {
         }
     }
 
+    /// Whether any configured password is plaintext (not a bcrypt hash):
+    /// nats-server then logs `Plaintext passwords detected, use nkeys or
+    /// bcrypt` at startup.
+    pub fn has_plaintext_passwords(&self) -> bool {
+        let plain = |p: &Option<String>| p.as_deref().is_some_and(|p| !is_bcrypt(p));
+        plain(&self.auth.password)
+            || self.auth.users.iter().any(|u| plain(&u.password))
+            || self
+                .accounts
+                .iter()
+                .flat_map(|a| &a.users)
+                .any(|u| plain(&u.password))
+    }
+
     /// Checks nats-server makes when the server starts (server.go
     /// `validateOptions`), beyond what parsing checks.
     pub fn validate(&self) -> Result<(), String> {
@@ -484,6 +561,29 @@ impl Options {
         if let Some(n) = &self.server_name {
             if n.contains(' ') {
                 return Err("server name cannot contain spaces".to_string());
+            }
+        }
+        if let Some(u) = &self.no_auth_user {
+            let users = self
+                .auth
+                .users
+                .iter()
+                .chain(self.accounts.iter().flat_map(|a| &a.users));
+            let nkeys = self
+                .auth
+                .nkeys
+                .iter()
+                .chain(self.accounts.iter().flat_map(|a| &a.nkeys));
+            let (mut users, mut nkeys) = (users.peekable(), nkeys.peekable());
+            if users.peek().is_none() && nkeys.peek().is_none() {
+                return Err(format!(
+                    "no_auth_user: \"{u}\" present, but users/nkeys are not defined"
+                ));
+            }
+            if !users.any(|x| x.user == *u) && !nkeys.any(|x| x.nkey == *u) {
+                return Err(format!(
+                    "no_auth_user: \"{u}\" not present as user or nkey in authorization block or account configuration"
+                ));
             }
         }
         if let Some(c) = &self.cluster {
@@ -501,9 +601,8 @@ impl Options {
         match lk.as_str() {
             "listen" => {
                 if let Some((h, p)) = cx.listen(k, v) {
-                    if let Some(h) = h {
-                        self.host = h;
-                    }
+                    // As Go: a bare port clears the host (then the default).
+                    self.host = h.unwrap_or_default();
                     self.port = p;
                 }
             }
@@ -896,6 +995,15 @@ impl Options {
                 names.push(u.user.clone());
             }
         }
+        // applyDefaultPermissions: users without their own get the defaults.
+        if let Some(d) = &auth.default_permissions {
+            for u in auth.users.iter_mut().filter(|u| u.permissions.is_none()) {
+                u.permissions = Some(d.clone());
+            }
+            for n in auth.nkeys.iter_mut().filter(|n| n.permissions.is_none()) {
+                n.permissions = Some(d.clone());
+            }
+        }
         let mut users = std::mem::take(&mut self.auth.users);
         users.append(&mut auth.users);
         let mut nkeys = std::mem::take(&mut self.auth.nkeys);
@@ -1153,6 +1261,8 @@ impl Cx {
     }
 
     /// Auth/TLS `timeout`: seconds as int or float, or a duration string.
+    /// Authorization timeouts above 60 s warn (`what` names the block in
+    /// errors: `error parsing tls config, 'timeout'`).
     fn seconds(&mut self, what: &str, key: &str, v: &Spanned<Value>) -> Option<Duration> {
         let secs = match &v.value {
             Value::Int(n) => *n as f64,
@@ -1164,16 +1274,17 @@ impl Cx {
                     return None;
                 }
             },
-            _ => 1.0,
+            _ => {
+                self.err(key, v, format!("{what} wrong type"));
+                return None;
+            }
         };
-        if secs > 60.0 {
-            self.warn(
-                key,
-                v,
-                format!(
-                    "{key} of {secs} seconds is larger than the recommended maximum of 60 seconds"
-                ),
+        if secs > 60.0 && what.contains("authorization") {
+            let reason = format!(
+                "timeout of {} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example",
+                display_value(&v.value)
             );
+            self.warn(key, v, reason);
         }
         Duration::try_from_secs_f64(secs.max(0.0)).ok()
     }
@@ -1294,6 +1405,25 @@ impl Cx {
                 ),
             }
         }
+        // GenTLSConfig (server/opts.go): the pair must be complete and load.
+        let problem = match (&t.cert_file, &t.key_file) {
+            (Some(_), None) => Some("missing 'key_file' in TLS configuration".to_string()),
+            (None, Some(_)) => Some("missing 'cert_file' in TLS configuration".to_string()),
+            (Some(c), Some(k)) => [c, k].into_iter().find_map(|f| {
+                std::fs::metadata(f).err().map(|e| {
+                    format!(
+                        "error parsing X509 certificate/key pair: open {}: {}",
+                        f.display(),
+                        crate::error::go_io_reason(&e)
+                    )
+                })
+            }),
+            (None, None) => None,
+        };
+        if let Some(msg) = problem {
+            self.err(key, v, msg);
+            return None;
+        }
         Some(t)
     }
 
@@ -1323,9 +1453,7 @@ impl Cx {
                 }
                 "listen" => {
                     if let Some((h, p)) = self.listen(mk, mv) {
-                        if let Some(h) = h {
-                            c.host = h;
-                        }
+                        c.host = h.unwrap_or_default();
                         c.port = p;
                     }
                 }
@@ -1774,6 +1902,14 @@ impl Cx {
                             _ => self.unknown(k, x),
                         }
                     }
+                    if let Some(d) = &acc.default_permissions {
+                        for u in acc.users.iter_mut().filter(|u| u.permissions.is_none()) {
+                            u.permissions = Some(d.clone());
+                        }
+                        for n in acc.nkeys.iter_mut().filter(|n| n.permissions.is_none()) {
+                            n.permissions = Some(d.clone());
+                        }
+                    }
                     out.push(acc);
                 }
             }
@@ -1926,6 +2062,19 @@ impl Cx {
         }
         out
     }
+}
+
+/// nats-server's `isBcrypt`: `^\$2[abxy]\$\d{2}\$.*`.
+pub fn is_bcrypt(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 7
+        && b.first() == Some(&b'$')
+        && b.get(1) == Some(&b'2')
+        && matches!(b.get(2), Some(b'a' | b'b' | b'x' | b'y'))
+        && b.get(3) == Some(&b'$')
+        && b.get(4).is_some_and(u8::is_ascii_digit)
+        && b.get(5).is_some_and(u8::is_ascii_digit)
+        && b.get(6) == Some(&b'$')
 }
 
 /// nats-server's `IsValidSubject`.

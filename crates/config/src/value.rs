@@ -127,6 +127,90 @@ impl Map {
     }
 }
 
+impl Map {
+    /// The JSON nats-server hashes for its config digest (`-t` output
+    /// `sha256:<hex>` and `/varz` `config_digest`): Go's `encoding/json` of the
+    /// parsed map — keys sorted, HTML characters escaped, a trailing newline.
+    /// The caller computes SHA-256 over these bytes.
+    pub fn to_go_json(&self) -> String {
+        let mut out = String::new();
+        go_json_map(&mut out, self);
+        out.push('\n');
+        out
+    }
+}
+
+fn go_json_map(out: &mut String, m: &Map) {
+    let mut entries: Vec<&(String, Spanned<Value>)> = m.0.iter().collect();
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.push('{');
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        go_json_string(out, k);
+        out.push(':');
+        go_json_value(out, &v.value);
+    }
+    out.push('}');
+}
+
+fn go_json_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Map(m) => go_json_map(out, m),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, e) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json_value(out, &e.value);
+            }
+            out.push(']');
+        }
+        Value::String(s) | Value::DateTime(s) => go_json_string(out, s),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) => {
+            let abs = f.abs();
+            if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+                let e = format!("{f:e}");
+                match e.split_once('e') {
+                    Some((mant, exp)) if !exp.starts_with('-') => {
+                        let _ = write!(out, "{mant}e+{exp}");
+                    }
+                    _ => out.push_str(&e),
+                }
+            } else {
+                let _ = write!(out, "{f}");
+            }
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+    }
+}
+
+fn go_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn indent(out: &mut String, depth: usize) {
     for _ in 0..depth {
         out.push_str("  ");

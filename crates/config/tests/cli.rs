@@ -309,18 +309,31 @@ fn cluster_and_routes_flags() {
 
 #[test]
 fn tls_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = dir.path().join("c.pem");
+    let k = dir.path().join("k.pem");
+    std::fs::write(&c, "").expect("write");
+    std::fs::write(&k, "").expect("write");
+    let (cs, ks) = (
+        c.to_string_lossy().to_string(),
+        k.to_string_lossy().to_string(),
+    );
     let o = run(&[
         "--tls",
         "--tlscert",
-        "c.pem",
+        &cs,
         "--tlskey",
-        "k.pem",
+        &ks,
         "--tlscacert",
         "ca.pem",
         "--tlsverify",
     ]);
     let t = o.tls.expect("tls");
-    assert_eq!(t.cert_file, Some(PathBuf::from("c.pem")));
+    assert_eq!(t.cert_file, Some(c.clone()));
+    assert_eq!(
+        fail(&["--tlscert", "/nonexist/c.pem", "--tlskey", &ks]),
+        "error parsing X509 certificate/key pair: open /nonexist/c.pem: no such file or directory"
+    );
     assert_eq!(t.ca_file, Some(PathBuf::from("ca.pem")));
     assert!(t.verify);
     assert_eq!(
@@ -332,4 +345,101 @@ fn tls_flags() {
         "TLS Server private key must be present and valid"
     );
     assert!(run(&["--tls=false", "--tlscert", "c"]).tls.is_none());
+}
+
+#[test]
+fn monitoring_host_follows_client_host() {
+    let o = run(&["-a", "127.0.0.1", "-m", "8222"]);
+    assert_eq!(
+        (o.http_host.as_str(), o.http_port),
+        ("127.0.0.1", Some(8222))
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("h.conf");
+    std::fs::write(&f, "host: 10.0.0.1\nhttp_port: 8222\n").expect("write");
+    let fs = f.to_string_lossy().to_string();
+    assert_eq!(run(&["-c", &fs]).http_host, "10.0.0.1");
+    assert_eq!(run(&["-c", &fs, "-a", "127.0.0.9"]).http_host, "127.0.0.9");
+    std::fs::write(&f, "host: 10.0.0.1\nhttp: \"127.0.0.2:8222\"\n").expect("write");
+    assert_eq!(run(&["-c", &fs, "-a", "127.0.0.9"]).http_host, "127.0.0.2");
+    assert_eq!(run(&[]).http_host, "0.0.0.0");
+    assert_eq!(
+        run(&[]).auth.timeout,
+        Some(std::time::Duration::from_secs(2))
+    );
+}
+
+#[test]
+fn cluster_flag_errors_like_nats_server() {
+    assert_eq!(
+        fail(&["--cluster", "localhost:6222"]),
+        "missing port in address"
+    );
+    assert_eq!(
+        fail(&["--cluster", "0.0.0.0:6222"]),
+        "parse \"0.0.0.0:6222\": first path segment in URL cannot contain colon"
+    );
+    assert_eq!(fail(&["-sl", "a=b=c"]), "invalid signal parameters: [c]");
+    assert_eq!(fail(&["--signal", "nope"]), "unknown signal \"nope\"");
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arg() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "-p",
+                "--port",
+                "-p=1",
+                "-js",
+                "-js=false",
+                "-sd",
+                "-DV",
+                "-DVV",
+                "-VV",
+                "-D",
+                "--cluster",
+                "--routes",
+                "--tls",
+                "--tlscert",
+                "--tlskey",
+                "--tlsverify=t",
+                "-sl",
+                "--signal",
+                "-c",
+                "-t",
+                "-v",
+                "-h",
+                "--upstream",
+                "-m",
+                "-a",
+                "--",
+                "-",
+                "---x",
+                "-=",
+                "--=1",
+                "nats://a:1",
+                "nats://u:p@h:-1",
+                "x:1",
+                "0x1f",
+                "-1",
+                "",
+                "=",
+                "reload=1=2",
+                "ldm",
+            ])
+            .prop_map(str::to_string),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_args_never_panics(a in prop::collection::vec(arg(), 0..8)) {
+            // -c with an arbitrary name may hit the file system; only reads.
+            let _ = parse_args(a.into_iter().map(OsString::from));
+        }
+    }
 }

@@ -242,12 +242,27 @@ no_auth_user: alice
     );
 }
 
+/// A directory with empty `c.pem` and `k.pem`, which the TLS checks open.
+fn pem_dir() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = dir.path().join("c.pem");
+    let k = dir.path().join("k.pem");
+    std::fs::write(&c, "").expect("write");
+    std::fs::write(&k, "").expect("write");
+    let (c, k) = (
+        c.to_string_lossy().to_string(),
+        k.to_string_lossy().to_string(),
+    );
+    (dir, c, k)
+}
+
 #[test]
 fn tls_block() {
-    let o = opts("tls {\n cert_file: \"./c.pem\"\n key_file: \"./k.pem\"\n ca_file: \"./ca.pem\"\n verify: true\n timeout: 3\n handshake_first: auto\n min_version: \"1.3\"\n}\nallow_non_tls: true\n");
+    let (_dir, c, k) = pem_dir();
+    let o = opts(&format!("tls {{\n cert_file: \"{c}\"\n key_file: \"{k}\"\n ca_file: \"./ca.pem\"\n verify: true\n timeout: 3\n handshake_first: auto\n min_version: \"1.3\"\n}}\nallow_non_tls: true\n"));
     let t = o.tls.expect("tls");
-    assert_eq!(t.cert_file, Some(PathBuf::from("./c.pem")));
-    assert_eq!(t.key_file, Some(PathBuf::from("./k.pem")));
+    assert_eq!(t.cert_file, Some(PathBuf::from(&c)));
+    assert_eq!(t.key_file, Some(PathBuf::from(&k)));
     assert_eq!(t.ca_file, Some(PathBuf::from("./ca.pem")));
     assert!(t.verify);
     assert_eq!(t.timeout, Duration::from_secs(3));
@@ -416,6 +431,9 @@ fn empty_config_warns() {
 #[test]
 fn realistic_full_config() {
     std::env::set_var("JM_ALICE_PW", "alicepw");
+    let (_dir, c, k) = pem_dir();
+    std::env::set_var("JM_CERT", &c);
+    std::env::set_var("JM_KEY", &k);
     let text = r#"
 # jetmirror node
 server_name: mirror-1
@@ -472,8 +490,8 @@ leafnodes {
 }
 
 tls {
-  cert_file: "./server.pem"
-  key_file: "./server-key.pem"
+  cert_file: $JM_CERT
+  key_file: $JM_KEY
   timeout: 2
 }
 "#;
@@ -510,4 +528,60 @@ tls {
     }
     .validate()
     .is_err());
+}
+
+#[test]
+fn plaintext_password_detection() {
+    assert!(opts("authorization { user: a, password: pw }").has_plaintext_passwords());
+    assert!(!opts(
+        "authorization { user: a, password: \"$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG\" }"
+    )
+    .has_plaintext_passwords());
+    assert!(
+        opts("accounts { A: { users: [ {user: a, password: b} ] } }").has_plaintext_passwords()
+    );
+    assert!(!opts("authorization { token: t }").has_plaintext_passwords());
+}
+
+#[test]
+fn startup_validation() {
+    assert!(
+        opts("authorization { users: [ {user: a, password: b} ] }\nno_auth_user: a")
+            .validate()
+            .is_ok()
+    );
+    assert_eq!(
+        opts("authorization { users: [ {user: a, password: b} ] }\nno_auth_user: z").validate(),
+        Err("no_auth_user: \"z\" not present as user or nkey in authorization block or account configuration".to_string())
+    );
+    assert_eq!(
+        opts("no_auth_user: z").validate(),
+        Err("no_auth_user: \"z\" present, but users/nkeys are not defined".to_string())
+    );
+    assert_eq!(
+        opts("max_payload: 2MB\nmax_pending: 1MB").validate(),
+        Err("max_payload (2097152) cannot be higher than max_pending (1048576)".to_string())
+    );
+}
+
+/// Spec Part Z: the smallest mirror node, verbatim.
+#[test]
+fn smallest_mirror_node() {
+    let o = opts(
+        "server_name: mirror-1\nlisten: 127.0.0.1:4222\nhttp: 127.0.0.1:8222\njetstream { store_dir: \"./data\" }\nupstream { url: \"nats://hub.example:4222\" }\n",
+    );
+    assert_eq!(o.server_name.as_deref(), Some("mirror-1"));
+    assert_eq!((o.host.as_str(), o.port), ("127.0.0.1", 4222));
+    assert_eq!(
+        (o.http_host.as_str(), o.http_port),
+        ("127.0.0.1", Some(8222))
+    );
+    assert_eq!(
+        o.jetstream.and_then(|j| j.store_dir),
+        Some(PathBuf::from("./data"))
+    );
+    assert_eq!(
+        o.upstream.map(|u| u.urls),
+        Some(vec!["nats://hub.example:4222".to_string()])
+    );
 }
