@@ -95,7 +95,7 @@ fn run(opts: Options) -> ExitCode {
         if let Some(file) = &opts.config_file {
             info!("Using configuration file: {}", file.display());
         }
-        for w in &opts.warnings {
+        for w in opts.warnings.iter().chain(&opts.unsupported) {
             warn!("{w}");
         }
         if let Some(js) = &opts.jetstream {
