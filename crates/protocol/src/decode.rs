@@ -149,23 +149,19 @@ struct Args {
 }
 
 impl Args {
+    /// Tokenises a control line's argument part with nom: runs of space, TAB (and CR)
+    /// separate tokens (`args` in the grammar below).
     fn split(line: &[u8]) -> Args {
         let mut args = Args {
             spans: [(0, 0); MAX_ARGS],
             len: 0,
         };
-        let mut start: Option<usize> = None;
-        for (i, &b) in line.iter().enumerate() {
-            if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
-                if let Some(s) = start.take() {
-                    args.push(s, i);
-                }
-            } else if start.is_none() {
-                start = Some(i);
-            }
-        }
-        if let Some(s) = start {
-            args.push(s, line.len());
+        let mut rest = line;
+        while let Ok((after, tok)) = args_grammar::token(rest) {
+            // The token ends where the unparsed rest begins.
+            let end = line.len() - after.len();
+            args.push(end - tok.len(), end);
+            rest = after;
         }
         args
     }
@@ -189,17 +185,36 @@ impl Args {
 
 /// nats-server's `parseSize`: 1 to 9 decimal digits, else `None`.
 fn parse_size(d: &[u8]) -> Option<usize> {
-    if d.is_empty() || d.len() > 9 {
-        return None;
+    match args_grammar::size(d) {
+        Ok(([], n)) => Some(n),
+        _ => None,
     }
-    let mut n = 0usize;
-    for &b in d {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + usize::from(b - b'0');
+}
+
+/// The control-line argument grammar, in nom (complete input: the decoder hands over a
+/// whole line once its `\n` has arrived).
+mod args_grammar {
+    use nom::bytes::complete::{take_till1, take_while, take_while_m_n};
+    use nom::combinator::map;
+    use nom::sequence::preceded;
+    use nom::IResult;
+
+    fn is_separator(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\r' | b'\n')
     }
-    Some(n)
+
+    /// Optional separators, then one token.
+    pub(super) fn token(input: &[u8]) -> IResult<&[u8], &[u8]> {
+        preceded(take_while(is_separator), take_till1(is_separator))(input)
+    }
+
+    /// 1 to 9 ASCII digits as a number.
+    pub(super) fn size(input: &[u8]) -> IResult<&[u8], usize> {
+        map(
+            take_while_m_n(1, 9, |b: u8| b.is_ascii_digit()),
+            |d: &[u8]| d.iter().fold(0usize, |n, b| n * 10 + usize::from(b - b'0')),
+        )(input)
+    }
 }
 
 /// Length of an argument part for the control-line limit: nats-server drops the
