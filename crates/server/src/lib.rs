@@ -9,6 +9,7 @@
 //! - [`auth`]: checking CONNECT credentials against the configured authorization.
 //! - [`permissions`]: per-user publish and subscribe permissions.
 //! - [`info`]: the INFO document and server identity.
+//! - [`internal`]: subscriptions and publishing for services inside the node.
 //! - [`logging`]: log lines in nats-server's format.
 //! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
 //! - [`stats`]: message and byte counters shared by the server and its connections.
@@ -19,6 +20,7 @@
 pub mod auth;
 pub mod client;
 pub mod info;
+pub mod internal;
 pub mod logging;
 pub mod monitor;
 pub mod outbound;
