@@ -139,6 +139,10 @@ pub struct ClientShared {
     pub meta: Mutex<ClientMeta>,
     /// Set at CONNECT; consulted at delivery for subscribe deny lists.
     pub permissions: parking_lot::RwLock<Option<Arc<Permissions>>>,
+    /// The credentials of the last CONNECT, re-checked when the configuration is reloaded.
+    pub credentials: Mutex<Option<Credentials>>,
+    /// The client takes async INFO updates (protocol 1, first PONG sent).
+    pub async_info: AtomicBool,
     subs: Mutex<HashMap<Bytes, Sub>>,
     reason: Mutex<Option<ClosedReason>>,
     state: Arc<ServerState>,
@@ -256,6 +260,8 @@ where
             rtt: None,
         }),
         permissions: parking_lot::RwLock::new(None),
+        credentials: Mutex::new(None),
+        async_info: AtomicBool::new(false),
         subs: Mutex::new(HashMap::new()),
         reason: Mutex::new(None),
         state: state.clone(),
@@ -330,7 +336,7 @@ enum Flow {
 
 impl Connection {
     fn new(state: Arc<ServerState>, shared: Arc<ClientShared>) -> Self {
-        let authenticated = !state.auth.required();
+        let authenticated = !state.authenticator().required();
         Connection {
             state,
             shared,
@@ -495,6 +501,7 @@ impl Connection {
                 if !self.first_pong_sent {
                     self.first_pong_sent = true;
                     if self.connected && self.opts.protocol >= 1 {
+                        self.shared.async_info.store(true, Ordering::Relaxed);
                         let addr = self.shared.meta.lock().addr;
                         let info = self.state.client_info(self.shared.cid, &addr, true);
                         self.shared.out.push(|b| encode_info(b, &info));
@@ -564,7 +571,7 @@ impl Connection {
         let identity: Option<Identity> = if legacy_account {
             None
         } else {
-            self.state.auth.authenticate(&creds)
+            self.state.authenticator().authenticate(&creds)
         };
         let Some(identity) = identity else {
             self.shared.send_err("Authorization Violation");
@@ -582,6 +589,7 @@ impl Connection {
             meta.user = identity.user;
         }
         *self.shared.permissions.write() = identity.permissions;
+        *self.shared.credentials.lock() = Some(creds);
         self.opts = opts;
         self.connect_json = merged;
         self.ok();

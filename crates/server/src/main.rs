@@ -14,6 +14,7 @@ const DEFAULT_CONFIG: &str = include_str!("default.conf");
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let args_for_reload = args.clone();
     let command = if args.is_empty() {
         default_options().map(|o| Command::Run(Box::new(o)))
     } else {
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Run(opts) => run(*opts),
+        Command::Run(opts) => run(*opts, args_for_reload),
     }
 }
 
@@ -70,7 +71,7 @@ fn default_options() -> Result<Options, CliError> {
     Ok(Options::from_map(&map)?)
 }
 
-fn run(opts: Options) -> ExitCode {
+fn run(opts: Options, args: Vec<OsString>) -> ExitCode {
     if let Err(e) = jetmirror::logging::init(opts.debug, opts.trace, opts.logfile.as_deref()) {
         eprintln!("jetmirror: cannot set up logging: {e}");
         return ExitCode::from(1);
@@ -126,9 +127,13 @@ fn run(opts: Options) -> ExitCode {
         if let Some(dir) = &ports_dir {
             write_ports_file(dir, &handle);
         }
-        wait_for_stop_signal().await;
-        info!("Initiating Shutdown...");
-        handle.shutdown().await;
+        match wait_for_signal(&handle, &args).await {
+            Stop::Shutdown => {
+                info!("Initiating Shutdown...");
+                handle.shutdown().await;
+            }
+            Stop::LameDuck => handle.lame_duck().await,
+        }
         if let Some(p) = &pid_file {
             let _ = std::fs::remove_file(p);
         }
@@ -155,18 +160,50 @@ fn write_ports_file(dir: &Path, handle: &jetmirror::ServerHandle) {
     }
 }
 
-async fn wait_for_stop_signal() {
+enum Stop {
+    Shutdown,
+    LameDuck,
+}
+
+/// Serves signals until one stops the node: SIGINT/SIGTERM stop it, SIGUSR2 enters lame
+/// duck mode, SIGHUP reloads the configuration (same command line, files read again).
+async fn wait_for_signal(handle: &jetmirror::ServerHandle, args: &[OsString]) -> Stop {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut usr2), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined2()),
+        signal(SignalKind::hangup()),
     ) else {
         let _ = tokio::signal::ctrl_c().await;
-        return;
+        return Stop::Shutdown;
     };
-    tokio::select! {
-        _ = term.recv() => info!("Trapped \"terminated\" signal"),
-        _ = int.recv() => info!("Trapped \"interrupt\" signal"),
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                info!("Trapped \"terminated\" signal");
+                return Stop::Shutdown;
+            }
+            _ = int.recv() => {
+                info!("Trapped \"interrupt\" signal");
+                return Stop::Shutdown;
+            }
+            _ = usr2.recv() => return Stop::LameDuck,
+            _ = hup.recv() => {
+                let reloaded = if args.is_empty() {
+                    default_options()
+                } else {
+                    parse_args(args.to_vec()).and_then(|c| match c {
+                        Command::Run(o) => Ok(*o),
+                        _ => Err(CliError::Invalid("unexpected command on reload".into())),
+                    })
+                };
+                match reloaded {
+                    Ok(opts) => handle.reload(opts),
+                    Err(e) => error!("config reload failed: {e}"),
+                }
+            }
+        }
     }
 }
 

@@ -94,7 +94,8 @@ async fn root(State(state): State<Arc<ServerState>>) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-/// Go's `strconv.ParseBool`.
+/// Go's `strconv.ParseBool`. (An error is the HTTP answer itself, hence the large Err.)
+#[allow(clippy::result_large_err)]
 fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Response> {
     match v.map(String::as_str) {
         None | Some("") => Ok(false),
@@ -107,6 +108,7 @@ fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Response> {
 }
 
 /// Go's `strconv.Atoi` for a query parameter.
+#[allow(clippy::result_large_err)]
 fn parse_int(name: &str, v: Option<&String>) -> Result<Option<i64>, Response> {
     match v.map(String::as_str) {
         None | Some("") => Ok(None),
@@ -143,7 +145,7 @@ fn cpu_percent(state: &ServerState) -> f64 {
 
 async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     count(&state, "/varz");
-    let o = &state.opts;
+    let o = state.opts();
     let addr = state.client_addr();
     let http_port = state.http_addr().map_or(0, |a| a.port());
     let msgs = state.counters.msgs.snapshot();
@@ -160,7 +162,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "go": RUNTIME,
         "host": o.host,
         "port": addr.map_or(0, |a| a.port()),
-        "auth_required": state.auth.required(),
+        "auth_required": state.authenticator().required(),
         "max_connections": o.max_connections,
         "max_subscriptions": o.max_subscriptions,
         "ping_interval": state.ping_interval().as_nanos() as u64,
@@ -221,7 +223,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     let mut v = v;
     if let Value::Object(m) = &mut v {
         // omitempty keys
-        if !state.auth.required() {
+        if !state.authenticator().required() {
             m.shift_remove("auth_required");
         }
         if o.max_subscriptions == 0 {

@@ -41,11 +41,13 @@ pub struct ClosedConn {
 
 /// State shared by every task of the node.
 pub struct ServerState {
-    pub opts: Options,
+    /// Replaced on a configuration reload; read it with [`ServerState::opts`].
+    opts: RwLock<Arc<Options>>,
     pub server_id: String,
     pub server_name: String,
     pub xkey: String,
-    pub auth: Authenticator,
+    /// Replaced on a configuration reload.
+    pub auth: RwLock<Arc<Authenticator>>,
     pub router: Router,
     pub counters: ServerCounters,
     pub start_time: SystemTime,
@@ -56,6 +58,9 @@ pub struct ServerState {
     closed: Mutex<VecDeque<ClosedConn>>,
     next_cid: AtomicU64,
     shutdown: CancellationToken,
+    /// Cancelled when the client listener must stop accepting (lame duck mode).
+    accept_stop: CancellationToken,
+    lame_duck: std::sync::atomic::AtomicBool,
     client_addr: Mutex<Option<SocketAddr>>,
     http_addr: Mutex<Option<SocketAddr>>,
 }
@@ -79,8 +84,8 @@ impl ServerState {
             .unwrap_or_else(|| server_id.clone());
         let now = SystemTime::now();
         ServerState {
-            auth: Authenticator::from_options(&opts),
-            opts,
+            auth: RwLock::new(Arc::new(Authenticator::from_options(&opts))),
+            opts: RwLock::new(Arc::new(opts)),
             server_id,
             server_name,
             xkey: random_public_key('X'),
@@ -95,9 +100,21 @@ impl ServerState {
             // nats-server's internal clients take the first ids; real clients start at 5 there.
             next_cid: AtomicU64::new(5),
             shutdown: CancellationToken::new(),
+            accept_stop: CancellationToken::new(),
+            lame_duck: std::sync::atomic::AtomicBool::new(false),
             client_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
         }
+    }
+
+    /// The options in force now.
+    pub fn opts(&self) -> Arc<Options> {
+        self.opts.read().clone()
+    }
+
+    /// The authorization in force now.
+    pub fn authenticator(&self) -> Arc<Authenticator> {
+        self.auth.read().clone()
     }
 
     pub fn next_cid(&self) -> u64 {
@@ -109,41 +126,41 @@ impl ServerState {
     }
 
     pub fn max_pending(&self) -> usize {
-        usize::try_from(self.opts.max_pending)
+        usize::try_from(self.opts().max_pending)
             .unwrap_or(64 << 20)
             .max(1)
     }
     pub fn max_payload(&self) -> usize {
-        usize::try_from(self.opts.max_payload).unwrap_or(1 << 20)
+        usize::try_from(self.opts().max_payload).unwrap_or(1 << 20)
     }
     pub fn max_control_line(&self) -> usize {
-        usize::try_from(self.opts.max_control_line)
+        usize::try_from(self.opts().max_control_line)
             .ok()
             .filter(|v| *v > 0)
             .unwrap_or(4096)
     }
     pub fn max_subscriptions(&self) -> usize {
-        usize::try_from(self.opts.max_subscriptions).unwrap_or(0)
+        usize::try_from(self.opts().max_subscriptions).unwrap_or(0)
     }
     pub fn ping_interval(&self) -> Duration {
-        if self.opts.ping_interval.is_zero() {
+        if self.opts().ping_interval.is_zero() {
             Duration::from_secs(120)
         } else {
-            self.opts.ping_interval
+            self.opts().ping_interval
         }
     }
     pub fn ping_max(&self) -> u32 {
-        u32::try_from(self.opts.ping_max).unwrap_or(2)
+        u32::try_from(self.opts().ping_max).unwrap_or(2)
     }
     pub fn write_deadline(&self) -> Duration {
-        if self.opts.write_deadline.is_zero() {
+        if self.opts().write_deadline.is_zero() {
             Duration::from_secs(10)
         } else {
-            self.opts.write_deadline
+            self.opts().write_deadline
         }
     }
     pub fn auth_timeout(&self) -> Duration {
-        self.opts
+        self.opts()
             .auth
             .timeout
             .filter(|d| !d.is_zero())
@@ -161,6 +178,11 @@ impl ServerState {
         *self.http_addr.lock()
     }
 
+    /// Whether the node is in lame duck mode.
+    pub fn in_lame_duck(&self) -> bool {
+        self.lame_duck.load(Ordering::Relaxed)
+    }
+
     /// The INFO for a connection; `connect_info` is the one sent after the first PONG.
     pub fn client_info(&self, cid: u64, addr: &SocketAddr, connect_info: bool) -> Vec<u8> {
         let port = self.client_addr().map_or(0, |a| a.port());
@@ -172,28 +194,28 @@ impl ServerState {
             proto: 1,
             git_commit: GIT_COMMIT.to_string(),
             go: RUNTIME.to_string(),
-            host: self.opts.host.clone(),
+            host: self.opts().host.clone(),
             port,
-            headers: !self.opts.no_header_support,
-            auth_required: self.auth.required(),
+            headers: !self.opts().no_header_support,
+            auth_required: self.authenticator().required(),
             tls_required: false,
             tls_verify: false,
             tls_available: false,
-            max_payload: self.opts.max_payload,
+            max_payload: self.opts().max_payload,
             jetstream,
             client_id: cid,
             client_ip: addr.ip().to_string(),
             nonce: String::new(),
             cluster: String::new(),
             domain: self
-                .opts
+                .opts()
                 .jetstream
                 .as_ref()
                 .and_then(|j| j.domain.clone())
                 .filter(|_| jetstream)
                 .unwrap_or_default(),
             connect_urls: Vec::new(),
-            ldm: false,
+            ldm: self.in_lame_duck(),
             connect_info,
             remote_account: if connect_info {
                 "$G".to_string()
@@ -210,8 +232,8 @@ impl ServerState {
     /// Adds a connection; `false` when `max_connections` is reached.
     pub fn register_client(&self, client: &Arc<ClientShared>) -> bool {
         let mut clients = self.clients.write();
-        let max = usize::try_from(self.opts.max_connections).unwrap_or(usize::MAX);
-        if self.opts.max_connections > 0 && clients.len() >= max {
+        let max = usize::try_from(self.opts().max_connections).unwrap_or(usize::MAX);
+        if self.opts().max_connections > 0 && clients.len() >= max {
             return false;
         }
         clients.insert(client.cid, client.clone());
@@ -228,7 +250,7 @@ impl ServerState {
 
     /// Keeps a closed connection for `/connz?state=closed` (up to `max_closed_clients`).
     pub fn record_closed(&self, client: &ClientShared) {
-        let limit = usize::try_from(self.opts.max_closed_clients).unwrap_or(10_000);
+        let limit = usize::try_from(self.opts().max_closed_clients).unwrap_or(10_000);
         if limit == 0 {
             return;
         }
@@ -304,6 +326,84 @@ impl ServerHandle {
         }
     }
 
+    /// Lame duck mode (SIGUSR2), as nats-server: stop accepting, tell clients with an INFO
+    /// carrying `ldm: true`, wait the grace period, then close the clients one by one spread
+    /// over the rest of `lame_duck_duration`, and shut down.
+    pub async fn lame_duck(self) {
+        let state = self.state.clone();
+        if state.lame_duck.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        info!("Entering lame duck mode, stop accepting new clients");
+        state.accept_stop.cancel();
+        let opts = state.opts();
+        let grace = opts.lame_duck_grace_period;
+        let clients = state.clients();
+        if clients.is_empty() {
+            self.shutdown().await;
+            return;
+        }
+        for c in &clients {
+            if c.async_info.load(Ordering::Relaxed) {
+                let addr = c.meta.lock().addr;
+                let info = state.client_info(c.cid, &addr, false);
+                c.out.push(|b| jetmirror_protocol::encode_info(b, &info));
+            }
+        }
+        let shutdown = state.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(grace) => info!("Closing existing clients"),
+            _ = shutdown.cancelled() => return,
+        }
+        let spread = opts
+            .lame_duck_duration
+            .checked_sub(grace)
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(1));
+        let step =
+            (spread / u32::try_from(clients.len()).unwrap_or(u32::MAX)).min(Duration::from_secs(1));
+        let last = clients.len() - 1;
+        for (i, c) in clients.iter().enumerate() {
+            c.close_for(ClosedReason::ServerShutdown);
+            if i < last && step >= Duration::from_millis(1) {
+                // A random pause between half the step and the step, as nats-server.
+                let pause = step.mul_f64(rand::random_range(0.5..1.0));
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        }
+        self.shutdown().await;
+    }
+
+    /// Applies a reloaded configuration (SIGHUP): authorization and per-connection limits
+    /// take effect at once (new connections get the new limits); connected clients whose
+    /// credentials no longer pass are closed with `Authorization Violation`, the others get
+    /// their new permissions. Listener addresses and JetStream settings need a restart.
+    pub fn reload(&self, opts: Options) {
+        let state = &self.state;
+        let old = state.opts();
+        if old.host != opts.host || old.port != opts.port || old.http_port != opts.http_port {
+            warn!("config reload: listener addresses cannot change without a restart; keeping the old ones");
+        }
+        let auth = Arc::new(Authenticator::from_options(&opts));
+        *state.auth.write() = auth.clone();
+        *state.opts.write() = Arc::new(opts);
+        for c in state.clients() {
+            let creds = c.credentials.lock().clone();
+            let Some(creds) = creds else { continue };
+            match auth.authenticate(&creds) {
+                Some(identity) => *c.permissions.write() = identity.permissions,
+                None => {
+                    c.send_err("Authorization Violation");
+                    c.close_for(ClosedReason::AuthenticationViolation);
+                }
+            }
+        }
+        info!("Reloaded server configuration");
+    }
+
     /// Waits until the node stops by itself (it does not, short of a shutdown).
     pub async fn wait(&mut self) {
         for t in self.tasks.iter_mut() {
@@ -324,12 +424,12 @@ impl Server {
     /// Binds the listeners and starts serving. Returns once the node accepts connections.
     pub async fn start(opts: Options) -> anyhow::Result<ServerHandle> {
         let state = Arc::new(ServerState::new(opts));
-        let host = if state.opts.host.is_empty() {
+        let host = if state.opts().host.is_empty() {
             "0.0.0.0".to_string()
         } else {
-            state.opts.host.clone()
+            state.opts().host.clone()
         };
-        let port = bind_port(state.opts.port, 4222);
+        let port = bind_port(state.opts().port, 4222);
         let listener = TcpListener::bind((host.as_str(), port))
             .await
             .with_context(|| format!("binding the client listener on {host}:{port}"))?;
@@ -337,11 +437,11 @@ impl Server {
         *state.client_addr.lock() = Some(addr);
 
         let mut tasks = Vec::new();
-        if let Some(http_port) = state.opts.http_port {
-            let http_host = if state.opts.http_host.is_empty() {
+        if let Some(http_port) = state.opts().http_port {
+            let http_host = if state.opts().http_host.is_empty() {
                 host.clone()
             } else {
-                state.opts.http_host.clone()
+                state.opts().http_host.clone()
             };
             let http_port = bind_port(http_port, 8222);
             let http = TcpListener::bind((http_host.as_str(), http_port))
@@ -368,9 +468,11 @@ impl Server {
 
 async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
     let shutdown = state.shutdown.clone();
+    let stop = state.accept_stop.clone();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let _ = stream.set_nodelay(true);
