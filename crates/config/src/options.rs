@@ -729,15 +729,16 @@ impl Options {
             }
             "lame_duck_grace_period" => {
                 if let Some(s) = cx.string(k, v) {
+                    // Go parses "-1s" fine and then rejects it as negative.
+                    let negative_ok = s
+                        .strip_prefix('-')
+                        .is_some_and(|rest| parse_go_duration(rest).is_ok_and(|d| !d.is_zero()));
                     match parse_go_duration(&s) {
-                        Err(e) if s.starts_with('-') => {
-                            let _ = e;
-                            cx.err(
-                                k,
-                                v,
-                                "invalid lame_duck_grace_period, needs to be positive".to_string(),
-                            )
-                        }
+                        Err(_) if negative_ok => cx.err(
+                            k,
+                            v,
+                            "invalid lame_duck_grace_period, needs to be positive".to_string(),
+                        ),
                         Err(e) => {
                             cx.err(k, v, format!("error parsing lame_duck_grace_period: {e}"))
                         }

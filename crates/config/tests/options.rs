@@ -585,3 +585,15 @@ fn smallest_mirror_node() {
         Some(vec!["nats://hub.example:4222".to_string()])
     );
 }
+
+#[test]
+fn lame_duck_grace_period_must_be_positive() {
+    assert_eq!(
+        opts_err("lame_duck_grace_period: \"-1s\""),
+        "o.conf:1:0: invalid lame_duck_grace_period, needs to be positive"
+    );
+    assert_eq!(
+        opts_err("lame_duck_grace_period: \"-x\""),
+        "o.conf:1:0: error parsing lame_duck_grace_period: time: invalid duration \"-x\""
+    );
+}
