@@ -22,10 +22,13 @@ fn main() -> ExitCode {
     };
     let command = match command {
         Ok(c) => c,
-        Err(CliError::UnknownFlag(flag)) => {
-            eprintln!("flag provided but not defined: -{flag}");
-            eprintln!("{}", jetmirror_config::cli::usage());
-            return ExitCode::from(2);
+        // As nats-server 2.15.1: a bad flag prints the error on stderr, then a blank line
+        // and the usage on stdout, and exits 0.
+        Err(e @ (CliError::UnknownFlag(_) | CliError::InvalidValue { .. })) => {
+            eprintln!("{e}");
+            println!();
+            println!("{}", jetmirror_config::cli::usage());
+            return ExitCode::SUCCESS;
         }
         Err(e) => {
             eprintln!("jetmirror: {e}");
