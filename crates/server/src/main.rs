@@ -75,6 +75,10 @@ fn default_options() -> Result<Options, CliError> {
 }
 
 fn run(opts: Options, args: Vec<OsString>) -> ExitCode {
+    if let Err(e) = opts.validate() {
+        eprintln!("jetmirror: {e}");
+        return ExitCode::from(1);
+    }
     if let Err(e) = jetmirror::logging::init(opts.debug, opts.trace, opts.logfile.as_deref()) {
         eprintln!("jetmirror: cannot set up logging: {e}");
         return ExitCode::from(1);
@@ -202,6 +206,9 @@ async fn wait_for_signal(handle: &jetmirror::ServerHandle, args: &[OsString]) ->
                     })
                 };
                 match reloaded {
+                    Ok(opts) if opts.validate().is_err() => {
+                        error!("config reload failed: {}", opts.validate().err().unwrap_or_default());
+                    }
                     Ok(opts) => handle.reload(opts),
                     Err(e) => error!("config reload failed: {e}"),
                 }
