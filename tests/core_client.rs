@@ -228,7 +228,7 @@ async fn max_payload_is_advertised_and_enforced() {
 
 #[tokio::test]
 async fn slow_consumer_is_disconnected_and_counted() {
-    let server = jetmirror("max_pending: 65536\nwrite_deadline: \"1s\"");
+    let server = jetmirror("max_payload: 16384\nmax_pending: 65536\nwrite_deadline: \"1s\"");
     // A raw reader that subscribes and never reads.
     let mut raw = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
     use std::io::{Read, Write};

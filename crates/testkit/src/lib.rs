@@ -333,13 +333,11 @@ impl Server {
         let ports_dir = self.dir.path().join("ports");
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-c").arg(self.config_path());
-        if self.spec.kind == Kind::NatsServer {
-            // Readiness without a probe connection (which would count against
-            // max_connections for a moment): nats-server writes this file once it listens.
-            let _ = std::fs::remove_dir_all(&ports_dir);
-            std::fs::create_dir_all(&ports_dir).context("creating the ports dir")?;
-            cmd.arg("--ports_file_dir").arg(&ports_dir);
-        }
+        // Readiness without a probe connection (which would count against max_connections
+        // for a moment): both servers write this file once they listen.
+        let _ = std::fs::remove_dir_all(&ports_dir);
+        std::fs::create_dir_all(&ports_dir).context("creating the ports dir")?;
+        cmd.arg("--ports_file_dir").arg(&ports_dir);
         let child = cmd
             .args(&self.spec.args)
             .stdin(Stdio::null())
@@ -360,17 +358,13 @@ impl Server {
 
     fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let ports_dir = self.dir.path().join("ports");
         loop {
             if let Some(status) = self.try_wait()? {
                 bail!("exited early with {status}");
             }
-            let ready = if self.spec.kind == Kind::NatsServer {
-                std::fs::read_dir(&ports_dir).is_ok_and(|mut entries| entries.next().is_some())
-            } else {
-                TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-            };
+            let ready =
+                std::fs::read_dir(&ports_dir).is_ok_and(|mut entries| entries.next().is_some());
             if ready {
                 break;
             }
