@@ -971,11 +971,26 @@ impl Store {
         self.shutdown()
     }
 
-    fn shutdown(&mut self) -> Result<(), StoreError> {
-        let Some(h) = self.bg.take() else { return Ok(()) };
+    /// Stop like a crash: no final fsync, no index file (buffered data handed to the OS only).
+    /// For tests and benches.
+    #[doc(hidden)]
+    pub fn abandon(mut self) {
+        self.stop_bg();
+        let _ = self.shared.inner.lock().write_out();
+    }
+
+    fn stop_bg(&mut self) -> bool {
+        let Some(h) = self.bg.take() else { return false };
         self.shared.bg.lock().shutdown = true;
         self.shared.bg_cv.notify_all();
         let _ = h.join();
+        true
+    }
+
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        if !self.stop_bg() {
+            return Ok(());
+        }
         self.shared.flush()?;
         let mut g = self.shared.inner.lock();
         if g.poisoned.is_none() {

@@ -251,7 +251,7 @@ fn index_file_is_used_and_stale_copies_are_ignored() {
     s.append("x", b"", b"more", 1).expect("append");
     s.delete(1, false).expect("delete");
     s.flush().expect("flush");
-    std::mem::forget(s); // like a crash: no new index file
+    s.abandon(); // like a crash: no new index file
     std::fs::write(tmp.path().join("index.db"), &stale).expect("plant stale index");
     let (s, _) = Store::open(tmp.path(), cfg).expect("open");
     let st = s.state(false);
