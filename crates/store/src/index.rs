@@ -5,7 +5,9 @@
 //! a record into a state change, used both by live writes and by replay on open, so a reopened
 //! store ends in the state the writes left.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::entries::Entries;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// `Entry::seg` of a deleted (or skipped) sequence.
@@ -14,9 +16,9 @@ pub(crate) const DELETED: u32 = u32::MAX;
 /// Highest sequence the store accepts (keeps `last_seq + 1` far from overflow).
 pub(crate) const MAX_SEQ: u64 = 1 << 62;
 /// Largest gap of interior deleted sequences one write may open while the store holds
-/// messages: each costs an index entry (16 bytes), so a corrupt or hostile sequence number
-/// must not allocate without bound.
-pub(crate) const MAX_GAP: u64 = 1 << 24;
+/// messages: gaps cost 8 bytes per 4096 sequences, so a corrupt or hostile sequence number
+/// must still not allocate without bound.
+pub(crate) const MAX_GAP: u64 = 1 << 30;
 
 /// Location and accounting of one sequence. 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +89,7 @@ pub(crate) fn msg_size_raw(subject_len: usize, headers_len: usize, payload_len: 
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     /// Entries for sequences `first_seq ..= last_seq` when `msgs > 0`; empty otherwise.
-    pub entries: VecDeque<Entry>,
+    pub entries: Entries,
     pub first_seq: u64,
     pub last_seq: u64,
     pub last_ts: i64,
@@ -110,7 +112,7 @@ impl Index {
             return None;
         }
         let i = usize::try_from(seq - self.first_seq).ok()?;
-        self.entries.get(i).copied().filter(Entry::live)
+        self.entries.get(i).filter(Entry::live)
     }
 
     pub(crate) fn subject_id(&self, name: &str) -> Option<u32> {
@@ -151,9 +153,7 @@ impl Index {
             self.entries.clear();
             self.first_seq = seq;
         } else {
-            for _ in self.last_seq + 1..seq {
-                self.entries.push_back(Entry::GAP);
-            }
+            self.entries.push_gaps((seq - self.last_seq - 1) as usize);
         }
         let subj = self.intern(subject);
         if let Some(info) = self.subjects.get_mut(subj as usize) {
@@ -177,13 +177,11 @@ impl Index {
 
     /// Mark one live entry removed (counts, subject, segment); the caller fixes the deque ends.
     fn remove_at(&mut self, i: usize, seq: u64, fix_last: &mut Vec<u32>) -> Option<Entry> {
-        let e = *self.entries.get(i)?;
+        let e = self.entries.get(i)?;
         if !e.live() {
             return None;
         }
-        if let Some(slot) = self.entries.get_mut(i) {
-            *slot = Entry::GAP;
-        }
+        self.entries.set(i, Entry::GAP);
         self.msgs -= 1;
         self.bytes -= u64::from(e.size);
         if let Some(s) = self.seg_live.get_mut(&e.seg) {
@@ -221,13 +219,12 @@ impl Index {
             self.first_seq = self.last_seq + 1;
             return;
         }
-        while let Some(e) = self.entries.front() {
-            if e.live() {
-                break;
-            }
-            self.entries.pop_front();
-            self.first_seq += 1;
+        if self.entries.front().is_some_and(|e| e.live()) {
+            return;
         }
+        let k = self.entries.live_from(0).next().map_or(self.entries.len(), |(i, _)| i);
+        self.entries.drop_front(k);
+        self.first_seq += k as u64;
     }
 
     /// Recompute `last` of the given subjects by scanning backwards.
@@ -239,18 +236,20 @@ impl Index {
             return;
         }
         let mut remaining = ids.len();
-        let mut found: Vec<u32> = Vec::new();
-        for (i, e) in self.entries.iter().enumerate().rev() {
-            if !e.live() || found.contains(&e.subj) || ids.binary_search(&e.subj).is_err() {
+        let mut found: Vec<(u32, u64)> = Vec::new();
+        for (i, e) in self.entries.live_rev() {
+            if found.iter().any(|(s, _)| *s == e.subj) || ids.binary_search(&e.subj).is_err() {
                 continue;
             }
-            if let Some(info) = self.subjects.get_mut(e.subj as usize) {
-                info.last = self.first_seq + i as u64;
-            }
-            found.push(e.subj);
+            found.push((e.subj, self.first_seq + i as u64));
             remaining -= 1;
             if remaining == 0 {
                 break;
+            }
+        }
+        for (id, seq) in found {
+            if let Some(info) = self.subjects.get_mut(id as usize) {
+                info.last = seq;
             }
         }
     }
@@ -276,9 +275,7 @@ impl Index {
         if self.msgs == 0 {
             self.first_seq = seq;
         } else {
-            for _ in self.last_seq + 1..seq {
-                self.entries.push_back(Entry::GAP);
-            }
+            self.entries.push_gaps((seq - self.last_seq - 1) as usize);
         }
         self.last_seq = seq - 1;
         self.last_ts = ts;
@@ -289,11 +286,15 @@ impl Index {
         let seq = seq.min(MAX_SEQ);
         let (m0, b0) = (self.msgs, self.bytes);
         let mut fix = Vec::new();
-        while self.first_seq < seq && !self.entries.is_empty() {
-            let s = self.first_seq;
-            self.remove_at(0, s, &mut fix);
-            self.entries.pop_front();
-            self.first_seq += 1;
+        if seq > self.first_seq && !self.entries.is_empty() {
+            let n = usize::try_from(seq - self.first_seq).unwrap_or(usize::MAX).min(self.entries.len());
+            let doomed: Vec<usize> = self.entries.live_from(0).take_while(|(i, _)| *i < n).map(|(i, _)| i).collect();
+            for i in doomed {
+                let s = self.first_seq + i as u64;
+                self.remove_at(i, s, &mut fix);
+            }
+            self.entries.drop_front(n);
+            self.first_seq += n as u64;
         }
         if seq > self.last_seq + 1 {
             self.last_seq = seq - 1;
@@ -309,11 +310,15 @@ impl Index {
         }
         let (m0, b0) = (self.msgs, self.bytes);
         let mut fix = Vec::new();
-        while self.msgs > 0 && !self.entries.is_empty() && self.first_seq + self.entries.len() as u64 - 1 > seq {
-            let i = self.entries.len() - 1;
-            let s = self.first_seq + i as u64;
-            self.remove_at(i, s, &mut fix);
-            self.entries.pop_back();
+        if !self.entries.is_empty() {
+            // Entries with index >= keep are above `seq`.
+            let keep = usize::try_from((seq + 1).saturating_sub(self.first_seq)).unwrap_or(usize::MAX).min(self.entries.len());
+            let doomed: Vec<usize> = self.entries.live_rev().take_while(|(i, _)| *i >= keep).map(|(i, _)| i).collect();
+            for i in doomed {
+                let s = self.first_seq + i as u64;
+                self.remove_at(i, s, &mut fix);
+            }
+            self.entries.truncate(keep);
         }
         self.last_seq = seq;
         self.last_ts = ts;
@@ -340,22 +345,18 @@ impl Index {
     pub(crate) fn scan_from(&self, start: u64, mut pred: impl FnMut(&Entry) -> bool) -> Option<u64> {
         let start = start.max(self.first_seq);
         let skip = usize::try_from(start - self.first_seq).ok()?;
-        for (i, e) in self.entries.iter().enumerate().skip(skip) {
-            if e.live() && pred(e) {
-                return Some(self.first_seq + i as u64);
-            }
-        }
-        None
+        self.entries.live_from(skip).find(|(_, e)| pred(e)).map(|(i, _)| self.first_seq + i as u64)
     }
 
     /// Interior deleted sequences, ascending.
     pub(crate) fn deleted(&self) -> Vec<u64> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| !e.live())
-            .map(|(i, _)| self.first_seq + i as u64)
-            .collect()
+        let mut out = Vec::new();
+        for (i, e, n) in self.entries.runs() {
+            if e.is_none() {
+                out.extend((i..i + n).map(|k| self.first_seq + k as u64));
+            }
+        }
+        out
     }
 
     pub(crate) fn num_deleted(&self) -> u64 {
@@ -380,10 +381,7 @@ impl Index {
             s.count = 0;
         }
         let mut seg_cache: Option<(u32, SegLive)> = None;
-        for (i, e) in self.entries.iter().enumerate() {
-            if !e.live() {
-                continue;
-            }
+        for (i, e) in self.entries.live_from(0) {
             let seq = self.first_seq + i as u64;
             self.msgs += 1;
             self.bytes += u64::from(e.size);

@@ -62,6 +62,7 @@
 
 pub mod config;
 pub mod error;
+mod entries;
 mod index;
 mod record;
 mod recovery;

@@ -249,7 +249,7 @@ fn index_matches(l: &LoadedIndex, segs: &BTreeMap<u32, Segment>, headers: &BTree
     if on_disk != in_index {
         return false;
     }
-    if segs.get(&l.resume_seg).is_none_or(|s| s.len < l.resume_off) {
+    if segs.get(&l.resume_seg).map_or(true, |s| s.len < l.resume_off) {
         return false;
     }
     if let Some((seg, off, crc)) = l.last_record {
@@ -321,26 +321,35 @@ fn load_index_file(path: &Path) -> Option<LoadedIndex> {
     }
     let n = usize::try_from(r.u64()?).ok()?;
     let raw = r.take(n.checked_mul(16)?)?;
-    let mut entries = Vec::with_capacity(n);
+    let mut idx = Index::new(last_seq, last_ts);
+    idx.first_seq = first_seq;
+    let span = last_seq.checked_add(1)?.checked_sub(first_seq)?;
     for c in raw.chunks_exact(16) {
-        entries.push(Entry {
+        let e = Entry {
             seg: record::le_u32(c, 0)?,
             off: record::le_u32(c, 4)?,
             subj: record::le_u32(c, 8)?,
             size: record::le_u32(c, 12)?,
-        });
+        };
+        if e.live() {
+            if (e.subj as usize) >= subjects.len() {
+                return None;
+            }
+            idx.entries.push_back(e);
+        } else {
+            // A run of deleted sequences: length in (off, subj).
+            let run = u64::from(e.off) | (u64::from(e.subj) << 32);
+            if run == 0 || (idx.entries.len() as u64).checked_add(run)? > span {
+                return None;
+            }
+            idx.entries.push_gaps(usize::try_from(run).ok()?);
+        }
     }
-    if entries.iter().any(|e| e.live() && (e.subj as usize) >= subjects.len()) {
-        return None;
-    }
-    let mut idx = Index::new(last_seq, last_ts);
-    idx.first_seq = first_seq;
-    idx.entries = entries.into();
     idx.subjects = subjects;
     idx.rebuild_counts();
     if idx.msgs == 0 {
         idx.entries.clear();
-    } else if idx.entries.front().is_none_or(|e| !e.live()) || idx.first_seq + idx.entries.len() as u64 - 1 != idx.last_seq {
+    } else if idx.entries.front().map_or(true, |e| !e.live()) || idx.first_seq + idx.entries.len() as u64 - 1 != idx.last_seq {
         return None;
     }
     Some(LoadedIndex { idx, resume_seg, resume_off, nonces, last_record })
@@ -350,7 +359,8 @@ fn load_index_file(path: &Path) -> Option<LoadedIndex> {
 pub(crate) fn write_index_file(g: &mut Inner) -> Result<(), StoreError> {
     g.write_out()?;
     let idx = &g.idx;
-    let mut b: Vec<u8> = Vec::with_capacity(64 + idx.entries.len() * 16);
+    let runs = idx.entries.runs();
+    let mut b: Vec<u8> = Vec::with_capacity(64 + runs.len() * 16);
     b.extend_from_slice(&INDEX_MAGIC);
     b.extend_from_slice(&[INDEX_VERSION, 0, 0, 0]);
     b.extend_from_slice(&idx.first_seq.to_le_bytes());
@@ -378,8 +388,9 @@ pub(crate) fn write_index_file(g: &mut Inner) -> Result<(), StoreError> {
         b.extend_from_slice(&(name.len() as u16).to_le_bytes());
         b.extend_from_slice(name);
     }
-    b.extend_from_slice(&(idx.entries.len() as u64).to_le_bytes());
-    for e in &idx.entries {
+    b.extend_from_slice(&(runs.len() as u64).to_le_bytes());
+    for (_, e, n) in runs {
+        let e = e.unwrap_or(Entry { seg: crate::index::DELETED, off: n as u32, subj: ((n as u64) >> 32) as u32, size: 0 });
         b.extend_from_slice(&e.seg.to_le_bytes());
         b.extend_from_slice(&e.off.to_le_bytes());
         b.extend_from_slice(&e.subj.to_le_bytes());

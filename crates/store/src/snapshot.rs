@@ -38,9 +38,7 @@ pub(crate) fn write(g: &mut Inner, out: &mut impl Write) -> Result<(), StoreErro
     let live: Vec<(u64, u32, u32)> = g
         .idx
         .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.live())
+        .live_from(0)
         .map(|(i, e)| (first + i as u64, e.seg, e.off))
         .collect();
     let mut buf = Vec::new();

@@ -357,8 +357,8 @@ impl Inner {
 
     /// The sequence that becomes first after removing front messages while `take` says so.
     fn front_cut(&self, mut take: impl FnMut(u64, &Entry) -> bool) -> u64 {
-        for (i, e) in self.idx.entries.iter().enumerate() {
-            if e.live() && !take(self.idx.first_seq + i as u64, e) {
+        for (i, e) in self.idx.entries.live_from(0) {
+            if !take(self.idx.first_seq + i as u64, &e) {
                 return self.idx.first_seq + i as u64;
             }
         }
@@ -406,17 +406,16 @@ impl Inner {
         let cutoff = now.saturating_sub(i64::try_from(max_age.as_nanos()).unwrap_or(i64::MAX));
         let mut cut = self.idx.last_seq + 1;
         let first = self.idx.first_seq;
-        let n = self.idx.entries.len();
-        for i in 0..n {
-            let Some(e) = self.idx.entries.get(i).copied() else { break };
-            if !e.live() {
-                continue;
-            }
+        let mut from = 0usize;
+        loop {
+            let next = self.idx.entries.live_from(from).next();
+            let Some((i, e)) = next else { break };
             let ts = self.read_record(e.seg, e.off)?.ts;
             if ts > cutoff {
                 cut = first + i as u64;
                 break;
             }
+            from = i + 1;
         }
         self.purge_front_to(cut)
     }
@@ -759,20 +758,20 @@ impl Store {
             let mut m = g.matcher(filter);
             let first = g.idx.first_seq;
             let mut seqs = Vec::new();
-            for (i, e) in g.idx.entries.iter().enumerate() {
+            for (i, e) in g.idx.entries.live_from(0) {
                 let seq = first + i as u64;
                 if up_to > 1 && seq >= up_to {
                     break;
                 }
-                if e.live() && g.matches(&mut m, e) {
+                if g.matches(&mut m, &e) {
                     seqs.push(seq);
                 }
             }
             if let Some(keep) = req.keep.filter(|k| *k > 0) {
                 let total = if up_to > 1 {
                     let mut n = 0u64;
-                    for e in g.idx.entries.iter() {
-                        if e.live() && g.matches(&mut m, e) {
+                    for (_, e) in g.idx.entries.live_from(0) {
+                        if g.matches(&mut m, &e) {
                             n += 1;
                         }
                     }
@@ -861,7 +860,7 @@ impl Store {
     pub fn last_for_subject(&self, filter: &str) -> Result<Option<StoredMsg>, StoreError> {
         let mut g = self.shared.inner.lock();
         let seq = if subject::is_all(filter) {
-            g.idx.entries.iter().rposition(Entry::live).map(|i| g.idx.first_seq + i as u64)
+            g.idx.entries.live_rev().next().map(|(i, _)| g.idx.first_seq + i as u64)
         } else if !subject::has_wildcard(filter) {
             g.idx.subject_id(filter).and_then(|id| g.idx.subject(id)).filter(|s| s.count > 0).map(|s| s.last)
         } else {
@@ -901,8 +900,8 @@ impl Store {
         let start = start_seq.max(g.idx.first_seq);
         let Ok(skip) = usize::try_from(start - g.idx.first_seq) else { return 0 };
         let mut n = 0;
-        for e in g.idx.entries.iter().skip(skip) {
-            if e.live() && g.matches(&mut m, e) {
+        for (_, e) in g.idx.entries.live_from(skip) {
+            if g.matches(&mut m, &e) {
                 n += 1;
             }
         }
@@ -961,7 +960,7 @@ impl Store {
     /// Index memory in bytes (entries + subject table), for benches and capacity planning.
     pub fn index_memory_bytes(&self) -> u64 {
         let g = self.shared.inner.lock();
-        let entries = g.idx.entries.capacity() * std::mem::size_of::<Entry>();
+        let entries = g.idx.entries.memory_bytes();
         let subjects: usize = g.idx.subjects.iter().map(|s| 2 * s.name.len() + 64).sum();
         (entries + subjects) as u64
     }

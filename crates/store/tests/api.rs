@@ -257,3 +257,28 @@ fn index_file_is_used_and_stale_copies_are_ignored() {
     let st = s.state(false);
     assert_eq!((st.messages, st.first_seq, st.last_seq), (500, 2, 501));
 }
+
+#[test]
+fn huge_mirror_gaps_are_cheap() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = open(tmp.path(), StoreConfig { sync: SyncPolicy::Never, ..StoreConfig::default() });
+    s.append("g", b"", b"1", 1).expect("append");
+    s.store_at(500_000_002, 2, "g", b"", b"2", ).expect("gap of 5e8");
+    assert!(s.index_memory_bytes() < 16 << 20, "gap cost {} bytes", s.index_memory_bytes());
+    let st = s.state(false);
+    assert_eq!((st.messages, st.first_seq, st.last_seq, st.num_deleted), (2, 1, 500_000_002, 500_000_000));
+    assert_eq!(s.next_matching(2, "g").expect("scan").map(|m| m.seq), Some(500_000_002));
+    assert_eq!(s.num_pending(2, ">"), 1);
+    drop(s);
+    for drop_index in [false, true] {
+        if drop_index {
+            let _ = std::fs::remove_file(tmp.path().join("index.db"));
+        }
+        let (s, report) = Store::open(tmp.path(), StoreConfig::default()).expect("reopen");
+        assert_eq!(report.used_index_file, !drop_index);
+        assert_eq!(s.state(false), st);
+    }
+    let (s, _) = Store::open(tmp.path(), StoreConfig::default()).expect("reopen");
+    assert!(s.delete(1, false).expect("delete"));
+    assert_eq!(s.state(false).first_seq, 500_000_002);
+}
