@@ -78,11 +78,33 @@ impl Entries {
 
     pub(crate) fn push_back(&mut self, e: Entry) {
         let p = self.head + self.len;
-        if p >> CHUNK_BITS >= self.chunks.len() {
+        let ci = p >> CHUNK_BITS;
+        if ci >= self.chunks.len() {
             self.chunks.push_back(None);
         }
         self.len += 1;
-        self.set(self.len - 1, e);
+        if e.live() {
+            if let Some(slot) = self.chunks.back_mut() {
+                if let Some(x) = slot.get_or_insert_with(new_chunk).get_mut(p & MASK) {
+                    *x = e;
+                }
+            }
+        }
+    }
+
+    /// Append many entries; whole aligned chunks are copied in one allocation (index load).
+    pub(crate) fn extend_from_slice(&mut self, mut rest: &[Entry]) {
+        while !rest.is_empty() {
+            if (self.head + self.len) & MASK == 0 && rest.len() >= CHUNK {
+                let (whole, tail) = rest.split_at(CHUNK);
+                self.chunks.push_back(Some(whole.into()));
+                self.len += CHUNK;
+                rest = tail;
+            } else if let Some((first, tail)) = rest.split_first() {
+                self.push_back(*first);
+                rest = tail;
+            }
+        }
     }
 
     /// Append `n` deleted sequences.
@@ -242,6 +264,7 @@ mod tests {
         DropFront(usize),
         PopBack,
         Truncate(usize),
+        Extend(usize),
         Set(usize, bool),
     }
 
@@ -254,6 +277,7 @@ mod tests {
             (0usize..9_000).prop_map(Op::DropFront),
             Just(Op::PopBack),
             (0usize..12_000).prop_map(Op::Truncate),
+            (0usize..9_000).prop_map(Op::Extend),
             (any::<usize>(), any::<bool>()).prop_map(|(i, l)| Op::Set(i, l)),
         ], 1..60)) {
             let mut a = Entries::default();
@@ -265,6 +289,11 @@ mod tests {
                     Op::DropFront(n) => { a.drop_front(n); b.drain(..n.min(b.len())); }
                     Op::PopBack => { a.pop_back(); b.pop_back(); }
                     Op::Truncate(n) => { a.truncate(n); b.truncate(n); }
+                    Op::Extend(n) => {
+                        let v: Vec<Entry> = (0..n).map(|i| if i % 5 == 0 { Entry::GAP } else { e(i as u32) }).collect();
+                        a.extend_from_slice(&v);
+                        b.extend(v);
+                    }
                     Op::Set(i, live) if !b.is_empty() => {
                         let i = i % b.len();
                         let v = if live { e(i as u32) } else { Entry::GAP };

@@ -53,7 +53,7 @@
 //! The oldest segments are removed once no message in them is live (their effect on
 //! first/last seq survives in the next segment's header).
 //!
-//! `index.db` (optional, written on close, deleted when loaded): magic `JMIX`, version 1,
+//! `index.db` (optional, written on close; used only while it describes a prefix of the log): magic `JMIX`, version 1,
 //! first/last seq, last_ts, resume position, the newest record's location and CRC, the
 //! segment ids and nonces it covers, the subject table, one 16-byte entry per sequence
 //! (segment u32, offset u32, subject id u32, size u32), CRC32 of all of it. If anything does

@@ -557,6 +557,9 @@ impl Shared {
             }
             if let Some(seg) = g.segs.remove(&id) {
                 g.idx.seg_live.remove(&id);
+                // The index file covers this segment and can no longer be used; drop it now
+                // rather than have the next open read it only to reject it.
+                let _ = std::fs::remove_file(g.dir.join("index.db"));
                 std::fs::remove_file(&seg.path).map_err(|e| StoreError::io("remove segment", &seg.path, e))?;
                 g.dir_dirty = true;
             }
