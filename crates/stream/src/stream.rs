@@ -11,7 +11,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use jetmirror_protocol::HeaderMap;
-use jetmirror_store::{Discard, PurgeRequest as StorePurge, Store, StoreConfig, StoreError, WriteError};
+use jetmirror_store::{Discard, PurgeRequest as StorePurge, Store, StoreConfig, StoreError, SyncPolicy, WriteError};
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
@@ -179,6 +179,7 @@ pub struct Stream {
     last_msg_id: String,
     dedupe: BTreeMap<String, (u64, i64)>,
     consumers: BTreeMap<String, Consumer>,
+    sync: SyncPolicy,
 }
 
 impl std::fmt::Debug for Stream {
@@ -191,6 +192,11 @@ impl Stream {
     /// Creates a stream in `dir` from a config already checked by
     /// [`validate::check_stream_create`].
     pub fn create(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str) -> Result<Stream, StreamError> {
+        Stream::create_with_sync(dir, config, created_ns, domain, SyncPolicy::Always)
+    }
+
+    /// [`Stream::create`] with another store sync policy.
+    pub fn create_with_sync(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str, sync: SyncPolicy) -> Result<Stream, StreamError> {
         let meta = StreamMeta {
             config,
             created_ns,
@@ -199,12 +205,20 @@ impl Stream {
             dedupe: BTreeMap::new(),
             consumers: Vec::new(),
         };
-        Stream::open(dir, meta)
+        Stream::open_with_sync(dir, meta, sync)
     }
 
-    /// Opens the stream in `dir` with the metadata persisted earlier.
+    /// Opens the stream in `dir` with the metadata persisted earlier (store sync policy:
+    /// group commit, every write fsynced).
     pub fn open(dir: &Path, meta: StreamMeta) -> Result<Stream, StreamError> {
-        let (store, report) = Store::open(dir, store_config(&meta.config))
+        Stream::open_with_sync(dir, meta, SyncPolicy::Always)
+    }
+
+    /// [`Stream::open`] with another store sync policy (tests and benches use `Never`).
+    pub fn open_with_sync(dir: &Path, meta: StreamMeta, sync: SyncPolicy) -> Result<Stream, StreamError> {
+        let mut scfg = store_config(&meta.config);
+        scfg.sync = sync;
+        let (store, report) = Store::open(dir, scfg)
             .map_err(|source| StreamError::Store { stream: meta.config.name.clone(), source })?;
         debug!(stream = %meta.config.name, replayed = report.records_replayed, "stream opened");
         if meta.config.first_seq > 1 && store.state(false).last_seq == 0 {
@@ -234,6 +248,7 @@ impl Stream {
             last_msg_id: meta.last_msg_id,
             dedupe: meta.dedupe,
             consumers,
+            sync,
         })
     }
 
@@ -599,7 +614,9 @@ impl Stream {
         if !bad.is_empty() {
             return Outcome::Failed(ApiError::stream_update(format!("change to limits violates consumers: {}", bad.join(", "))));
         }
-        if let Err(e) = self.store.update_config(store_config(&cfg)) {
+        let mut scfg = store_config(&cfg);
+        scfg.sync = self.sync;
+        if let Err(e) = self.store.update_config(scfg) {
             return Outcome::Failed(ApiError::stream_update(e));
         }
         self.config = cfg;

@@ -84,6 +84,18 @@ pub fn paged_error(kind: &str, err: &ApiError) -> Vec<u8> {
     json::encode(&PagedErrorEnvelope { kind, error: err, total: 0, offset: 0, limit: 0 })
 }
 
+/// `{"type":…,"error":{…},"purged":0}` (PURGE errors keep the non-omitempty `purged`).
+pub fn purge_error(err: &ApiError) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct E<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        error: &'a ApiError,
+        purged: u64,
+    }
+    json::encode(&E { kind: types::STREAM_PURGE, error: err, purged: 0 })
+}
+
 /// `{"success":true}` bodies (stream/consumer delete, msg delete).
 #[derive(Debug, Clone, Serialize)]
 pub struct Success {
