@@ -17,7 +17,7 @@ use tracing::debug;
 
 use crate::api::consumer::{AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest, SequenceInfo};
 use crate::api::responses::types;
-use crate::api::stream::{DiscardPolicy, PubAck, PurgeRequest, RetentionPolicy, StreamConfig, StreamInfo, StreamState};
+use crate::api::stream::{DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StreamConfig, StreamInfo, StreamState};
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
 use crate::validate;
@@ -380,6 +380,88 @@ impl Stream {
         filters.iter().map(|f| self.store.num_pending(start, f)).sum()
     }
 
+    /// `STREAM.MSG.GET` (single message forms, nats-server `jsMsgGetRequest`): `seq`,
+    /// `last_by_subj`, `next_by_subj` (+ `seq`), `start_time`. Batch fields → 400/10003.
+    pub fn get_msg(&self, req: &MsgGetRequest) -> Result<jetmirror_store::StoredMsg, ApiError> {
+        if req.batch > 0 || req.max_bytes > 0 {
+            return Err(ApiError::bad_request());
+        }
+        let (seq_set, last, next, start) = (req.seq > 0, !req.last_by_subj.is_empty(), !req.next_by_subj.is_empty(), req.start_time.is_some());
+        if (seq_set && last) || (!seq_set && !last && !next && !start) || (seq_set && start) || (start && last) || (last && next) {
+            return Err(ApiError::bad_request());
+        }
+        self.lookup(req).ok_or_else(ApiError::no_message_found)
+    }
+
+    fn lookup(&self, req: &MsgGetRequest) -> Option<jetmirror_store::StoredMsg> {
+        let seq = match req.start_time {
+            Some(t) => self.first_seq_at_or_after(t),
+            None => req.seq,
+        };
+        if !req.next_by_subj.is_empty() {
+            self.store.next_matching(seq.max(1), &req.next_by_subj).ok().flatten()
+        } else if seq > 0 {
+            self.store.get(seq).ok().flatten()
+        } else {
+            self.store.last_for_subject(&req.last_by_subj).ok().flatten()
+        }
+    }
+
+    /// `DIRECT.GET` reply (headers, payload) for a JSON body, or for the subject form
+    /// `$JS.API.DIRECT.GET.<stream>.<subject>` when `last_by_subject` is given. Statuses as
+    /// nats-server's `processDirectGetRequest`: 408 Empty Request / Malformed Request /
+    /// Bad Request, 404 Message Not Found. Batch forms are not served yet (408 Bad Request).
+    pub fn direct_get(&self, body: &[u8], last_by_subject: Option<&str>) -> (Bytes, Bytes) {
+        let req = match last_by_subject {
+            Some(subj) => MsgGetRequest { last_by_subj: subj.to_string(), ..Default::default() },
+            None => {
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return (status(408, "Empty Request", &[]), Bytes::new());
+                }
+                match serde_json::from_slice::<MsgGetRequest>(body) {
+                    Ok(r) => r,
+                    Err(_) => return (status(408, "Malformed Request", &[]), Bytes::new()),
+                }
+            }
+        };
+        let (seq_set, last, next, start) = (req.seq > 0, !req.last_by_subj.is_empty(), !req.next_by_subj.is_empty(), req.start_time.is_some());
+        if !seq_set && !last && !next && !start {
+            return (status(408, "Empty Request", &[]), Bytes::new());
+        }
+        if (seq_set && last) || (seq_set && start) || (start && last) || (last && next) || req.batch > 0 || !req.multi_last.is_empty() {
+            return (status(408, "Bad Request", &[]), Bytes::new());
+        }
+        match self.lookup(&req) {
+            None => (status(404, "Message Not Found", &[]), Bytes::new()),
+            Some(m) => (direct_get_headers(&self.config.name, &m), m.payload),
+        }
+    }
+
+    /// `$JS.EVENT.ADVISORY.STREAM.<CREATED|UPDATED|DELETED>.<stream>` for `action`
+    /// `create`, `update` or `delete` (emitted by the server, which owns stream lifetimes).
+    pub fn stream_action_advisory(&self, action: &str, now_ns: i64) -> Advisory {
+        let verb = match action {
+            "create" => "CREATED",
+            "update" => "UPDATED",
+            _ => "DELETED",
+        };
+        let mut fields = vec![("stream", self.config.name.clone().into()), ("action", action.into())];
+        if !self.domain.is_empty() {
+            fields.push(("domain", self.domain.clone().into()));
+        }
+        Advisory { subject: format!("$JS.EVENT.ADVISORY.STREAM.{verb}.{}", self.config.name), kind: types::STREAM_ACTION_ADVISORY, timestamp_ns: now_ns, fields }
+    }
+
+    /// Deleting the stream: the consumers go first (CONSUMER.DELETED advisories and 409 to
+    /// waiting pulls), then the server removes the directory.
+    pub fn delete_all_consumers(&mut self, now_ns: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for name in self.consumer_names() {
+            self.delete_consumer(&name, now_ns, &mut fx);
+        }
+        fx
+    }
+
     /// Applies one command.
     pub fn apply(&mut self, cmd: Command) -> Applied {
         let mut fx = Vec::new();
@@ -546,7 +628,7 @@ impl Stream {
         }
         match self.store.delete(seq, !no_erase) {
             Ok(true) => {
-                self.after_removal();
+                self.after_removal_of(Some(&[seq]));
                 Outcome::MsgDeleted
             }
             Ok(false) => Outcome::Failed(ApiError::sequence_not_found(seq)),
@@ -581,10 +663,20 @@ impl Stream {
     /// After messages were removed (purge, delete, rollup, expiry): consumers drop pending
     /// entries for messages that are gone and move past the new first sequence.
     fn after_removal(&mut self) {
+        self.after_removal_of(None);
+    }
+
+    /// `removed`: the sequences known to be gone (single deletes), so the check costs no
+    /// store reads; `None` after bulk removals (purge with filter, rollup), which checks each
+    /// pending message below the new first sequence or missing from the store.
+    fn after_removal_of(&mut self, removed: Option<&[u64]>) {
         let st = self.store.state(false);
         let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
         for c in self.consumers.values_mut() {
-            let gone: Vec<u64> = c.state.pending.keys().copied().filter(|s| *s < first || self.store.get(*s).ok().flatten().is_none()).collect();
+            let gone: Vec<u64> = match removed {
+                Some(seqs) => c.state.pending.keys().copied().filter(|s| *s < first || seqs.contains(s)).collect(),
+                None => c.state.pending.keys().copied().filter(|s| *s < first || self.store.get(*s).ok().flatten().is_none()).collect(),
+            };
             for s in gone {
                 c.state.pending.remove(&s);
             }
@@ -835,20 +927,19 @@ impl Stream {
         }
         let end = if upto == 0 { st.last_seq } else { upto.min(st.last_seq) };
         let mut seq = st.first_seq;
-        let mut removed = false;
+        let mut removed = Vec::new();
         while seq <= end {
             let Ok(Some(m)) = self.store.next_matching(seq, ">") else { break };
             if m.seq > end {
                 break;
             }
-            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) {
-                let _ = self.store.delete(m.seq, false);
-                removed = true;
+            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+                removed.push(m.seq);
             }
             seq = m.seq + 1;
         }
-        if removed {
-            self.after_removal();
+        if !removed.is_empty() {
+            self.after_removal_of(Some(&removed));
         }
     }
 
@@ -921,7 +1012,7 @@ impl Stream {
                     for s in &remove {
                         let _ = self.store.delete(*s, false);
                     }
-                    self.after_removal();
+                    self.after_removal_of(Some(&remove));
                 }
                 RetentionPolicy::Interest => {
                     let hi = remove.iter().copied().max().unwrap_or(0);
@@ -994,26 +1085,31 @@ impl Stream {
 
     /// The next message for consumer `c`: a redelivery that is due, else the next new one.
     /// Returns (stream seq, is_redelivery).
-    fn next_for(&self, c: &Consumer, now_ns: i64) -> Option<(jetmirror_store::StoredMsg, bool)> {
+    fn next_for(&self, c: &Consumer, now_ns: i64) -> Option<Next> {
         for (sseq, p) in &c.state.pending {
             if p.deadline_ns <= now_ns {
-                if let Ok(Some(m)) = self.store.get(*sseq) {
-                    return Some((m, true));
-                }
+                return Some(match self.store.get(*sseq) {
+                    Ok(Some(m)) => Next::Msg(m, true),
+                    // Removed by limits, purge or delete meanwhile: nothing to redeliver.
+                    _ => Next::Gone(*sseq),
+                });
             }
         }
         if c.acks() && c.config.max_ack_pending > 0 && c.state.pending.len() as i64 >= c.config.max_ack_pending {
             return None;
         }
         if let Some(s) = c.state.lss.front() {
-            return self.store.get(*s).ok().flatten().map(|m| (m, false));
+            return Some(match self.store.get(*s).ok().flatten() {
+                Some(m) => Next::Msg(m, false),
+                None => Next::GoneLss(*s),
+            });
         }
         let start = c.state.delivered_stream_seq + 1;
         let filters = c.filters();
         if filters.is_empty() {
-            return self.store.next_matching(start, ">").ok().flatten().map(|m| (m, false));
+            return self.store.next_matching(start, ">").ok().flatten().map(|m| Next::Msg(m, false));
         }
-        filters.iter().filter_map(|f| self.store.next_matching(start, f).ok().flatten()).min_by_key(|m| m.seq).map(|m| (m, false))
+        filters.iter().filter_map(|f| self.store.next_matching(start, f).ok().flatten()).min_by_key(|m| m.seq).map(|m| Next::Msg(m, false))
     }
 
     /// Delivers what consumer `name` can deliver now.
@@ -1033,9 +1129,22 @@ impl Stream {
             if !push && c.waiting.is_empty() {
                 return;
             }
-            let Some((msg, redelivery)) = self.next_for(c, now_ns) else { return };
+            let next = self.next_for(c, now_ns);
             let max_deliver = c.config.max_deliver;
             let Some(c) = self.consumers.get_mut(name) else { return };
+            let (msg, redelivery) = match next {
+                None => return,
+                Some(Next::Msg(m, r)) => (m, r),
+                Some(Next::Gone(seq)) => {
+                    c.state.pending.remove(&seq);
+                    c.update_ack_floor();
+                    continue;
+                }
+                Some(Next::GoneLss(seq)) => {
+                    c.state.lss.retain(|s| *s != seq);
+                    continue;
+                }
+            };
             let deliveries = if redelivery { c.state.pending.get(&msg.seq).map(|p| p.deliveries + 1).unwrap_or(1) } else { 1 };
             if redelivery && max_deliver > 0 && deliveries > max_deliver as u64 {
                 // Max deliveries reached: stop redelivering and tell the world.
@@ -1135,7 +1244,7 @@ impl Stream {
                 let seq = msg.seq;
                 if self.config.retention == RetentionPolicy::WorkQueue {
                     let _ = self.store.delete(seq, false);
-                    self.after_removal();
+                    self.after_removal_of(Some(&[seq]));
                 } else {
                     self.sweep_interest(seq);
                 }
@@ -1159,7 +1268,7 @@ impl Stream {
             }
             if cut > 0 {
                 let _ = self.store.purge(StorePurge { subject: None, up_to_seq: Some(cut), keep: None });
-                self.after_removal();
+                self.after_removal_of(Some(&[]));
             }
         }
         let names: Vec<String> = self.consumers.keys().cloned().collect();
@@ -1206,6 +1315,32 @@ impl Stream {
             self.pump(&name, now_ns, fx);
         }
     }
+}
+
+/// What a consumer delivers next.
+enum Next {
+    /// A message, and whether it is a redelivery.
+    Msg(jetmirror_store::StoredMsg, bool),
+    /// A pending message that is no longer in the stream.
+    Gone(u64),
+    /// A last-per-subject sequence that is no longer in the stream.
+    GoneLss(u64),
+}
+
+/// The DIRECT.GET header block: the stored headers, then `Nats-Stream`, `Nats-Subject`,
+/// `Nats-Sequence`, `Nats-Time-Stamp` (nats-server `getDirectRequest`).
+pub fn direct_get_headers(stream: &str, m: &jetmirror_store::StoredMsg) -> Bytes {
+    let ts = crate::api::time::format_rfc3339(m.ts_ns);
+    let extra = format!("Nats-Stream: {stream}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\n\r\n", m.subject, m.seq);
+    let mut out = Vec::with_capacity(m.headers.len() + extra.len() + 12);
+    if m.headers.is_empty() {
+        out.extend_from_slice(b"NATS/1.0\r\n");
+    } else {
+        let h = m.headers.strip_suffix(b"\r\n").unwrap_or(&m.headers);
+        out.extend_from_slice(h);
+    }
+    out.extend_from_slice(extra.as_bytes());
+    Bytes::from(out)
 }
 
 fn strip_nats_meta(c: &ConsumerConfig) -> ConsumerConfig {

@@ -309,3 +309,50 @@ fn state_survives_restart() {
     let a = publish(&mut s, "t1.a", b"NATS/1.0\r\nNats-Msg-Id: m\r\n\r\n", b"x", T0 + 10);
     assert_eq!(reply_text(&a), r#"{"stream":"T1","seq":1,"duplicate": true}"#);
 }
+
+#[test]
+fn msg_get_and_direct_get() {
+    use jetmirror_stream::api::stream::MsgGetRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"],"allow_direct":true}"#);
+    publish(&mut s, "t1.a", b"", b"one", T0);
+    publish(&mut s, "t1.c", b"NATS/1.0\r\nFoo: bar\r\n\r\n", b"two", T0 + 5);
+    let m = s.get_msg(&MsgGetRequest { last_by_subj: "t1.c".into(), ..Default::default() }).unwrap();
+    let body = jetmirror_stream::api::responses::success(
+        jetmirror_stream::api::responses::types::STREAM_MSG_GET,
+        &jetmirror_stream::api::responses::MsgGetResponse { message: jetmirror_stream::api::stream::ApiStoredMsg::from_stored(&m) },
+    );
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        r#"{"type":"io.nats.jetstream.api.v1.stream_msg_get_response","message":{"subject":"t1.c","seq":2,"hdrs":"TkFUUy8xLjANCkZvbzogYmFyDQoNCg==","data":"dHdv","time":"2026-11-23T14:01:54.621459094Z"}}"#
+    );
+    assert_eq!(s.get_msg(&MsgGetRequest { seq: 9, ..Default::default() }).unwrap_err().err_code, 10037);
+    assert_eq!(s.get_msg(&MsgGetRequest { seq: 1, last_by_subj: "x".into(), ..Default::default() }).unwrap_err().err_code, 10003);
+    assert_eq!(s.get_msg(&MsgGetRequest { next_by_subj: "t1.c".into(), seq: 1, ..Default::default() }).unwrap().seq, 2);
+    let (h, p) = s.direct_get(b"", Some("t1.c"));
+    assert_eq!(&h[..], b"NATS/1.0\r\nFoo: bar\r\nNats-Stream: T1\r\nNats-Subject: t1.c\r\nNats-Sequence: 2\r\nNats-Time-Stamp: 2026-11-23T14:01:54.621459094Z\r\n\r\n");
+    assert_eq!(&p[..], b"two");
+    let (h, _) = s.direct_get(br#"{"seq":1}"#, None);
+    assert!(h.starts_with(b"NATS/1.0\r\nNats-Stream: T1\r\nNats-Subject: t1.a\r\nNats-Sequence: 1\r\n"));
+    assert_eq!(&s.direct_get(b"", None).0[..], b"NATS/1.0 408 Empty Request\r\n\r\n");
+    assert_eq!(&s.direct_get(b"{bad", None).0[..], b"NATS/1.0 408 Malformed Request\r\n\r\n");
+    assert_eq!(&s.direct_get(br#"{"seq":7}"#, None).0[..], b"NATS/1.0 404 Message Not Found\r\n\r\n");
+}
+
+#[test]
+fn pending_for_messages_dropped_by_limits_is_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"],"max_msgs":2}"#);
+    consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit","ack_wait":1000000000,"max_ack_pending":2}"#, T0);
+    publish(&mut s, "t1.a", b"", b"x", T0);
+    publish(&mut s, "t1.a", b"", b"x", T0);
+    assert_eq!(deliveries(&pull(&mut s, "C", "_I", "5", T0)).len(), 2);
+    publish(&mut s, "t1.a", b"", b"x", T0);
+    publish(&mut s, "t1.a", b"", b"x", T0);
+    // Seqs 1 and 2 are gone; once due they leave pending and 3, 4 can flow.
+    let a = s.apply(Command::Tick { now_ns: T0 + SEC });
+    let d = deliveries(&a);
+    assert_eq!(d.len(), 2, "{d:?}");
+    let i = s.consumer_info("C", T0).unwrap();
+    assert_eq!((i.num_ack_pending, i.ack_floor.stream_seq, i.delivered.stream_seq), (2, 2, 4));
+}
