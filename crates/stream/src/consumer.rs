@@ -71,6 +71,84 @@ pub struct Consumer {
     pub push_active: bool,
     /// Push consumers: last time anything was sent to the deliver subject.
     pub last_push_ns: i64,
+    /// Push flow control (transient, as in nats-server).
+    pub fc: FlowControl,
+}
+
+/// Push flow control window (nats-server consumer `pbytes`, `maxpb`, `fcid`, `fcsz`): the
+/// window starts at 2 MiB (32 MiB / 16) and doubles with each answered request up to 32 MiB;
+/// a request goes out once half the window is in flight and delivery stalls when it is full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowControl {
+    pub limit: i64,
+    pub max_pending_bytes: i64,
+    pub pending_bytes: i64,
+    /// Reply subject of the outstanding request, `$JS.FC.<stream>.<consumer>.<4 chars>`.
+    pub outstanding: Option<String>,
+    pub outstanding_bytes: i64,
+    /// Makes the 4-character suffix without randomness.
+    pub counter: u64,
+}
+
+/// nats-server `JsFlowControlMaxPending`.
+pub const FLOW_CONTROL_MAX_PENDING: i64 = 32 * 1024 * 1024;
+
+impl Default for FlowControl {
+    fn default() -> Self {
+        FlowControl {
+            limit: FLOW_CONTROL_MAX_PENDING,
+            max_pending_bytes: FLOW_CONTROL_MAX_PENDING / 16,
+            pending_bytes: 0,
+            outstanding: None,
+            outstanding_bytes: 0,
+            counter: 0,
+        }
+    }
+}
+
+impl FlowControl {
+    /// Delivery must wait for the client to answer.
+    pub fn stalled(&self) -> bool {
+        self.pending_bytes > self.max_pending_bytes
+    }
+
+    /// Account a delivery of `size` bytes; returns the reply subject of a flow control
+    /// request to send now, if one is needed (`needFlowControl` + `sendFlowControl`).
+    pub fn on_delivery(&mut self, size: i64, stream: &str, consumer: &str) -> Option<String> {
+        self.pending_bytes += size;
+        if self.outstanding.is_none() && self.pending_bytes > self.max_pending_bytes / 2 {
+            const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+            self.counter += 1;
+            let mut n = self.counter;
+            let mut suffix = String::with_capacity(4);
+            for _ in 0..4 {
+                suffix.push(char::from(DIGITS.get((n % 62) as usize).copied().unwrap_or(b'0')));
+                n /= 62;
+            }
+            let reply = format!("$JS.FC.{stream}.{consumer}.{suffix}");
+            self.outstanding = Some(reply.clone());
+            self.outstanding_bytes = self.pending_bytes;
+            return Some(reply);
+        }
+        if self.outstanding.is_some() && self.pending_bytes - self.outstanding_bytes >= self.max_pending_bytes {
+            self.outstanding_bytes += size;
+        }
+        None
+    }
+
+    /// The client answered `subject`; `false` if it is not the outstanding request.
+    pub fn on_reply(&mut self, subject: &str) -> bool {
+        if self.outstanding.as_deref() != Some(subject) {
+            return false;
+        }
+        if self.max_pending_bytes < self.limit {
+            self.max_pending_bytes = (self.max_pending_bytes * 2).min(self.limit);
+        }
+        self.pending_bytes = (self.pending_bytes - self.outstanding_bytes).max(0);
+        self.outstanding = None;
+        self.outstanding_bytes = 0;
+        true
+    }
 }
 
 impl Consumer {

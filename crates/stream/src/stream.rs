@@ -55,6 +55,8 @@ pub enum Command {
     Ack { consumer: String, stream_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
     /// `CONSUMER.MSG.NEXT`.
     Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
+    /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
+    FlowControlReply { consumer: String, subject: String, now_ns: i64 },
     /// A push consumer's deliver subject gained or lost interest.
     PushInterest { consumer: String, active: bool, now_ns: i64 },
     /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
@@ -236,6 +238,7 @@ impl Stream {
                     waiting: VecDeque::new(),
                     push_active: false,
                     last_push_ns: 0,
+                    fc: Default::default(),
                 };
                 (r.name, c)
             })
@@ -386,8 +389,7 @@ impl Stream {
         if req.batch > 0 || req.max_bytes > 0 {
             return Err(ApiError::bad_request());
         }
-        let (seq_set, last, next, start) = (req.seq > 0, !req.last_by_subj.is_empty(), !req.next_by_subj.is_empty(), req.start_time.is_some());
-        if (seq_set && last) || (!seq_set && !last && !next && !start) || (seq_set && start) || (start && last) || (last && next) {
+        if conflicting(req) || (req.seq == 0 && req.last_by_subj.is_empty() && req.next_by_subj.is_empty() && req.start_time.is_none()) {
             return Err(ApiError::bad_request());
         }
         self.lookup(req).ok_or_else(ApiError::no_message_found)
@@ -428,7 +430,7 @@ impl Stream {
         if !seq_set && !last && !next && !start {
             return (status(408, "Empty Request", &[]), Bytes::new());
         }
-        if (seq_set && last) || (seq_set && start) || (start && last) || (last && next) || req.batch > 0 || !req.multi_last.is_empty() {
+        if conflicting(&req) || req.batch > 0 || !req.multi_last.is_empty() {
             return (status(408, "Bad Request", &[]), Bytes::new());
         }
         match self.lookup(&req) {
@@ -482,6 +484,13 @@ impl Stream {
                     c.state.last_activity_ns = now_ns;
                 }
                 if active {
+                    self.pump(&consumer, now_ns, &mut fx);
+                }
+                Outcome::Done
+            }
+            Command::FlowControlReply { consumer, subject, now_ns } => {
+                let ok = self.consumers.get_mut(&consumer).is_some_and(|c| c.fc.on_reply(&subject));
+                if ok {
                     self.pump(&consumer, now_ns, &mut fx);
                 }
                 Outcome::Done
@@ -796,7 +805,7 @@ impl Stream {
             return Outcome::Failed(ApiError::consumer_bad_durable_name());
         }
         let state = self.initial_state(&config, now_ns);
-        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns };
+        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns, fc: Default::default() };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
             subject: format!("$JS.EVENT.ADVISORY.CONSUMER.CREATED.{}.{}", self.config.name, name),
@@ -1123,7 +1132,7 @@ impl Stream {
             }
             let Some(c) = self.consumers.get(name) else { return };
             let push = c.config.is_push();
-            if push && !c.push_active {
+            if push && (!c.push_active || (c.config.flow_control && c.fc.stalled())) {
                 return;
             }
             if !push && c.waiting.is_empty() {
@@ -1218,9 +1227,21 @@ impl Stream {
                 ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
             };
             let reply = if acks { reply } else { Some(ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending)) };
-            fx.push(Effect::Deliver { subject: target, msg_subject: msg.subject.clone(), reply, headers, payload });
+            let psz = (target.len() + msg.subject.len() + reply.as_ref().map_or(0, String::len) + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
+            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply, headers, payload });
             if push {
                 c.last_push_ns = now_ns;
+                if c.config.flow_control {
+                    if let Some(fc_reply) = c.fc.on_delivery(psz, &stream, name) {
+                        fx.push(Effect::Deliver {
+                            subject: target.clone(),
+                            msg_subject: target,
+                            reply: Some(fc_reply),
+                            headers: Some(Bytes::from_static(b"NATS/1.0 100 FlowControl Request\r\n\r\n")),
+                            payload: Bytes::new(),
+                        });
+                    }
+                }
             } else if let Some(w) = c.waiting.front_mut() {
                 w.batch_left -= 1;
                 w.delivered += 1;
@@ -1293,7 +1314,10 @@ impl Stream {
             // Push idle heartbeats.
             if c.config.is_push() && c.push_active && c.config.heartbeat > 0 && now_ns.saturating_sub(c.last_push_ns) >= c.config.heartbeat {
                 c.last_push_ns = now_ns;
-                let extra = [("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                let mut extra = vec![("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                if let Some(fc) = &c.fc.outstanding {
+                    extra.push(("Nats-Consumer-Stalled", fc.clone()));
+                }
                 fx.push(Effect::Deliver {
                     subject: c.config.deliver_subject.clone(),
                     msg_subject: c.config.deliver_subject.clone(),
@@ -1315,6 +1339,13 @@ impl Stream {
             self.pump(&name, now_ns, fx);
         }
     }
+}
+
+/// `seq`, `last_by_subj` and `start_time` exclude each other; `next_by_subj` goes with
+/// `seq` or `start_time` only.
+fn conflicting(req: &MsgGetRequest) -> bool {
+    let n = [req.seq > 0, !req.last_by_subj.is_empty(), req.start_time.is_some()].iter().filter(|b| **b).count();
+    n > 1 || (!req.last_by_subj.is_empty() && !req.next_by_subj.is_empty())
 }
 
 /// What a consumer delivers next.

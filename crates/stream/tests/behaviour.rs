@@ -356,3 +356,32 @@ fn pending_for_messages_dropped_by_limits_is_released() {
     let i = s.consumer_info("C", T0).unwrap();
     assert_eq!((i.num_ack_pending, i.ack_floor.stream_seq, i.delivered.stream_seq), (2, 2, 4));
 }
+
+#[test]
+fn push_flow_control_stalls_until_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    let big = vec![b'z'; 600 * 1024];
+    for i in 0..8 {
+        publish(&mut s, "t1.a", b"", &big, T0 + i);
+    }
+    consumer(&mut s, r#"{"name":"O","deliver_subject":"dlv","flow_control":true,"idle_heartbeat":5000000000,"mem_storage":true}"#, T0);
+    let a = s.apply(Command::PushInterest { consumer: "O".into(), active: true, now_ns: T0 });
+    let fc: Vec<String> = a
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Deliver { headers: Some(h), reply: Some(r), .. } if h.starts_with(b"NATS/1.0 100 FlowControl Request") => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    // Window 2 MiB: request after > 1 MiB, stall once > 2 MiB in flight.
+    assert_eq!(deliveries(&a).len(), 4);
+    assert_eq!(fc.len(), 1);
+    assert!(fc[0].starts_with("$JS.FC.T1.O."), "{}", fc[0]);
+    assert!(deliveries(&s.apply(Command::Tick { now_ns: T0 + 1 })).is_empty());
+    let hb = s.apply(Command::Tick { now_ns: T0 + 5 * SEC });
+    assert!(matches!(&hb.effects[..], [Effect::Deliver { headers: Some(h), .. }] if String::from_utf8_lossy(h).contains(&format!("Nats-Consumer-Stalled: {}", fc[0]))));
+    let a = s.apply(Command::FlowControlReply { consumer: "O".into(), subject: fc[0].clone(), now_ns: T0 + 6 * SEC });
+    assert_eq!(deliveries(&a).len(), 4);
+}
