@@ -32,13 +32,16 @@
 //! - [`validate`]: stream and consumer config checks and defaults.
 //! - [`consumer`]: consumer state, ack subjects and bodies.
 //! - [`stream`]: the state machine.
+//! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
 #![deny(clippy::unwrap_used)]
 
+pub mod account;
 pub mod api;
 pub mod consumer;
 pub mod stream;
 pub mod validate;
 
+pub use account::Account;
 pub use api::ApiError;
 pub use consumer::{AckKind, AckSubject, ConsumerState};
 pub use stream::{Advisory, Applied, Command, Effect, Outcome, Stream, StreamError, StreamMeta};
