@@ -73,6 +73,10 @@ pub struct Consumer {
     pub last_push_ns: i64,
     /// Push flow control (transient, as in nats-server).
     pub fc: FlowControl,
+    /// Cached `num_pending` (messages matching the filters after the delivered stream
+    /// sequence), kept up to date on publish and delivery and dropped after removals, so
+    /// the ack subject's pending token costs no scan (nats-server keeps `npc` likewise).
+    pub num_pending_cache: std::cell::Cell<Option<u64>>,
 }
 
 /// Push flow control window (nats-server consumer `pbytes`, `maxpb`, `fcid`, `fcsz`): the

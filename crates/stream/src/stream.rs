@@ -239,6 +239,7 @@ impl Stream {
                     push_active: false,
                     last_push_ns: 0,
                     fc: Default::default(),
+                    num_pending_cache: Default::default(),
                 };
                 (r.name, c)
             })
@@ -371,16 +372,52 @@ impl Stream {
     }
 
     fn num_pending(&self, c: &Consumer) -> u64 {
-        let start = c.state.delivered_stream_seq + 1;
-        let extra_lss = c.state.lss.len() as u64;
         if !c.state.lss.is_empty() {
-            return extra_lss;
+            c.num_pending_cache.set(None);
+            return c.state.lss.len() as u64;
         }
+        if let Some(v) = c.num_pending_cache.get() {
+            return v;
+        }
+        let start = c.state.delivered_stream_seq + 1;
         let filters = c.filters();
-        if filters.is_empty() {
-            return self.store.num_pending(start, ">");
+        let v = if filters.is_empty() {
+            self.store.num_pending(start, ">")
+        } else {
+            filters.iter().map(|f| self.store.num_pending(start, f)).sum()
+        };
+        c.num_pending_cache.set(Some(v));
+        v
+    }
+
+    /// Checks internal invariants (for tests): every consumer's cached num_pending equals a
+    /// recount, pending entries lie in (ack floor, delivered], floors do not pass delivered.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for c in self.consumers.values() {
+            let st = &c.state;
+            if st.ack_floor_stream_seq > st.delivered_stream_seq {
+                return Err(format!("{}: ack floor {} above delivered {}", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+            }
+            if let Some(s) = st.pending.keys().find(|s| **s > st.delivered_stream_seq || **s <= st.ack_floor_stream_seq) {
+                return Err(format!("{}: pending {s} outside ({}, {}]", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+            }
+            if let Some(cached) = c.num_pending_cache.get() {
+                c.num_pending_cache.set(None);
+                let fresh = self.num_pending(c);
+                c.num_pending_cache.set(Some(cached));
+                if fresh != cached {
+                    return Err(format!("{}: cached num_pending {cached} != {fresh}", c.name));
+                }
+            }
         }
-        filters.iter().map(|f| self.store.num_pending(start, f)).sum()
+        Ok(())
+    }
+
+    fn invalidate_num_pending(&self) {
+        for c in self.consumers.values() {
+            c.num_pending_cache.set(None);
+        }
     }
 
     /// `STREAM.MSG.GET` (single message forms, nats-server `jsMsgGetRequest`): `seq`,
@@ -595,7 +632,22 @@ impl Stream {
             }
         } else {
             match self.store.append(subject, &headers, &payload, now_ns) {
-                Ok(seq) => seq,
+                Ok(seq) => {
+                    let after = self.store.state(false);
+                    if after.messages == state.messages + 1 && (state.messages == 0 || after.first_seq == state.first_seq) {
+                        for c in self.consumers.values() {
+                            if c.state.lss.is_empty() && c.matches(subject) {
+                                if let Some(v) = c.num_pending_cache.get() {
+                                    c.num_pending_cache.set(Some(v + 1));
+                                }
+                            }
+                        }
+                    } else {
+                        // Limits dropped something: recount lazily.
+                        self.invalidate_num_pending();
+                    }
+                    seq
+                }
                 Err(e) => return fail(ApiError::stream_store_failed(write_error_text(&e)), fx),
             }
         };
@@ -679,6 +731,7 @@ impl Stream {
     /// store reads; `None` after bulk removals (purge with filter, rollup), which checks each
     /// pending message below the new first sequence or missing from the store.
     fn after_removal_of(&mut self, removed: Option<&[u64]>) {
+        self.invalidate_num_pending();
         let st = self.store.state(false);
         let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
         for c in self.consumers.values_mut() {
@@ -768,6 +821,7 @@ impl Stream {
             }
             if let Some(c) = self.consumers.get_mut(&name) {
                 c.config = config;
+                c.num_pending_cache.set(None);
             }
             self.pump(&name, now_ns, fx);
             return match self.consumer_info(&name, now_ns) {
@@ -805,7 +859,7 @@ impl Stream {
             return Outcome::Failed(ApiError::consumer_bad_durable_name());
         }
         let state = self.initial_state(&config, now_ns);
-        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns, fc: Default::default() };
+        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns, fc: Default::default(), num_pending_cache: Default::default() };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
             subject: format!("$JS.EVENT.ADVISORY.CONSUMER.CREATED.{}.{}", self.config.name, name),
@@ -1204,18 +1258,25 @@ impl Stream {
                 c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
                 c.state.ack_floor_consumer_seq = dseq;
             }
+            if !redelivery {
+                if let Some(v) = c.num_pending_cache.get() {
+                    c.num_pending_cache.set(Some(v.saturating_sub(1)));
+                }
+            }
             let filters_pending = {
                 let c_ro: &Consumer = c;
-                let start = c_ro.state.delivered_stream_seq + 1;
+                // Reborrow of self.store only: `num_pending` needs &self, so compute inline.
                 if !c_ro.state.lss.is_empty() {
+                    c_ro.num_pending_cache.set(None);
                     c_ro.state.lss.len() as u64
+                } else if let Some(v) = c_ro.num_pending_cache.get() {
+                    v
                 } else {
+                    let start = c_ro.state.delivered_stream_seq + 1;
                     let f = c_ro.filters();
-                    if f.is_empty() {
-                        self.store.num_pending(start, ">")
-                    } else {
-                        f.iter().map(|f| self.store.num_pending(start, f)).sum()
-                    }
+                    let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
+                    c_ro.num_pending_cache.set(Some(v));
+                    v
                 }
             };
             let reply = acks.then(|| ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending));
