@@ -88,10 +88,6 @@ impl Account {
             }
             return Ok((existing.info(now_ns, false, None), Vec::new()));
         }
-        if cfg.storage == StorageType::Memory {
-            // Memory streams use the file store for now (see the crate report).
-            tracing::debug!(stream = %cfg.name, "memory storage served by the file store");
-        }
         let name = cfg.name.clone();
         let s = Stream::create_with_sync(&self.root.join(&name), cfg, now_ns, &self.domain, self.sync).map_err(ApiError::stream_create)?;
         let adv = s.stream_action_advisory("create", now_ns);
@@ -127,7 +123,12 @@ impl Account {
         let mut fx = s.delete_all_consumers(now_ns);
         fx.push(Effect::Advisory(s.stream_action_advisory("delete", now_ns)));
         drop(s);
-        std::fs::remove_dir_all(self.root.join(name)).map_err(ApiError::stream_delete)?;
+        match std::fs::remove_dir_all(self.root.join(name)) {
+            Ok(()) => {}
+            // Memory streams have no directory.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ApiError::stream_delete(e)),
+        }
         Ok(fx)
     }
 

@@ -31,6 +31,7 @@
 //! - [`api`]: serde types and JSON exactly as nats-server 2.15.1 writes them, the error table.
 //! - [`validate`]: stream and consumer config checks and defaults.
 //! - [`consumer`]: consumer state, ack subjects and bodies.
+//! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
 //! - [`stream`]: the state machine.
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
 #![deny(clippy::unwrap_used)]
@@ -38,6 +39,7 @@
 pub mod account;
 pub mod api;
 pub mod consumer;
+pub mod memstore;
 pub mod stream;
 pub mod validate;
 

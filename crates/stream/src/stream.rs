@@ -17,9 +17,10 @@ use tracing::debug;
 
 use crate::api::consumer::{AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest, SequenceInfo};
 use crate::api::responses::types;
-use crate::api::stream::{DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StreamConfig, StreamInfo, StreamState};
+use crate::api::stream::{DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StorageType, StreamConfig, StreamInfo, StreamState};
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
+use crate::memstore::{Backend, MemStore};
 use crate::validate;
 
 /// Why a stream could not be opened or a store operation failed outright.
@@ -177,7 +178,7 @@ pub struct Stream {
     config: StreamConfig,
     created_ns: i64,
     domain: String,
-    store: Store,
+    store: Backend,
     last_msg_id: String,
     dedupe: BTreeMap<String, (u64, i64)>,
     consumers: BTreeMap<String, Consumer>,
@@ -220,9 +221,13 @@ impl Stream {
     pub fn open_with_sync(dir: &Path, meta: StreamMeta, sync: SyncPolicy) -> Result<Stream, StreamError> {
         let mut scfg = store_config(&meta.config);
         scfg.sync = sync;
-        let (store, report) = Store::open(dir, scfg)
-            .map_err(|source| StreamError::Store { stream: meta.config.name.clone(), source })?;
-        debug!(stream = %meta.config.name, replayed = report.records_replayed, "stream opened");
+        let mut store = if meta.config.storage == StorageType::Memory {
+            Backend::Memory(MemStore::new(scfg))
+        } else {
+            let (store, report) = Store::open(dir, scfg).map_err(|source| StreamError::Store { stream: meta.config.name.clone(), source })?;
+            debug!(stream = %meta.config.name, replayed = report.records_replayed, "stream opened");
+            Backend::File(store)
+        };
         if meta.config.first_seq > 1 && store.state(false).last_seq == 0 {
             let _ = store.skip_to(meta.config.first_seq);
         }
@@ -285,7 +290,7 @@ impl Stream {
         &self.config.name
     }
 
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &Backend {
         &self.store
     }
 

@@ -89,7 +89,8 @@ fn to_command(op: &Op, now: &mut i64) -> Command {
     }
 }
 
-const CONFIGS: [&str; 4] = [
+const CONFIGS: [&str; 5] = [
+    r#"{"name":"T","subjects":["t.>"],"storage":"memory","retention":"interest","max_msgs_per_subject":3}"#,
     r#"{"name":"T","subjects":["t.>"]}"#,
     r#"{"name":"T","subjects":["t.>"],"retention":"interest","max_msgs":10}"#,
     r#"{"name":"T","subjects":["t.>"],"retention":"workqueue","max_age":2000000000}"#,
@@ -104,7 +105,7 @@ fn snapshot(s: &Stream) -> String {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
-    fn same_log_same_effects_and_state(cfg in 0..4usize, ops in proptest::collection::vec(op(), 1..120)) {
+    fn same_log_same_effects_and_state(cfg in 0..5usize, ops in proptest::collection::vec(op(), 1..120)) {
         let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let mut a = new_stream(d1.path(), CONFIGS[cfg]);
         let mut b = new_stream(d2.path(), CONFIGS[cfg]);
