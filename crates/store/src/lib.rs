@@ -1,1 +1,99 @@
-//! jetmirror-store (placeholder; see the crate's issue).
+//! jetmirror-store: the file-backed, append-only message store behind every stream.
+//!
+//! Parts: [`config`] (limits, sync policy), [`error`], `record` (byte format), `segment`
+//! (files, mmap), `index` (in-memory index and the one place records become state),
+//! `recovery` (open, replay, torn tails, index file), [`store`] (write/read API, group commit,
+//! background expiry and sync), `snapshot` (stream out / restore), `subject` (wildcards).
+//!
+//! # On-disk format (version 1)
+//!
+//! A store is a directory of segment files `NNNNNNNNNN.seg` (ids ascending) and, after a
+//! clean close, an `index.db`. Every change is a record appended to the newest (active)
+//! segment; replaying all records in order rebuilds the state. All integers little-endian.
+//!
+//! Segment header (48 bytes):
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 4 | magic `JMSG` |
+//! | 4 | 1 | **format version = 1** |
+//! | 5 | 3 | reserved, 0 |
+//! | 8 | 8 | nonce (differs for every file written; lets `index.db` detect rewritten segments) |
+//! | 16 | 8 | base first_seq (store state when the segment was created) |
+//! | 24 | 8 | base last_seq |
+//! | 32 | 8 | base last_ts (ns) |
+//! | 40 | 4 | CRC32 of bytes 0..40 |
+//! | 44 | 4 | reserved, 0 |
+//!
+//! Record (32-byte fixed part, then the variable parts):
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 4 | CRC32 (IEEE) of bytes 4..len, i.e. the whole record but this field |
+//! | 4 | 4 | len: total record length |
+//! | 8 | 1 | kind: 1 msg, 2 delete, 3 skip, 4 purge, 5 truncate, 6 erased msg |
+//! | 9 | 1 | reserved, 0 |
+//! | 10 | 2 | subject_len |
+//! | 12 | 4 | hdr_len |
+//! | 16 | 8 | seq |
+//! | 24 | 8 | ts: ns since the epoch |
+//! | 32 | subject_len | subject |
+//! | … | hdr_len | headers (NATS header block) |
+//! | … | len − 32 − subject_len − hdr_len | payload |
+//!
+//! Meaning of `seq`/`ts` per kind: msg/erased = the message's; delete = the deleted sequence;
+//! skip = the next sequence to be used (ts = last_ts); purge = everything below `seq` is gone
+//! (and last_seq = seq − 1 if that is higher); truncate = everything above `seq` is gone,
+//! last_seq = seq, last_ts = ts. `erase` rewrites a message record in place as kind 6 with a
+//! zeroed payload and a fresh CRC, after its delete record is durable.
+//!
+//! Recovery reads records until one fails: a short record at the end is a torn write and is
+//! cut; a record with a bad CRC whose length still leads to a good record is dropped alone;
+//! anything else ends the segment there. Everything dropped is in the [`RecoveryReport`].
+//! The oldest segments are removed once no message in them is live (their effect on
+//! first/last seq survives in the next segment's header).
+//!
+//! `index.db` (optional, written on close; used only while it describes a prefix of the log): magic `JMIX`, version 1,
+//! first/last seq, last_ts, resume position, the newest record's location and CRC, the
+//! segment ids and nonces it covers, the subject table, one 16-byte entry per sequence
+//! (segment u32, offset u32, subject id u32, size u32), CRC32 of all of it. If anything does
+//! not match, the segments are replayed instead.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+
+pub mod config;
+pub mod error;
+mod entries;
+mod index;
+mod record;
+mod recovery;
+mod segment;
+mod snapshot;
+pub mod store;
+mod subject;
+
+pub use config::{Discard, StoreConfig, SyncPolicy};
+pub use error::{StoreError, WriteError};
+pub use store::{Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState};
+
+/// Testing hooks (stable enough for the crate's own tests, fuzz target and benches).
+#[doc(hidden)]
+pub mod testing {
+    /// Segment file name for an id.
+    pub fn segment_file_name(id: u32) -> String {
+        format!("{id:010}.seg")
+    }
+    /// Walk the records of a segment file's bytes; returns (seq, kind, crc-valid) triples of
+    /// the records recovery would accept.
+    pub fn scan_segment(bytes: &[u8]) -> Vec<(u64, u8)> {
+        let mut v = Vec::new();
+        if bytes.len() < crate::record::SEGMENT_HEADER_LEN {
+            return v;
+        }
+        crate::recovery::scan(bytes, crate::record::SEGMENT_HEADER_LEN as u64, |r, _| v.push((r.seq, r.kind as u8)));
+        v
+    }
+    /// Size of the segment header.
+    pub const SEGMENT_HEADER_LEN: usize = crate::record::SEGMENT_HEADER_LEN;
+    /// Size of a record's fixed part.
+    pub const RECORD_HEADER_LEN: usize = crate::record::RECORD_HEADER_LEN;
+}

@@ -1,0 +1,1454 @@
+//! The deterministic stream state machine: a [`Stream`] owns one store, its config, the
+//! duplicate window, the last msg id and its consumers; [`Stream::apply`] takes a
+//! [`Command`] (time inside it) and returns an [`Applied`]: the command's result plus the
+//! [`Effect`]s (messages to publish) it caused.
+//!
+//! Nothing here reads a clock, draws a random number or does IO except through the store,
+//! so applying the same command log to two fresh streams gives the same effects and state.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+
+use bytes::Bytes;
+use jetmirror_protocol::HeaderMap;
+use jetmirror_store::{Discard, PurgeRequest as StorePurge, Store, StoreConfig, StoreError, SyncPolicy, WriteError};
+use serde::{Deserialize, Serialize};
+use tracing::debug;
+
+use crate::api::consumer::{AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest, SequenceInfo};
+use crate::api::responses::types;
+use crate::api::stream::{DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StorageType, StreamConfig, StreamInfo, StreamState};
+use crate::api::{json, ApiError};
+use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
+use crate::memstore::{Backend, MemStore};
+use crate::validate;
+
+/// Why a stream could not be opened or a store operation failed outright.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("stream {stream}: {source}")]
+    Store {
+        stream: String,
+        #[source]
+        source: StoreError,
+    },
+}
+
+/// A command: every change to a stream. Time arrives inside (`now_ns`, ns since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// A message published on one of the stream's subjects. `headers` is the raw header
+    /// block (empty when none). The PubAck goes to `reply` as an [`Effect::Reply`].
+    Publish { subject: String, reply: Option<String>, headers: Bytes, payload: Bytes, now_ns: i64 },
+    /// `STREAM.MSG.DELETE`.
+    DeleteMsg { seq: u64, no_erase: bool, now_ns: i64 },
+    /// `STREAM.PURGE`.
+    Purge { request: PurgeRequest, now_ns: i64 },
+    /// `STREAM.UPDATE` (the config is checked here against the current one).
+    UpdateConfig { config: StreamConfig, pedantic: bool, now_ns: i64 },
+    /// `CONSUMER.CREATE` / `DURABLE.CREATE` once the API layer has resolved the name rules.
+    /// `generated_name` is used when the config has neither `durable_name` nor `name`
+    /// (the shell draws it, keeping this machine free of randomness).
+    CreateConsumer { config: ConsumerConfig, action: ConsumerAction, pedantic: bool, generated_name: String, now_ns: i64 },
+    /// `CONSUMER.DELETE`.
+    DeleteConsumer { name: String, now_ns: i64 },
+    /// A message on `$JS.ACK.…` for this stream, already parsed.
+    Ack { consumer: String, stream_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
+    /// `CONSUMER.MSG.NEXT`.
+    Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
+    /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
+    FlowControlReply { consumer: String, subject: String, now_ns: i64 },
+    /// A push consumer's deliver subject gained or lost interest.
+    PushInterest { consumer: String, active: bool, now_ns: i64 },
+    /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
+    /// inactive_threshold.
+    Tick { now_ns: i64 },
+}
+
+/// Something to publish, produced by a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A reply (PubAck, ack-ack, pull status such as `404 No Messages`).
+    Reply { subject: String, headers: Option<Bytes>, payload: Bytes },
+    /// A message for a consumer: `subject` is where to send it (deliver subject or pull
+    /// reply), `msg_subject` the original subject, `reply` the `$JS.ACK…` subject.
+    Deliver { subject: String, msg_subject: String, reply: Option<String>, headers: Option<Bytes>, payload: Bytes },
+    /// An advisory on `$JS.EVENT.ADVISORY.…`; the shell adds `id` with [`Advisory::encode`].
+    Advisory(Advisory),
+    /// A consumer went away (explicit delete, inactivity); the shell drops its subscriptions.
+    ConsumerDeleted { name: String },
+}
+
+/// An advisory, encoded by the shell with its own unique id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advisory {
+    pub subject: String,
+    pub kind: &'static str,
+    pub timestamp_ns: i64,
+    /// The fields after `type, id, timestamp`, in order.
+    pub fields: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl Advisory {
+    /// `{"type":…,"id":…,"timestamp":…,<fields>}`.
+    pub fn encode(&self, id: &str) -> Vec<u8> {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), self.kind.into());
+        m.insert("id".into(), id.into());
+        m.insert("timestamp".into(), crate::api::time::format_rfc3339(self.timestamp_ns).into());
+        for (k, v) in &self.fields {
+            m.insert((*k).into(), v.clone());
+        }
+        json::encode(&m)
+    }
+}
+
+/// The result of a command, for the API layer to turn into its response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to answer (ack, tick, interest, publish: its PubAck is an effect).
+    Done,
+    Published { seq: u64, duplicate: bool },
+    MsgDeleted,
+    Purged { purged: u64 },
+    ConfigUpdated,
+    ConsumerCreated(Box<ConsumerInfo>),
+    ConsumerDeleted,
+    Failed(ApiError),
+}
+
+/// What applying a command produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    pub effects: Vec<Effect>,
+}
+
+/// A consumer as persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerRecord {
+    pub name: String,
+    pub config: ConsumerConfig,
+    pub created_ns: i64,
+    pub state: ConsumerState,
+}
+
+/// Everything besides the messages that a stream needs after a restart; the server writes it
+/// (e.g. as JSON) next to the store after each applied command or on shutdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamMeta {
+    pub config: StreamConfig,
+    pub created_ns: i64,
+    pub domain: String,
+    pub last_msg_id: String,
+    /// msg id → (seq, ts_ns) within the duplicate window.
+    pub dedupe: BTreeMap<String, (u64, i64)>,
+    pub consumers: Vec<ConsumerRecord>,
+}
+
+/// Status headers sent to pull requesters.
+fn status(code: u16, desc: &str, extra: &[(&str, String)]) -> Bytes {
+    let mut h = HeaderMap::with_status(code, Some(desc));
+    for (k, v) in extra {
+        h.append(k, v);
+    }
+    h.to_bytes()
+}
+
+fn store_config(cfg: &StreamConfig) -> StoreConfig {
+    StoreConfig {
+        max_msgs: cfg.max_msgs,
+        max_bytes: cfg.max_bytes,
+        // max_age is enforced by `Tick` so that expiry follows command time, not the clock.
+        max_age: std::time::Duration::ZERO,
+        max_msgs_per_subject: cfg.max_msgs_per_subject,
+        // Checked here first with nats-server's error; the store need not check again.
+        max_msg_size: -1,
+        discard: match cfg.discard {
+            DiscardPolicy::Old => Discard::Old,
+            DiscardPolicy::New => Discard::New,
+        },
+        discard_new_per_subject: cfg.discard_new_per_subject,
+        ..StoreConfig::default()
+    }
+}
+
+/// One stream: config, store, dedupe window and consumers.
+pub struct Stream {
+    config: StreamConfig,
+    created_ns: i64,
+    domain: String,
+    store: Backend,
+    last_msg_id: String,
+    dedupe: BTreeMap<String, (u64, i64)>,
+    consumers: BTreeMap<String, Consumer>,
+    sync: SyncPolicy,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").field("name", &self.config.name).field("consumers", &self.consumers.len()).finish()
+    }
+}
+
+impl Stream {
+    /// Creates a stream in `dir` from a config already checked by
+    /// [`validate::check_stream_create`].
+    pub fn create(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str) -> Result<Stream, StreamError> {
+        Stream::create_with_sync(dir, config, created_ns, domain, SyncPolicy::Always)
+    }
+
+    /// [`Stream::create`] with another store sync policy.
+    pub fn create_with_sync(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str, sync: SyncPolicy) -> Result<Stream, StreamError> {
+        let meta = StreamMeta {
+            config,
+            created_ns,
+            domain: domain.to_string(),
+            last_msg_id: String::new(),
+            dedupe: BTreeMap::new(),
+            consumers: Vec::new(),
+        };
+        Stream::open_with_sync(dir, meta, sync)
+    }
+
+    /// Opens the stream in `dir` with the metadata persisted earlier (store sync policy:
+    /// group commit, every write fsynced).
+    pub fn open(dir: &Path, meta: StreamMeta) -> Result<Stream, StreamError> {
+        Stream::open_with_sync(dir, meta, SyncPolicy::Always)
+    }
+
+    /// [`Stream::open`] with another store sync policy (tests and benches use `Never`).
+    pub fn open_with_sync(dir: &Path, meta: StreamMeta, sync: SyncPolicy) -> Result<Stream, StreamError> {
+        let mut scfg = store_config(&meta.config);
+        scfg.sync = sync;
+        let mut store = if meta.config.storage == StorageType::Memory {
+            Backend::Memory(MemStore::new(scfg))
+        } else {
+            let (store, report) = Store::open(dir, scfg).map_err(|source| StreamError::Store { stream: meta.config.name.clone(), source })?;
+            debug!(stream = %meta.config.name, replayed = report.records_replayed, "stream opened");
+            Backend::File(store)
+        };
+        if meta.config.first_seq > 1 && store.state(false).last_seq == 0 {
+            let _ = store.skip_to(meta.config.first_seq);
+        }
+        let consumers = meta
+            .consumers
+            .into_iter()
+            .map(|r| {
+                let c = Consumer {
+                    name: r.name.clone(),
+                    config: r.config,
+                    created_ns: r.created_ns,
+                    state: r.state,
+                    waiting: VecDeque::new(),
+                    push_active: false,
+                    last_push_ns: 0,
+                    fc: Default::default(),
+                    num_pending_cache: Default::default(),
+                };
+                (r.name, c)
+            })
+            .collect();
+        Ok(Stream {
+            config: meta.config,
+            created_ns: meta.created_ns,
+            domain: meta.domain,
+            store,
+            last_msg_id: meta.last_msg_id,
+            dedupe: meta.dedupe,
+            consumers,
+            sync,
+        })
+    }
+
+    /// The metadata to persist (see [`StreamMeta`]).
+    pub fn meta(&self) -> StreamMeta {
+        StreamMeta {
+            config: self.config.clone(),
+            created_ns: self.created_ns,
+            domain: self.domain.clone(),
+            last_msg_id: self.last_msg_id.clone(),
+            dedupe: self.dedupe.clone(),
+            consumers: self
+                .consumers
+                .values()
+                .map(|c| ConsumerRecord { name: c.name.clone(), config: c.config.clone(), created_ns: c.created_ns, state: c.state.clone() })
+                .collect(),
+        }
+    }
+
+    /// One consumer's persistent state.
+    pub fn consumer_state_snapshot(&self, name: &str) -> Option<ConsumerState> {
+        self.consumers.get(name).map(|c| c.state.clone())
+    }
+
+    pub fn config(&self) -> &StreamConfig {
+        &self.config
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn store(&self) -> &Backend {
+        &self.store
+    }
+
+    pub fn consumer_names(&self) -> Vec<String> {
+        self.consumers.keys().cloned().collect()
+    }
+
+    /// The API stream state; `subjects_filter` fills `subjects`.
+    pub fn state(&self, deleted_details: bool, subjects_filter: Option<&str>) -> StreamState {
+        let s = self.store.state(deleted_details);
+        StreamState {
+            messages: s.messages,
+            bytes: s.bytes,
+            first_seq: s.first_seq,
+            first_ts: s.first_ts,
+            last_seq: s.last_seq,
+            last_ts: s.last_ts,
+            num_subjects: s.num_subjects,
+            subjects: subjects_filter.map(|f| self.store.subject_counts(f)).unwrap_or_default(),
+            num_deleted: s.num_deleted,
+            deleted: s.deleted,
+            lost: s.lost.map(|l| crate::api::stream::LostStreamData { msgs: l.msgs, bytes: l.bytes }),
+            consumer_count: self.consumers.len() as u64,
+        }
+    }
+
+    /// StreamInfo at `now_ns` (no cluster block; the server adds it for STREAM.INFO).
+    pub fn info(&self, now_ns: i64, deleted_details: bool, subjects_filter: Option<&str>) -> StreamInfo {
+        StreamInfo {
+            config: self.config_with_metadata(true),
+            created: self.created_ns,
+            state: self.state(deleted_details, subjects_filter),
+            domain: String::new(),
+            cluster: None,
+            mirror: None,
+            sources: Vec::new(),
+            ts: now_ns,
+        }
+    }
+
+    /// The config with `_nats.*` metadata: stored `_nats.req.level`, plus `_nats.ver` and
+    /// `_nats.level` when `with_server` (create/info replies; LIST shows only the stored key).
+    pub fn config_with_metadata(&self, with_server: bool) -> StreamConfig {
+        let mut c = self.config.clone();
+        c.metadata.entry("_nats.req.level".into()).or_insert_with(|| "0".into());
+        if with_server {
+            c.metadata.insert("_nats.ver".into(), crate::api::responses::SERVER_VERSION.into());
+            c.metadata.insert("_nats.level".into(), crate::api::responses::API_LEVEL.to_string());
+        }
+        c
+    }
+
+    /// ConsumerInfo for `name` at `now_ns`.
+    pub fn consumer_info(&self, name: &str, now_ns: i64) -> Option<ConsumerInfo> {
+        let c = self.consumers.get(name)?;
+        Some(self.info_of(c, now_ns, true))
+    }
+
+    fn info_of(&self, c: &Consumer, now_ns: i64, with_server: bool) -> ConsumerInfo {
+        let mut cfg = c.config.clone();
+        cfg.metadata.entry("_nats.req.level".into()).or_insert_with(|| "0".into());
+        if with_server {
+            cfg.metadata.insert("_nats.ver".into(), crate::api::responses::SERVER_VERSION.into());
+            cfg.metadata.insert("_nats.level".into(), crate::api::responses::API_LEVEL.to_string());
+        }
+        let s = &c.state;
+        ConsumerInfo {
+            stream: self.config.name.clone(),
+            name: c.name.clone(),
+            created: c.created_ns,
+            config: Some(cfg),
+            delivered: SequenceInfo { consumer_seq: s.delivered_consumer_seq, stream_seq: s.delivered_stream_seq, last_active: s.last_delivered_ns },
+            ack_floor: SequenceInfo { consumer_seq: s.ack_floor_consumer_seq, stream_seq: s.ack_floor_stream_seq, last_active: s.last_ack_ns },
+            num_ack_pending: s.pending.len() as u64,
+            num_redelivered: s.pending.values().filter(|p| p.deliveries > 1).count() as u64,
+            num_waiting: c.waiting.len() as u64,
+            num_pending: self.num_pending(c),
+            cluster: None,
+            push_bound: c.config.is_push() && c.push_active,
+            paused: false,
+            pause_remaining: 0,
+            ts: now_ns,
+        }
+    }
+
+    fn num_pending(&self, c: &Consumer) -> u64 {
+        if !c.state.lss.is_empty() {
+            c.num_pending_cache.set(None);
+            return c.state.lss.len() as u64;
+        }
+        if let Some(v) = c.num_pending_cache.get() {
+            return v;
+        }
+        let start = c.state.delivered_stream_seq + 1;
+        let filters = c.filters();
+        let v = if filters.is_empty() {
+            self.store.num_pending(start, ">")
+        } else {
+            filters.iter().map(|f| self.store.num_pending(start, f)).sum()
+        };
+        c.num_pending_cache.set(Some(v));
+        v
+    }
+
+    /// Checks internal invariants (for tests): every consumer's cached num_pending equals a
+    /// recount, pending entries lie in (ack floor, delivered], floors do not pass delivered.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for c in self.consumers.values() {
+            let st = &c.state;
+            if st.ack_floor_stream_seq > st.delivered_stream_seq {
+                return Err(format!("{}: ack floor {} above delivered {}", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+            }
+            if let Some(s) = st.pending.keys().find(|s| **s > st.delivered_stream_seq || **s <= st.ack_floor_stream_seq) {
+                return Err(format!("{}: pending {s} outside ({}, {}]", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+            }
+            if let Some(cached) = c.num_pending_cache.get() {
+                c.num_pending_cache.set(None);
+                let fresh = self.num_pending(c);
+                c.num_pending_cache.set(Some(cached));
+                if fresh != cached {
+                    return Err(format!("{}: cached num_pending {cached} != {fresh}", c.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn invalidate_num_pending(&self) {
+        for c in self.consumers.values() {
+            c.num_pending_cache.set(None);
+        }
+    }
+
+    /// `STREAM.MSG.GET` (single message forms, nats-server `jsMsgGetRequest`): `seq`,
+    /// `last_by_subj`, `next_by_subj` (+ `seq`), `start_time`. Batch fields → 400/10003.
+    pub fn get_msg(&self, req: &MsgGetRequest) -> Result<jetmirror_store::StoredMsg, ApiError> {
+        if req.batch > 0 || req.max_bytes > 0 {
+            return Err(ApiError::bad_request());
+        }
+        if conflicting(req) || (req.seq == 0 && req.last_by_subj.is_empty() && req.next_by_subj.is_empty() && req.start_time.is_none()) {
+            return Err(ApiError::bad_request());
+        }
+        self.lookup(req).ok_or_else(ApiError::no_message_found)
+    }
+
+    fn lookup(&self, req: &MsgGetRequest) -> Option<jetmirror_store::StoredMsg> {
+        let seq = match req.start_time {
+            Some(t) => self.first_seq_at_or_after(t),
+            None => req.seq,
+        };
+        if !req.next_by_subj.is_empty() {
+            self.store.next_matching(seq.max(1), &req.next_by_subj).ok().flatten()
+        } else if seq > 0 {
+            self.store.get(seq).ok().flatten()
+        } else {
+            self.store.last_for_subject(&req.last_by_subj).ok().flatten()
+        }
+    }
+
+    /// `DIRECT.GET` reply (headers, payload) for a JSON body, or for the subject form
+    /// `$JS.API.DIRECT.GET.<stream>.<subject>` when `last_by_subject` is given. Statuses as
+    /// nats-server's `processDirectGetRequest`: 408 Empty Request / Malformed Request /
+    /// Bad Request, 404 Message Not Found. Batch forms are not served yet (408 Bad Request).
+    pub fn direct_get(&self, body: &[u8], last_by_subject: Option<&str>) -> (Bytes, Bytes) {
+        let req = match last_by_subject {
+            Some(subj) => MsgGetRequest { last_by_subj: subj.to_string(), ..Default::default() },
+            None => {
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return (status(408, "Empty Request", &[]), Bytes::new());
+                }
+                match serde_json::from_slice::<MsgGetRequest>(body) {
+                    Ok(r) => r,
+                    Err(_) => return (status(408, "Malformed Request", &[]), Bytes::new()),
+                }
+            }
+        };
+        let (seq_set, last, next, start) = (req.seq > 0, !req.last_by_subj.is_empty(), !req.next_by_subj.is_empty(), req.start_time.is_some());
+        if !seq_set && !last && !next && !start {
+            return (status(408, "Empty Request", &[]), Bytes::new());
+        }
+        if conflicting(&req) || req.batch > 0 || !req.multi_last.is_empty() {
+            return (status(408, "Bad Request", &[]), Bytes::new());
+        }
+        match self.lookup(&req) {
+            None => (status(404, "Message Not Found", &[]), Bytes::new()),
+            Some(m) => (direct_get_headers(&self.config.name, &m), m.payload),
+        }
+    }
+
+    /// `$JS.EVENT.ADVISORY.STREAM.<CREATED|UPDATED|DELETED>.<stream>` for `action`
+    /// `create`, `update` or `delete` (emitted by the server, which owns stream lifetimes).
+    pub fn stream_action_advisory(&self, action: &str, now_ns: i64) -> Advisory {
+        let verb = match action {
+            "create" => "CREATED",
+            "update" => "UPDATED",
+            _ => "DELETED",
+        };
+        let mut fields = vec![("stream", self.config.name.clone().into()), ("action", action.into())];
+        if !self.domain.is_empty() {
+            fields.push(("domain", self.domain.clone().into()));
+        }
+        Advisory { subject: format!("$JS.EVENT.ADVISORY.STREAM.{verb}.{}", self.config.name), kind: types::STREAM_ACTION_ADVISORY, timestamp_ns: now_ns, fields }
+    }
+
+    /// Deleting the stream: the consumers go first (CONSUMER.DELETED advisories and 409 to
+    /// waiting pulls), then the server removes the directory.
+    pub fn delete_all_consumers(&mut self, now_ns: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for name in self.consumer_names() {
+            self.delete_consumer(&name, now_ns, &mut fx);
+        }
+        fx
+    }
+
+    /// Applies one command.
+    pub fn apply(&mut self, cmd: Command) -> Applied {
+        let mut fx = Vec::new();
+        let outcome = match cmd {
+            Command::Publish { subject, reply, headers, payload, now_ns } => self.publish(&subject, reply, headers, payload, now_ns, &mut fx),
+            Command::DeleteMsg { seq, no_erase, now_ns } => self.delete_msg(seq, no_erase, now_ns),
+            Command::Purge { request, now_ns } => self.purge(&request, now_ns),
+            Command::UpdateConfig { config, pedantic, now_ns } => self.update_config(&config, pedantic, now_ns, &mut fx),
+            Command::CreateConsumer { config, action, pedantic, generated_name, now_ns } => {
+                self.create_consumer(config, action, pedantic, generated_name, now_ns, &mut fx)
+            }
+            Command::DeleteConsumer { name, now_ns } => self.delete_consumer(&name, now_ns, &mut fx),
+            Command::Ack { consumer, stream_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, kind, reply, now_ns, &mut fx),
+            Command::Pull { consumer, reply, request, now_ns } => self.pull(&consumer, reply, request, now_ns, &mut fx),
+            Command::PushInterest { consumer, active, now_ns } => {
+                if let Some(c) = self.consumers.get_mut(&consumer) {
+                    c.push_active = active;
+                    c.state.last_activity_ns = now_ns;
+                }
+                if active {
+                    self.pump(&consumer, now_ns, &mut fx);
+                }
+                Outcome::Done
+            }
+            Command::FlowControlReply { consumer, subject, now_ns } => {
+                let ok = self.consumers.get_mut(&consumer).is_some_and(|c| c.fc.on_reply(&subject));
+                if ok {
+                    self.pump(&consumer, now_ns, &mut fx);
+                }
+                Outcome::Done
+            }
+            Command::Tick { now_ns } => {
+                self.tick(now_ns, &mut fx);
+                Outcome::Done
+            }
+        };
+        Applied { outcome, effects: fx }
+    }
+
+    // ---------------------------------------------------------------- publish
+
+    fn publish(&mut self, subject: &str, reply: Option<String>, headers: Bytes, payload: Bytes, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        let reply = reply.filter(|r| !r.is_empty() && !self.config.no_ack);
+        let name = self.config.name.clone();
+        let fail = |e: ApiError, fx: &mut Vec<Effect>| {
+            if let Some(r) = &reply {
+                fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(PubAck::encode_error(&name, &e)) });
+            }
+            Outcome::Failed(e)
+        };
+        if self.config.sealed {
+            return fail(ApiError::stream_sealed(), fx);
+        }
+        let hdr = if headers.is_empty() { None } else { HeaderMap::parse(&headers).ok() };
+        let get = |k: &str| hdr.as_ref().and_then(|h| h.get(k)).map(str::to_string);
+        if let Some(es) = get("Nats-Expected-Stream") {
+            if es != self.config.name {
+                return fail(ApiError::stream_not_match(), fx);
+            }
+        }
+        if get("Nats-TTL").is_some() && !self.config.allow_msg_ttl {
+            return fail(ApiError::message_ttl_disabled(), fx);
+        }
+        let state = self.store.state(false);
+        match (get("Nats-Expected-Last-Subject-Sequence"), get("Nats-Expected-Last-Subject-Sequence-Subject")) {
+            (Some(v), subj) => {
+                let want: u64 = v.trim().parse().unwrap_or(0);
+                let s = subj.unwrap_or_else(|| subject.to_string());
+                let have = self.store.last_for_subject(&s).ok().flatten().map(|m| m.seq).unwrap_or(0);
+                if want != have {
+                    return fail(ApiError::stream_wrong_last_sequence(have), fx);
+                }
+            }
+            (None, Some(_)) => return fail(ApiError::stream_expected_last_seq_per_subject_invalid(), fx),
+            (None, None) => {}
+        }
+        if let Some(v) = get("Nats-Expected-Last-Sequence") {
+            let want: u64 = v.trim().parse().unwrap_or(0);
+            if want != state.last_seq {
+                return fail(ApiError::stream_wrong_last_sequence(state.last_seq), fx);
+            }
+        }
+        if get("Nats-Stream-Source").is_some() {
+            return fail(ApiError::message_source_hdr_not_allowed(), fx);
+        }
+        let msg_id = get("Nats-Msg-Id").unwrap_or_default();
+        if !msg_id.is_empty() {
+            self.expire_dedupe(now_ns);
+            if let Some((seq, _)) = self.dedupe.get(&msg_id) {
+                let seq = *seq;
+                if let Some(r) = &reply {
+                    let ack = PubAck { stream: name.clone(), seq, domain: self.domain.clone(), duplicate: true };
+                    fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(ack.encode()) });
+                }
+                return Outcome::Published { seq, duplicate: true };
+            }
+        }
+        if let Some(v) = get("Nats-Expected-Last-Msg-Id") {
+            if v != self.last_msg_id {
+                return fail(ApiError::stream_wrong_last_msg_id(&self.last_msg_id), fx);
+            }
+        }
+        let mut rollup_sub = false;
+        let mut rollup_all = false;
+        if let Some(r) = get("Nats-Rollup") {
+            if !self.config.allow_rollup_hdrs || self.config.deny_purge {
+                return fail(ApiError::stream_rollup_failed("rollup not permitted"), fx);
+            }
+            match r.as_str() {
+                "sub" => rollup_sub = true,
+                "all" => rollup_all = true,
+                other => return fail(ApiError::stream_rollup_failed(format!("rollup value invalid: {other:?}")), fx),
+            }
+        }
+        let max = i64::from(self.config.max_msg_size);
+        if max >= 0 && (headers.len() as i64 > max || payload.len() as i64 > max - headers.len() as i64) {
+            return fail(ApiError::stream_message_exceeds_maximum(), fx);
+        }
+        if headers.len() > usize::from(u16::MAX) {
+            return fail(ApiError::stream_header_exceeds_maximum(), fx);
+        }
+        // Interest retention with nobody interested: the sequence is used but nothing kept.
+        let no_interest = self.config.retention == RetentionPolicy::Interest && !self.consumers.values().any(|c| c.matches(subject));
+        let seq = if no_interest {
+            let next = state.last_seq + 1;
+            match self.store.skip_to(next + 1) {
+                Ok(()) => next,
+                Err(e) => return fail(ApiError::stream_store_failed(write_error_text(&e)), fx),
+            }
+        } else {
+            match self.store.append(subject, &headers, &payload, now_ns) {
+                Ok(seq) => {
+                    let after = self.store.state(false);
+                    if after.messages == state.messages + 1 && (state.messages == 0 || after.first_seq == state.first_seq) {
+                        for c in self.consumers.values() {
+                            if c.state.lss.is_empty() && c.matches(subject) {
+                                if let Some(v) = c.num_pending_cache.get() {
+                                    c.num_pending_cache.set(Some(v + 1));
+                                }
+                            }
+                        }
+                    } else {
+                        // Limits dropped something: recount lazily.
+                        self.invalidate_num_pending();
+                    }
+                    seq
+                }
+                Err(e) => return fail(ApiError::stream_store_failed(write_error_text(&e)), fx),
+            }
+        };
+        self.last_msg_id = msg_id.clone();
+        if !msg_id.is_empty() {
+            self.dedupe.insert(msg_id, (seq, now_ns));
+        }
+        if rollup_sub {
+            let _ = self.store.purge(StorePurge { subject: Some(subject.to_string()), up_to_seq: None, keep: Some(1) });
+            self.after_removal();
+        } else if rollup_all {
+            let _ = self.store.purge(StorePurge { subject: None, up_to_seq: None, keep: Some(1) });
+            self.after_removal();
+        }
+        if let Some(r) = &reply {
+            let ack = PubAck { stream: name, seq, domain: self.domain.clone(), duplicate: false };
+            fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(ack.encode()) });
+        }
+        let names: Vec<String> = self.consumers.keys().cloned().collect();
+        for n in names {
+            self.pump(&n, now_ns, fx);
+        }
+        Outcome::Published { seq, duplicate: false }
+    }
+
+    fn expire_dedupe(&mut self, now_ns: i64) {
+        let window = self.config.duplicate_window;
+        self.dedupe.retain(|_, (_, ts)| now_ns.saturating_sub(*ts) < window);
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    fn delete_msg(&mut self, seq: u64, no_erase: bool, _now_ns: i64) -> Outcome {
+        if self.config.sealed {
+            return Outcome::Failed(ApiError::stream_sealed());
+        }
+        if self.config.deny_delete {
+            return Outcome::Failed(ApiError::stream_msg_delete_failed("message delete not permitted"));
+        }
+        match self.store.delete(seq, !no_erase) {
+            Ok(true) => {
+                self.after_removal_of(Some(&[seq]));
+                Outcome::MsgDeleted
+            }
+            Ok(false) => Outcome::Failed(ApiError::sequence_not_found(seq)),
+            Err(e) => Outcome::Failed(ApiError::stream_msg_delete_failed(e)),
+        }
+    }
+
+    fn purge(&mut self, req: &PurgeRequest, _now_ns: i64) -> Outcome {
+        if self.config.sealed {
+            return Outcome::Failed(ApiError::stream_sealed());
+        }
+        if self.config.deny_purge {
+            return Outcome::Failed(ApiError::stream_purge_failed("stream purge not permitted"));
+        }
+        if req.seq > 0 && req.keep > 0 {
+            return Outcome::Failed(ApiError::bad_request());
+        }
+        let sp = StorePurge {
+            subject: (!req.filter.is_empty()).then(|| req.filter.clone()),
+            up_to_seq: (req.seq > 0).then_some(req.seq),
+            keep: (req.keep > 0).then_some(req.keep),
+        };
+        match self.store.purge(sp) {
+            Ok(n) => {
+                self.after_removal();
+                Outcome::Purged { purged: n }
+            }
+            Err(e) => Outcome::Failed(ApiError::stream_purge_failed(e)),
+        }
+    }
+
+    /// After messages were removed (purge, delete, rollup, expiry): consumers drop pending
+    /// entries for messages that are gone and move past the new first sequence.
+    fn after_removal(&mut self) {
+        self.after_removal_of(None);
+    }
+
+    /// `removed`: the sequences known to be gone (single deletes), so the check costs no
+    /// store reads; `None` after bulk removals (purge with filter, rollup), which checks each
+    /// pending message below the new first sequence or missing from the store.
+    fn after_removal_of(&mut self, removed: Option<&[u64]>) {
+        self.invalidate_num_pending();
+        let st = self.store.state(false);
+        let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
+        for c in self.consumers.values_mut() {
+            let gone: Vec<u64> = match removed {
+                Some(seqs) => c.state.pending.keys().copied().filter(|s| *s < first || seqs.contains(s)).collect(),
+                None => c.state.pending.keys().copied().filter(|s| *s < first || self.store.get(*s).ok().flatten().is_none()).collect(),
+            };
+            for s in gone {
+                c.state.pending.remove(&s);
+            }
+            if c.state.delivered_stream_seq + 1 < first {
+                c.state.delivered_stream_seq = first - 1;
+            }
+            c.state.lss.retain(|s| *s >= first);
+            c.update_ack_floor();
+        }
+    }
+
+    fn update_config(&mut self, new: &StreamConfig, pedantic: bool, _now_ns: i64, _fx: &mut [Effect]) -> Outcome {
+        let cfg = match validate::check_stream_update(&self.config, new, pedantic, std::iter::empty()) {
+            Ok(c) => c,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let lim = &cfg.consumer_limits;
+        let bad: Vec<&str> = self
+            .consumers
+            .values()
+            .filter(|c| {
+                (lim.inactive_threshold > 0 && c.config.inactive_threshold > lim.inactive_threshold)
+                    || (lim.max_ack_pending > 0 && c.config.max_ack_pending > lim.max_ack_pending)
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        if !bad.is_empty() {
+            return Outcome::Failed(ApiError::stream_update(format!("change to limits violates consumers: {}", bad.join(", "))));
+        }
+        let mut scfg = store_config(&cfg);
+        scfg.sync = self.sync;
+        if let Err(e) = self.store.update_config(scfg) {
+            return Outcome::Failed(ApiError::stream_update(e));
+        }
+        self.config = cfg;
+        self.after_removal();
+        Outcome::ConfigUpdated
+    }
+
+    // ---------------------------------------------------------------- consumers
+
+    fn create_consumer(
+        &mut self,
+        mut config: ConsumerConfig,
+        action: ConsumerAction,
+        pedantic: bool,
+        generated_name: String,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        if let Err(e) = validate::set_consumer_defaults(&mut config, &self.config, pedantic) {
+            return Outcome::Failed(e);
+        }
+        if let Err(e) = validate::check_consumer_config(&config, &self.config) {
+            return Outcome::Failed(e);
+        }
+        let name = if config.is_durable() {
+            config.durable_name.clone()
+        } else if !config.name.is_empty() {
+            config.name.clone()
+        } else {
+            generated_name
+        };
+        if !config.is_durable() && config.name.is_empty() {
+            config.name = name.clone();
+        }
+        if config.is_durable() && config.name.is_empty() {
+            config.name = name.clone();
+        }
+        if self.consumers.contains_key(&name) {
+            let existing = self.consumers.get(&name).map(|c| c.config.clone()).unwrap_or_default();
+            if action == ConsumerAction::Create && strip_nats_meta(&existing) != strip_nats_meta(&config) {
+                return Outcome::Failed(ApiError::consumer_already_exists());
+            }
+            if self.config.retention == RetentionPolicy::WorkQueue && !self.partition_unique(&name, &config.filters()) {
+                return Outcome::Failed(ApiError::consumer_wq_consumer_not_unique());
+            }
+            if let Err(e) = validate::check_consumer_update(&existing, &config) {
+                return Outcome::Failed(e);
+            }
+            if let Some(c) = self.consumers.get_mut(&name) {
+                c.config = config;
+                c.num_pending_cache.set(None);
+            }
+            self.pump(&name, now_ns, fx);
+            return match self.consumer_info(&name, now_ns) {
+                Some(i) => Outcome::ConsumerCreated(Box::new(i)),
+                None => Outcome::Failed(ApiError::consumer_not_found()),
+            };
+        }
+        if action == ConsumerAction::Update {
+            return Outcome::Failed(ApiError::consumer_does_not_exist());
+        }
+        if self.config.max_consumers > 0 && self.consumers.len() as i64 >= self.config.max_consumers {
+            return Outcome::Failed(ApiError::maximum_consumers_limit());
+        }
+        if self.config.retention == RetentionPolicy::WorkQueue && !config.direct {
+            if config.ack_policy != AckPolicy::Explicit && config.ack_policy != AckPolicy::FlowControl {
+                return Outcome::Failed(ApiError::consumer_wq_requires_explicit_ack());
+            }
+            if config.deliver_policy != DeliverPolicy::All {
+                return Outcome::Failed(ApiError::consumer_wq_consumer_not_deliver_all());
+            }
+            if !self.consumers.is_empty() {
+                let f = config.filters();
+                if f.is_empty() {
+                    return Outcome::Failed(ApiError::consumer_wq_multiple_unfiltered());
+                }
+                if !self.partition_unique(&name, &f) {
+                    return Outcome::Failed(ApiError::consumer_wq_consumer_not_unique());
+                }
+            }
+        }
+        if name.len() > validate::MAX_NAME_LEN {
+            return Outcome::Failed(ApiError::consumer_name_too_long(validate::MAX_NAME_LEN));
+        }
+        if !validate::is_valid_asset_name(&name) {
+            return Outcome::Failed(ApiError::consumer_bad_durable_name());
+        }
+        let state = self.initial_state(&config, now_ns);
+        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns, fc: Default::default(), num_pending_cache: Default::default() };
+        self.consumers.insert(name.clone(), c);
+        fx.push(Effect::Advisory(Advisory {
+            subject: format!("$JS.EVENT.ADVISORY.CONSUMER.CREATED.{}.{}", self.config.name, name),
+            kind: types::CONSUMER_ACTION_ADVISORY,
+            timestamp_ns: now_ns,
+            fields: self.consumer_action_fields(&name, "create"),
+        }));
+        self.pump(&name, now_ns, fx);
+        match self.consumer_info(&name, now_ns) {
+            Some(i) => Outcome::ConsumerCreated(Box::new(i)),
+            None => Outcome::Failed(ApiError::consumer_not_found()),
+        }
+    }
+
+    fn consumer_action_fields(&self, name: &str, action: &str) -> Vec<(&'static str, serde_json::Value)> {
+        let mut f = vec![("stream", self.config.name.clone().into()), ("consumer", name.into()), ("action", action.into())];
+        if !self.domain.is_empty() {
+            f.push(("domain", self.domain.clone().into()));
+        }
+        f
+    }
+
+    /// Workqueue: no other consumer's filters may overlap `filters`.
+    fn partition_unique(&self, name: &str, filters: &[String]) -> bool {
+        for c in self.consumers.values() {
+            if c.name == name {
+                continue;
+            }
+            let other = c.filters();
+            if other.is_empty() || filters.is_empty() {
+                return false;
+            }
+            if filters.iter().any(|f| other.iter().any(|g| jetmirror_subject::filters_overlap(f, g))) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn initial_state(&self, config: &ConsumerConfig, now_ns: i64) -> ConsumerState {
+        let st = self.store.state(false);
+        let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq.max(1) };
+        let filters = config.filters();
+        let all = if filters.is_empty() { vec![">".to_string()] } else { filters };
+        let mut lss = VecDeque::new();
+        let start = match config.deliver_policy {
+            DeliverPolicy::All => first,
+            DeliverPolicy::New => st.last_seq + 1,
+            DeliverPolicy::Last => all
+                .iter()
+                .filter_map(|f| self.store.last_for_subject(f).ok().flatten().map(|m| m.seq))
+                .max()
+                .unwrap_or(st.last_seq + 1),
+            DeliverPolicy::ByStartSequence => config.opt_start_seq.max(1),
+            DeliverPolicy::ByStartTime => self.first_seq_at_or_after(config.opt_start_time.unwrap_or(0)),
+            DeliverPolicy::LastPerSubject => {
+                let mut seqs: Vec<u64> = Vec::new();
+                for f in &all {
+                    for subj in self.store.subject_counts(f).keys() {
+                        if let Ok(Some(m)) = self.store.last_for_subject(subj) {
+                            seqs.push(m.seq);
+                        }
+                    }
+                }
+                seqs.sort_unstable();
+                seqs.dedup();
+                lss = seqs.into_iter().collect();
+                lss.front().copied().unwrap_or(st.last_seq + 1)
+            }
+        };
+        let floor = start.saturating_sub(1);
+        ConsumerState {
+            delivered_consumer_seq: 0,
+            delivered_stream_seq: floor,
+            last_delivered_ns: None,
+            ack_floor_consumer_seq: 0,
+            ack_floor_stream_seq: floor,
+            last_ack_ns: None,
+            pending: BTreeMap::new(),
+            lss,
+            last_activity_ns: now_ns,
+        }
+    }
+
+    /// First sequence whose timestamp is at or after `ts` (binary search; timestamps follow
+    /// sequence order).
+    fn first_seq_at_or_after(&self, ts: i64) -> u64 {
+        let st = self.store.state(false);
+        let (mut lo, mut hi) = (st.first_seq.max(1), st.last_seq + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.store.next_matching(mid, ">").ok().flatten() {
+                Some(m) if m.ts_ns < ts => lo = m.seq + 1,
+                Some(_) => hi = mid,
+                None => hi = mid,
+            }
+        }
+        lo
+    }
+
+    fn delete_consumer(&mut self, name: &str, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        let Some(mut c) = self.consumers.remove(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        for w in c.waiting.drain(..) {
+            fx.push(Effect::Reply { subject: w.reply, headers: Some(status(409, "Consumer Deleted", &[])), payload: Bytes::new() });
+        }
+        fx.push(Effect::Advisory(Advisory {
+            subject: format!("$JS.EVENT.ADVISORY.CONSUMER.DELETED.{}.{}", self.config.name, name),
+            kind: types::CONSUMER_ACTION_ADVISORY,
+            timestamp_ns: now_ns,
+            fields: self.consumer_action_fields(name, "delete"),
+        }));
+        fx.push(Effect::ConsumerDeleted { name: name.to_string() });
+        // Interest retention: messages only this consumer held back may go now.
+        if self.config.retention == RetentionPolicy::Interest {
+            self.sweep_interest(0);
+        }
+        Outcome::ConsumerDeleted
+    }
+
+    /// Interest/workqueue: remove messages at or below `upto` (0 = all) that every
+    /// interested consumer is done with.
+    fn sweep_interest(&mut self, upto: u64) {
+        let st = self.store.state(false);
+        if st.messages == 0 {
+            return;
+        }
+        let end = if upto == 0 { st.last_seq } else { upto.min(st.last_seq) };
+        let mut seq = st.first_seq;
+        let mut removed = Vec::new();
+        while seq <= end {
+            let Ok(Some(m)) = self.store.next_matching(seq, ">") else { break };
+            if m.seq > end {
+                break;
+            }
+            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+                removed.push(m.seq);
+            }
+            seq = m.seq + 1;
+        }
+        if !removed.is_empty() {
+            self.after_removal_of(Some(&removed));
+        }
+    }
+
+    fn ack(&mut self, name: &str, sseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        let stream = self.config.name.clone();
+        let retention = self.config.retention;
+        let Some(c) = self.consumers.get_mut(name) else { return Outcome::Done };
+        c.state.last_activity_ns = now_ns;
+        let mut remove: Vec<u64> = Vec::new();
+        let mut next: Option<NextRequest> = None;
+        match kind {
+            AckKind::Ack | AckKind::Next(_) => {
+                if let AckKind::Next(r) = kind {
+                    next = Some(r);
+                }
+                if c.config.ack_policy == AckPolicy::All {
+                    remove = c.state.pending.range(..=sseq).map(|(s, _)| *s).collect();
+                } else if c.state.pending.contains_key(&sseq) {
+                    remove.push(sseq);
+                }
+            }
+            AckKind::Term { reason } => {
+                if let Some(p) = c.state.pending.get(&sseq) {
+                    let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())];
+                    if !reason.is_empty() {
+                        f.push(("reason", reason.into()));
+                    }
+                    fx.push(Effect::Advisory(Advisory {
+                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.{stream}.{name}"),
+                        kind: types::TERMINATED_ADVISORY,
+                        timestamp_ns: now_ns,
+                        fields: f,
+                    }));
+                    remove.push(sseq);
+                }
+            }
+            AckKind::Nak { delay_ns } => {
+                if let Some(p) = c.state.pending.get_mut(&sseq) {
+                    p.deadline_ns = now_ns.saturating_add(delay_ns.max(0));
+                    fx.push(Effect::Advisory(Advisory {
+                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.{stream}.{name}"),
+                        kind: types::NAK_ADVISORY,
+                        timestamp_ns: now_ns,
+                        fields: vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())],
+                    }));
+                }
+            }
+            AckKind::Progress => {
+                let wait = c.ack_wait_for(c.state.pending.get(&sseq).map(|p| p.deliveries).unwrap_or(1));
+                if let Some(p) = c.state.pending.get_mut(&sseq) {
+                    p.deadline_ns = now_ns.saturating_add(wait);
+                }
+            }
+        }
+        if !remove.is_empty() {
+            for s in &remove {
+                c.state.pending.remove(s);
+            }
+            c.state.last_ack_ns = Some(now_ns);
+            c.update_ack_floor();
+        }
+        if let Some(r) = &reply {
+            if next.is_none() {
+                fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::new() });
+            }
+        }
+        if !remove.is_empty() {
+            match retention {
+                RetentionPolicy::WorkQueue => {
+                    for s in &remove {
+                        let _ = self.store.delete(*s, false);
+                    }
+                    self.after_removal_of(Some(&remove));
+                }
+                RetentionPolicy::Interest => {
+                    let hi = remove.iter().copied().max().unwrap_or(0);
+                    self.sweep_interest(hi);
+                }
+                RetentionPolicy::Limits => {}
+            }
+        }
+        match (next, reply) {
+            (Some(req), Some(r)) => return self.pull(name, r, req, now_ns, fx),
+            _ => self.pump(name, now_ns, fx),
+        }
+        Outcome::Done
+    }
+
+    fn pull(&mut self, name: &str, reply: String, req: NextRequest, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        c.state.last_activity_ns = now_ns;
+        let deny = |fx: &mut Vec<Effect>, code: u16, desc: String| {
+            fx.push(Effect::Reply { subject: reply.clone(), headers: Some(status(code, &desc, &[])), payload: Bytes::new() });
+            Outcome::Done
+        };
+        if c.config.is_push() {
+            return deny(fx, 409, "Consumer is push based".into());
+        }
+        let cfg = &c.config;
+        if cfg.max_request_batch > 0 && req.batch > cfg.max_request_batch {
+            return deny(fx, 409, format!("Exceeded MaxRequestBatch of {}", cfg.max_request_batch));
+        }
+        if cfg.max_request_expires > 0 && req.expires > cfg.max_request_expires {
+            return deny(fx, 409, format!("Exceeded MaxRequestExpires of {}", crate::consumer::go_duration(cfg.max_request_expires)));
+        }
+        if cfg.max_request_max_bytes > 0 && req.max_bytes > cfg.max_request_max_bytes {
+            return deny(fx, 409, format!("Exceeded MaxRequestMaxBytes of {}", cfg.max_request_max_bytes));
+        }
+        if cfg.max_waiting > 0 && c.waiting.len() as i64 >= cfg.max_waiting {
+            return deny(fx, 409, "Exceeded MaxWaiting".into());
+        }
+        let expires_at = if req.expires > 0 { now_ns.saturating_add(req.expires) } else { 0 };
+        c.waiting.push_back(WaitingRequest {
+            reply: reply.clone(),
+            batch_left: req.batch.max(1),
+            max_bytes_left: req.max_bytes.max(0),
+            max_bytes: req.max_bytes.max(0),
+            expires_at_ns: expires_at,
+            no_wait: req.no_wait,
+            heartbeat_ns: req.idle_heartbeat,
+            last_heartbeat_ns: now_ns,
+            delivered: 0,
+        });
+        self.pump(name, now_ns, fx);
+        // no_wait: whatever could not be served now is answered with 404 at once.
+        if let Some(c) = self.consumers.get_mut(name) {
+            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait) {
+                if let Some(w) = c.waiting.remove(pos) {
+                    let (code, desc) = if w.delivered == 0 || w.expires_at_ns == 0 { (404, "No Messages") } else { (408, "Request Timeout") };
+                    let extra = if code == 408 {
+                        vec![("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())]
+                    } else {
+                        vec![]
+                    };
+                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(code, desc, &extra)), payload: Bytes::new() });
+                }
+            }
+        }
+        Outcome::Done
+    }
+
+    /// The next message for consumer `c`: a redelivery that is due, else the next new one.
+    /// Returns (stream seq, is_redelivery).
+    fn next_for(&self, c: &Consumer, now_ns: i64) -> Option<Next> {
+        for (sseq, p) in &c.state.pending {
+            if p.deadline_ns <= now_ns {
+                return Some(match self.store.get(*sseq) {
+                    Ok(Some(m)) => Next::Msg(m, true),
+                    // Removed by limits, purge or delete meanwhile: nothing to redeliver.
+                    _ => Next::Gone(*sseq),
+                });
+            }
+        }
+        if c.acks() && c.config.max_ack_pending > 0 && c.state.pending.len() as i64 >= c.config.max_ack_pending {
+            return None;
+        }
+        if let Some(s) = c.state.lss.front() {
+            return Some(match self.store.get(*s).ok().flatten() {
+                Some(m) => Next::Msg(m, false),
+                None => Next::GoneLss(*s),
+            });
+        }
+        let start = c.state.delivered_stream_seq + 1;
+        let filters = c.filters();
+        if filters.is_empty() {
+            return self.store.next_matching(start, ">").ok().flatten().map(|m| Next::Msg(m, false));
+        }
+        filters.iter().filter_map(|f| self.store.next_matching(start, f).ok().flatten()).min_by_key(|m| m.seq).map(|m| Next::Msg(m, false))
+    }
+
+    /// Delivers what consumer `name` can deliver now.
+    fn pump(&mut self, name: &str, now_ns: i64, fx: &mut Vec<Effect>) {
+        let stream = self.config.name.clone();
+        let mut guard = 0usize;
+        loop {
+            guard += 1;
+            if guard > 100_000 {
+                break;
+            }
+            let Some(c) = self.consumers.get(name) else { return };
+            let push = c.config.is_push();
+            if push && (!c.push_active || (c.config.flow_control && c.fc.stalled())) {
+                return;
+            }
+            if !push && c.waiting.is_empty() {
+                return;
+            }
+            let next = self.next_for(c, now_ns);
+            let max_deliver = c.config.max_deliver;
+            let Some(c) = self.consumers.get_mut(name) else { return };
+            let (msg, redelivery) = match next {
+                None => return,
+                Some(Next::Msg(m, r)) => (m, r),
+                Some(Next::Gone(seq)) => {
+                    c.state.pending.remove(&seq);
+                    c.update_ack_floor();
+                    continue;
+                }
+                Some(Next::GoneLss(seq)) => {
+                    c.state.lss.retain(|s| *s != seq);
+                    continue;
+                }
+            };
+            let deliveries = if redelivery { c.state.pending.get(&msg.seq).map(|p| p.deliveries + 1).unwrap_or(1) } else { 1 };
+            if redelivery && max_deliver > 0 && deliveries > max_deliver as u64 {
+                // Max deliveries reached: stop redelivering and tell the world.
+                c.state.pending.remove(&msg.seq);
+                c.update_ack_floor();
+                fx.push(Effect::Advisory(Advisory {
+                    subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{name}"),
+                    kind: types::MAX_DELIVER_ADVISORY,
+                    timestamp_ns: now_ns,
+                    fields: vec![("stream", stream.clone().into()), ("consumer", name.into()), ("stream_seq", msg.seq.into()), ("deliveries", (deliveries - 1).into())],
+                }));
+                continue;
+            }
+            let size = msg.subject.len() + msg.headers.len() + msg.payload.len();
+            // Pull: pick the request and check max_bytes.
+            let target = if push {
+                c.config.deliver_subject.clone()
+            } else {
+                let Some(w) = c.waiting.front_mut() else { return };
+                if w.max_bytes > 0 && size as i64 > w.max_bytes_left {
+                    let desc = if w.delivered == 0 { "Message Size Exceeds MaxBytes" } else { "Batch Completed" };
+                    let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
+                    let reply = w.reply.clone();
+                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, desc, &extra)), payload: Bytes::new() });
+                    c.waiting.pop_front();
+                    continue;
+                }
+                w.reply.clone()
+            };
+            let dseq = c.state.delivered_consumer_seq + 1;
+            if !redelivery {
+                c.state.delivered_stream_seq = msg.seq;
+                if c.state.lss.front() == Some(&msg.seq) {
+                    c.state.lss.pop_front();
+                    if let Some(next) = c.state.lss.front() {
+                        c.state.delivered_stream_seq = next.saturating_sub(1).max(msg.seq);
+                    }
+                }
+            }
+            c.state.delivered_consumer_seq = dseq;
+            c.state.last_delivered_ns = Some(now_ns);
+            c.state.last_activity_ns = now_ns;
+            let acks = c.acks();
+            if acks {
+                let wait = c.ack_wait_for(deliveries);
+                c.state.pending.insert(msg.seq, Pending { consumer_seq: dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+            } else {
+                c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
+                c.state.ack_floor_consumer_seq = dseq;
+            }
+            if !redelivery {
+                if let Some(v) = c.num_pending_cache.get() {
+                    c.num_pending_cache.set(Some(v.saturating_sub(1)));
+                }
+            }
+            let filters_pending = {
+                let c_ro: &Consumer = c;
+                // Reborrow of self.store only: `num_pending` needs &self, so compute inline.
+                if !c_ro.state.lss.is_empty() {
+                    c_ro.num_pending_cache.set(None);
+                    c_ro.state.lss.len() as u64
+                } else if let Some(v) = c_ro.num_pending_cache.get() {
+                    v
+                } else {
+                    let start = c_ro.state.delivered_stream_seq + 1;
+                    let f = c_ro.filters();
+                    let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
+                    c_ro.num_pending_cache.set(Some(v));
+                    v
+                }
+            };
+            let reply = acks.then(|| ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending));
+            let (headers, payload) = if c.config.headers_only {
+                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
+                h.append("Nats-Msg-Size", &msg.payload.len().to_string());
+                (Some(h.to_bytes()), Bytes::new())
+            } else {
+                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
+            };
+            let reply = if acks { reply } else { Some(ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending)) };
+            let psz = (target.len() + msg.subject.len() + reply.as_ref().map_or(0, String::len) + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
+            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply, headers, payload });
+            if push {
+                c.last_push_ns = now_ns;
+                if c.config.flow_control {
+                    if let Some(fc_reply) = c.fc.on_delivery(psz, &stream, name) {
+                        fx.push(Effect::Deliver {
+                            subject: target.clone(),
+                            msg_subject: target,
+                            reply: Some(fc_reply),
+                            headers: Some(Bytes::from_static(b"NATS/1.0 100 FlowControl Request\r\n\r\n")),
+                            payload: Bytes::new(),
+                        });
+                    }
+                }
+            } else if let Some(w) = c.waiting.front_mut() {
+                w.batch_left -= 1;
+                w.delivered += 1;
+                if w.max_bytes > 0 {
+                    w.max_bytes_left -= size as i64;
+                }
+                if w.batch_left <= 0 {
+                    c.waiting.pop_front();
+                } else if w.max_bytes > 0 && w.max_bytes_left <= 0 {
+                    let reply = w.reply.clone();
+                    fx.push(Effect::Reply {
+                        subject: reply,
+                        headers: Some(status(409, "Batch Completed", &[("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", "0".into())])),
+                        payload: Bytes::new(),
+                    });
+                    c.waiting.pop_front();
+                }
+            }
+            // Ack none on interest/workqueue: delivered = done.
+            if !acks && self.config.retention != RetentionPolicy::Limits {
+                let seq = msg.seq;
+                if self.config.retention == RetentionPolicy::WorkQueue {
+                    let _ = self.store.delete(seq, false);
+                    self.after_removal_of(Some(&[seq]));
+                } else {
+                    self.sweep_interest(seq);
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
+        self.expire_dedupe(now_ns);
+        if self.config.max_age > 0 {
+            let cutoff = now_ns.saturating_sub(self.config.max_age);
+            let st = self.store.state(false);
+            let mut cut = 0u64;
+            let mut seq = st.first_seq;
+            while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+                if m.ts_ns > cutoff {
+                    break;
+                }
+                cut = m.seq + 1;
+                seq = m.seq + 1;
+            }
+            if cut > 0 {
+                let _ = self.store.purge(StorePurge { subject: None, up_to_seq: Some(cut), keep: None });
+                self.after_removal_of(Some(&[]));
+            }
+        }
+        let names: Vec<String> = self.consumers.keys().cloned().collect();
+        for name in names {
+            let stream = self.config.name.clone();
+            let Some(c) = self.consumers.get_mut(&name) else { continue };
+            // Expired pull requests: 408 with what was left.
+            let mut keep = VecDeque::new();
+            for mut w in c.waiting.drain(..) {
+                if w.expires_at_ns > 0 && now_ns >= w.expires_at_ns {
+                    let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
+                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(408, "Request Timeout", &extra)), payload: Bytes::new() });
+                    continue;
+                }
+                if w.heartbeat_ns > 0 && now_ns.saturating_sub(w.last_heartbeat_ns) >= w.heartbeat_ns {
+                    w.last_heartbeat_ns = now_ns;
+                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &[])), payload: Bytes::new() });
+                }
+                keep.push_back(w);
+            }
+            c.waiting = keep;
+            // Push idle heartbeats.
+            if c.config.is_push() && c.push_active && c.config.heartbeat > 0 && now_ns.saturating_sub(c.last_push_ns) >= c.config.heartbeat {
+                c.last_push_ns = now_ns;
+                let mut extra = vec![("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                if let Some(fc) = &c.fc.outstanding {
+                    extra.push(("Nats-Consumer-Stalled", fc.clone()));
+                }
+                fx.push(Effect::Deliver {
+                    subject: c.config.deliver_subject.clone(),
+                    msg_subject: c.config.deliver_subject.clone(),
+                    reply: None,
+                    headers: Some(status(100, "Idle Heartbeat", &extra)),
+                    payload: Bytes::new(),
+                });
+            }
+            // Inactive threshold (ephemerals, or durables with one set).
+            let idle = c.config.inactive_threshold > 0
+                && c.waiting.is_empty()
+                && !(c.config.is_push() && c.push_active)
+                && now_ns.saturating_sub(c.state.last_activity_ns) >= c.config.inactive_threshold;
+            if idle {
+                let _ = stream;
+                self.delete_consumer(&name, now_ns, fx);
+                continue;
+            }
+            self.pump(&name, now_ns, fx);
+        }
+    }
+}
+
+/// `seq`, `last_by_subj` and `start_time` exclude each other; `next_by_subj` goes with
+/// `seq` or `start_time` only.
+fn conflicting(req: &MsgGetRequest) -> bool {
+    let n = [req.seq > 0, !req.last_by_subj.is_empty(), req.start_time.is_some()].iter().filter(|b| **b).count();
+    n > 1 || (!req.last_by_subj.is_empty() && !req.next_by_subj.is_empty())
+}
+
+/// What a consumer delivers next.
+enum Next {
+    /// A message, and whether it is a redelivery.
+    Msg(jetmirror_store::StoredMsg, bool),
+    /// A pending message that is no longer in the stream.
+    Gone(u64),
+    /// A last-per-subject sequence that is no longer in the stream.
+    GoneLss(u64),
+}
+
+/// The DIRECT.GET header block: the stored headers, then `Nats-Stream`, `Nats-Subject`,
+/// `Nats-Sequence`, `Nats-Time-Stamp` (nats-server `getDirectRequest`).
+pub fn direct_get_headers(stream: &str, m: &jetmirror_store::StoredMsg) -> Bytes {
+    let ts = crate::api::time::format_rfc3339(m.ts_ns);
+    let extra = format!("Nats-Stream: {stream}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\n\r\n", m.subject, m.seq);
+    let mut out = Vec::with_capacity(m.headers.len() + extra.len() + 12);
+    if m.headers.is_empty() {
+        out.extend_from_slice(b"NATS/1.0\r\n");
+    } else {
+        let h = m.headers.strip_suffix(b"\r\n").unwrap_or(&m.headers);
+        out.extend_from_slice(h);
+    }
+    out.extend_from_slice(extra.as_bytes());
+    Bytes::from(out)
+}
+
+fn strip_nats_meta(c: &ConsumerConfig) -> ConsumerConfig {
+    let mut c = c.clone();
+    c.metadata.retain(|k, _| !k.starts_with("_nats."));
+    c
+}
+
+fn write_error_text(e: &WriteError) -> String {
+    match e {
+        WriteError::Store(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
