@@ -9,6 +9,7 @@
 //! - [`auth`]: checking CONNECT credentials against the configured authorization.
 //! - [`permissions`]: per-user publish and subscribe permissions.
 //! - [`info`]: the INFO document and server identity.
+//! - [`jetstream`]: the JetStream service: `$JS.API`, streams, consumers, acks.
 //! - [`internal`]: subscriptions and publishing for services inside the node.
 //! - [`logging`]: log lines in nats-server's format.
 //! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod client;
 pub mod info;
 pub mod internal;
+pub mod jetstream;
 pub mod logging;
 pub mod monitor;
 pub mod outbound;

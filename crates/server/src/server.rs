@@ -54,6 +54,8 @@ pub struct ServerState {
     pub started: Instant,
     pub config_load_time: SystemTime,
     pub http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Set once the JetStream service serves the API.
+    pub jetstream_enabled: std::sync::atomic::AtomicBool,
     clients: RwLock<HashMap<u64, Arc<ClientShared>>>,
     closed: Mutex<VecDeque<ClosedConn>>,
     next_cid: AtomicU64,
@@ -95,6 +97,7 @@ impl ServerState {
             started: Instant::now(),
             config_load_time: now,
             http_req_stats: Mutex::new(Default::default()),
+            jetstream_enabled: std::sync::atomic::AtomicBool::new(false),
             clients: RwLock::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
             // nats-server's internal clients take the first ids; real clients start at 5 there.
@@ -167,8 +170,7 @@ impl ServerState {
             .unwrap_or(Duration::from_secs(2))
     }
     pub fn jetstream_enabled(&self) -> bool {
-        // The JetStream API is not served yet; INFO must not promise it.
-        false
+        self.jetstream_enabled.load(Ordering::Relaxed)
     }
 
     pub fn client_addr(&self) -> Option<SocketAddr> {
@@ -455,6 +457,9 @@ impl Server {
             tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
         }
 
+        if let Some(js) = crate::jetstream::start(state.clone())? {
+            tasks.push(js);
+        }
         info!(
             "Listening for client connections on {}:{}",
             host,

@@ -1,0 +1,516 @@
+//! `$JS.API` request dispatch: the subject names the operation and the stream (and
+//! consumer); the body is parsed with nats-server's rules; the answer is the JSON envelope
+//! with nats-server's `type` string, or its error. Stream lifetimes go to the account,
+//! everything else becomes a command on the stream.
+
+use bytes::Bytes;
+use jetmirror_stream::account::parse_request;
+use jetmirror_stream::api::consumer::{ConsumerAction, CreateConsumerRequest, NextRequest};
+use jetmirror_stream::api::responses::{
+    self, page, types, ConsumerListResponse, ConsumerNamesResponse, MsgGetResponse,
+    PurgeResponse, StreamCreateResponse, StreamInfoResponse, Success, LIST_LIMIT, NAMES_LIMIT,
+};
+use jetmirror_stream::api::stream::{
+    ApiStoredMsg, MsgGetRequest, PurgeRequest, StreamConfig, StreamInfoRequest,
+};
+use jetmirror_stream::{ApiError, Command, Outcome};
+use rand::Rng;
+use serde::Deserialize;
+
+use super::{now_ns, Outgoing, Service};
+use crate::internal::InternalMsg;
+
+/// Paging body of NAMES / LIST requests.
+#[derive(Debug, Default, Deserialize)]
+struct PagedRequest {
+    #[serde(default)]
+    offset: i64,
+    #[serde(default)]
+    subject: String,
+}
+
+/// `STREAM.MSG.DELETE` body.
+#[derive(Debug, Default, Deserialize)]
+struct MsgDeleteRequest {
+    #[serde(default)]
+    seq: u64,
+    #[serde(default)]
+    no_erase: bool,
+}
+
+/// Parses an optional body: empty means the default.
+fn optional<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_request(body)
+    }
+}
+
+/// A random ephemeral consumer name (nats-server uses 8 characters).
+fn ephemeral_name() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
+}
+
+impl Service {
+    fn reply(&mut self, to: &Option<String>, payload: Vec<u8>) {
+        if let Some(to) = to {
+            self.out.push(Outgoing {
+                subject: to.clone(),
+                reply: None,
+                headers: None,
+                payload: Bytes::from(payload),
+            });
+        }
+    }
+
+    fn answer(&mut self, to: &Option<String>, kind: &str, result: Result<Vec<u8>, ApiError>) {
+        self.api_total += 1;
+        let payload = match result {
+            Ok(p) => p,
+            Err(e) => {
+                self.api_errors += 1;
+                responses::error(kind, &e)
+            }
+        };
+        self.reply(to, payload);
+    }
+
+    /// Handles a request on `$JS.API.…` (or `$JS.<domain>.API.…`).
+    pub(super) fn api(&mut self, m: InternalMsg) {
+        let tokens: Vec<&str> = m.subject.split('.').collect();
+        // Skip `$JS.API` or `$JS.<domain>.API`.
+        let op: Vec<String> = match tokens.get(1) {
+            Some(&"API") => tokens.iter().skip(2).map(|t| t.to_string()).collect(),
+            Some(_) if tokens.get(2) == Some(&"API") => {
+                tokens.iter().skip(3).map(|t| t.to_string()).collect()
+            }
+            _ => return,
+        };
+        let op: Vec<&str> = op.iter().map(String::as_str).collect();
+        let body = m.payload.clone();
+        let reply = m.reply.clone();
+        let now = now_ns();
+        match op.as_slice() {
+            ["INFO"] => {
+                let mut info = self.account.info();
+                info.api.total = self.api_total;
+                info.api.errors = self.api_errors;
+                self.api_total += 1;
+                self.reply(&reply, responses::success(types::ACCOUNT_INFO, &info));
+            }
+            ["STREAM", "CREATE", name] => {
+                let r = self.stream_create(name, &body, now, false);
+                self.answer(&reply, types::STREAM_CREATE, r);
+            }
+            ["STREAM", "UPDATE", name] => {
+                let r = self.stream_create(name, &body, now, true);
+                self.answer(&reply, types::STREAM_UPDATE, r);
+            }
+            ["STREAM", "DELETE", name] => {
+                let r = self.account.delete_stream(name, now).map(|fx| {
+                    self.effects(name, fx);
+                    self.unsubscribe_stream(name);
+                    self.dirty.insert(name.to_string());
+                    responses::success(types::STREAM_DELETE, &Success { success: true })
+                });
+                self.answer(&reply, types::STREAM_DELETE, r);
+            }
+            ["STREAM", "INFO", name] => {
+                let r = optional::<StreamInfoRequest>(&body).and_then(|req| {
+                    let s = self
+                        .account
+                        .stream(name)
+                        .ok_or_else(ApiError::stream_not_found)?;
+                    let filter = (!req.subjects_filter.is_empty())
+                        .then_some(req.subjects_filter.as_str());
+                    let info = s.info(now, req.deleted_details, filter);
+                    Ok(responses::success(
+                        types::STREAM_INFO,
+                        &StreamInfoResponse {
+                            total: 0,
+                            offset: 0,
+                            limit: 0,
+                            info: &info,
+                        },
+                    ))
+                });
+                self.answer(&reply, types::STREAM_INFO, r);
+            }
+            ["STREAM", "NAMES"] => {
+                match optional::<PagedRequest>(&body) {
+                    Ok(req) => {
+                        self.api_total += 1;
+                        let names = self.account.stream_names(req.offset, &req.subject);
+                        self.reply(&reply, responses::success(types::STREAM_NAMES, &names));
+                    }
+                    Err(e) => {
+                        self.api_total += 1;
+                        self.api_errors += 1;
+                        self.reply(&reply, responses::paged_error(types::STREAM_NAMES, &e));
+                    }
+                }
+            }
+            ["STREAM", "LIST"] => match optional::<PagedRequest>(&body) {
+                Ok(req) => {
+                    self.api_total += 1;
+                    let list = self.account.stream_list(req.offset, &req.subject, now);
+                    self.reply(&reply, responses::success(types::STREAM_LIST, &list));
+                }
+                Err(e) => {
+                    self.api_total += 1;
+                    self.api_errors += 1;
+                    self.reply(&reply, responses::paged_error(types::STREAM_LIST, &e));
+                }
+            },
+            ["STREAM", "PURGE", name] => {
+                let r = optional::<PurgeRequest>(&body).and_then(|request| {
+                    if self.account.stream(name).is_none() {
+                        return Err(ApiError::stream_not_found());
+                    }
+                    match self.apply(name, Command::Purge { request, now_ns: now }) {
+                        Some(Outcome::Purged { purged }) => Ok(responses::success(
+                            types::STREAM_PURGE,
+                            &PurgeResponse {
+                                success: true,
+                                purged,
+                            },
+                        )),
+                        Some(Outcome::Failed(e)) => Err(e),
+                        _ => Err(ApiError::stream_not_found()),
+                    }
+                });
+                self.api_total += 1;
+                match r {
+                    Ok(p) => self.reply(&reply, p),
+                    Err(e) => {
+                        self.api_errors += 1;
+                        self.reply(&reply, responses::purge_error(&e));
+                    }
+                }
+            }
+            ["STREAM", "MSG", "GET", name] => {
+                let r = parse_request::<MsgGetRequest>(&body).and_then(|req| {
+                    let s = self
+                        .account
+                        .stream(name)
+                        .ok_or_else(ApiError::stream_not_found)?;
+                    let m = s.get_msg(&req)?;
+                    Ok(responses::success(
+                        types::STREAM_MSG_GET,
+                        &MsgGetResponse {
+                            message: ApiStoredMsg::from_stored(&m),
+                        },
+                    ))
+                });
+                self.answer(&reply, types::STREAM_MSG_GET, r);
+            }
+            ["STREAM", "MSG", "DELETE", name] => {
+                let r = parse_request::<MsgDeleteRequest>(&body).and_then(|req| {
+                    if self.account.stream(name).is_none() {
+                        return Err(ApiError::stream_not_found());
+                    }
+                    match self.apply(
+                        name,
+                        Command::DeleteMsg {
+                            seq: req.seq,
+                            no_erase: req.no_erase,
+                            now_ns: now,
+                        },
+                    ) {
+                        Some(Outcome::Failed(e)) => Err(e),
+                        _ => Ok(responses::success(
+                            types::STREAM_MSG_DELETE,
+                            &Success { success: true },
+                        )),
+                    }
+                });
+                self.answer(&reply, types::STREAM_MSG_DELETE, r);
+            }
+            ["STREAM", "LEADER", "STEPDOWN", _] => {
+                self.answer(
+                    &reply,
+                    types::STREAM_LEADER_STEPDOWN,
+                    Err(ApiError::cluster_required()),
+                );
+            }
+            ["STREAM", "PEER", "REMOVE", _] => {
+                self.answer(
+                    &reply,
+                    types::STREAM_REMOVE_PEER,
+                    Err(ApiError::cluster_required()),
+                );
+            }
+            ["DIRECT", "GET", name, rest @ ..] => {
+                let Some(s) = self.account.stream(name) else {
+                    return;
+                };
+                let subject = rest.join(".");
+                let last = (!rest.is_empty()).then_some(subject.as_str());
+                let (headers, payload) = s.direct_get(&body, last);
+                if let Some(to) = reply {
+                    self.out.push(Outgoing {
+                        subject: to,
+                        reply: None,
+                        headers: Some(headers),
+                        payload,
+                    });
+                }
+            }
+            ["CONSUMER", "CREATE", stream, rest @ ..] => {
+                let (name, filter) = match rest {
+                    [] => (None, None),
+                    [name] => (Some(name.to_string()), None),
+                    [name, filter @ ..] => (Some(name.to_string()), Some(filter.join("."))),
+                };
+                let r = self.consumer_create(stream, name, filter, false, &body, now);
+                self.answer(&reply, types::CONSUMER_CREATE, r);
+            }
+            ["CONSUMER", "DURABLE", "CREATE", stream, durable] => {
+                let r =
+                    self.consumer_create(stream, Some(durable.to_string()), None, true, &body, now);
+                self.answer(&reply, types::CONSUMER_CREATE, r);
+            }
+            ["CONSUMER", "INFO", stream, consumer] => {
+                let r = self
+                    .account
+                    .stream(stream)
+                    .ok_or_else(ApiError::stream_not_found)
+                    .and_then(|s| {
+                        s.consumer_info(consumer, now)
+                            .ok_or_else(ApiError::consumer_not_found)
+                    })
+                    .map(|info| responses::success(types::CONSUMER_INFO, &info));
+                self.answer(&reply, types::CONSUMER_INFO, r);
+            }
+            ["CONSUMER", "DELETE", stream, consumer] => {
+                let r = if self.account.stream(stream).is_none() {
+                    Err(ApiError::stream_not_found())
+                } else {
+                    match self.apply(
+                        stream,
+                        Command::DeleteConsumer {
+                            name: consumer.to_string(),
+                            now_ns: now,
+                        },
+                    ) {
+                        Some(Outcome::Failed(e)) => Err(e),
+                        _ => Ok(responses::success(
+                            types::CONSUMER_DELETE,
+                            &Success { success: true },
+                        )),
+                    }
+                };
+                self.answer(&reply, types::CONSUMER_DELETE, r);
+            }
+            ["CONSUMER", "NAMES", stream] => {
+                let r = optional::<PagedRequest>(&body).and_then(|req| {
+                    let s = self
+                        .account
+                        .stream(stream)
+                        .ok_or_else(ApiError::stream_not_found)?;
+                    let (consumers, total, offset, limit) =
+                        page(&s.consumer_names(), req.offset, NAMES_LIMIT);
+                    Ok(responses::success(
+                        types::CONSUMER_NAMES,
+                        &ConsumerNamesResponse {
+                            total,
+                            offset,
+                            limit,
+                            consumers,
+                        },
+                    ))
+                });
+                self.paged_answer(&reply, types::CONSUMER_NAMES, r);
+            }
+            ["CONSUMER", "LIST", stream] => {
+                let r = optional::<PagedRequest>(&body).and_then(|req| {
+                    let s = self
+                        .account
+                        .stream(stream)
+                        .ok_or_else(ApiError::stream_not_found)?;
+                    let (names, total, offset, limit) =
+                        page(&s.consumer_names(), req.offset, LIST_LIMIT);
+                    let consumers = names
+                        .iter()
+                        .filter_map(|n| s.consumer_info(n, now))
+                        .collect();
+                    Ok(responses::success(
+                        types::CONSUMER_LIST,
+                        &ConsumerListResponse {
+                            total,
+                            offset,
+                            limit,
+                            consumers,
+                            missing: Vec::new(),
+                        },
+                    ))
+                });
+                self.paged_answer(&reply, types::CONSUMER_LIST, r);
+            }
+            ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
+                let Some(to) = reply else { return };
+                if self.account.stream(stream).is_none() {
+                    return;
+                }
+                match NextRequest::parse(&body) {
+                    Ok(request) => {
+                        self.apply(
+                            stream,
+                            Command::Pull {
+                                consumer: consumer.to_string(),
+                                reply: to,
+                                request,
+                                now_ns: now,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        let h = jetmirror_protocol::headers::HeaderMap::with_status(
+                            400,
+                            Some(&format!("Bad Request - {e}")),
+                        );
+                        self.out.push(Outgoing {
+                            subject: to,
+                            reply: None,
+                            headers: Some(h.to_bytes()),
+                            payload: Bytes::new(),
+                        });
+                    }
+                }
+            }
+            ["CONSUMER", "LEADER", "STEPDOWN", _, _] => {
+                self.answer(
+                    &reply,
+                    types::CONSUMER_LEADER_STEPDOWN,
+                    Err(ApiError::cluster_required()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn paged_answer(&mut self, to: &Option<String>, kind: &str, r: Result<Vec<u8>, ApiError>) {
+        self.api_total += 1;
+        match r {
+            Ok(p) => self.reply(to, p),
+            Err(e) => {
+                self.api_errors += 1;
+                self.reply(to, responses::paged_error(kind, &e));
+            }
+        }
+    }
+
+    fn stream_create(
+        &mut self,
+        name: &str,
+        body: &[u8],
+        now: i64,
+        update: bool,
+    ) -> Result<Vec<u8>, ApiError> {
+        let value: serde_json::Value = parse_request(body)?;
+        let pedantic = value
+            .get("pedantic")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
+        if update {
+            let (info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
+            self.effects(name, fx);
+            self.dirty.insert(name.to_string());
+            self.subscribe_stream(name);
+            Ok(responses::success(types::STREAM_UPDATE, &info))
+        } else {
+            let (info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
+            let did_create = !fx.is_empty();
+            self.effects(name, fx);
+            if did_create {
+                self.dirty.insert(name.to_string());
+                self.subscribe_stream(name);
+            }
+            Ok(responses::success(
+                types::STREAM_CREATE,
+                &StreamCreateResponse {
+                    info: &info,
+                    did_create,
+                },
+            ))
+        }
+    }
+
+    /// The three CREATE forms and DURABLE.CREATE, with nats-server's name rules.
+    fn consumer_create(
+        &mut self,
+        stream: &str,
+        subject_name: Option<String>,
+        subject_filter: Option<String>,
+        durable_form: bool,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Vec<u8>, ApiError> {
+        let req: CreateConsumerRequest = parse_request(body)?;
+        if req.stream != stream {
+            return Err(ApiError::stream_mismatch());
+        }
+        let Some(mut config) = req.config else {
+            return Err(ApiError::consumer_config_required());
+        };
+        if self.account.stream(stream).is_none() {
+            return Err(ApiError::stream_not_found());
+        }
+        match (&subject_name, durable_form) {
+            (None, _) => {
+                if !config.durable_name.is_empty() {
+                    return Err(ApiError::consumer_ephemeral_with_durable_name());
+                }
+            }
+            (Some(name), true) => {
+                if config.durable_name.is_empty() {
+                    return Err(ApiError::consumer_durable_name_not_set());
+                }
+                if &config.durable_name != name {
+                    return Err(ApiError::consumer_durable_name_not_match_subject());
+                }
+            }
+            (Some(name), false) => {
+                if !config.durable_name.is_empty() && &config.durable_name != name {
+                    return Err(ApiError::consumer_durable_name_not_match_subject());
+                }
+                if let Some(filter) = &subject_filter {
+                    if !config.filter_subjects.is_empty() {
+                        return Err(ApiError::consumer_multiple_filters_not_allowed());
+                    }
+                    if &config.filter_subject != filter {
+                        return Err(ApiError::consumer_create_filter_subject_mismatch());
+                    }
+                }
+                if config.name.is_empty() {
+                    config.name = name.clone();
+                } else if &config.name != name {
+                    return Err(ApiError::consumer_create_durable_and_name_mismatch());
+                }
+            }
+        }
+        let action: ConsumerAction = req.action;
+        match self.apply(
+            stream,
+            Command::CreateConsumer {
+                config,
+                action,
+                pedantic: req.pedantic,
+                generated_name: ephemeral_name(),
+                now_ns: now,
+            },
+        ) {
+            Some(Outcome::ConsumerCreated(info)) => {
+                Ok(responses::success(types::CONSUMER_CREATE, &*info))
+            }
+            Some(Outcome::Failed(e)) => Err(e),
+            _ => Err(ApiError::stream_not_found()),
+        }
+    }
+}

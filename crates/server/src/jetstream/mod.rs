@@ -1,0 +1,455 @@
+//! The JetStream service of the node: it owns the account's streams (through
+//! `jetmirror_stream::Account`), listens on the `$JS.API` subjects, on stream subjects, on
+//! `$JS.ACK.>` and `$JS.FC.>`, applies the matching commands, and publishes the effects.
+//!
+//! One task serves everything, in batches: it takes what has queued up, applies it, makes
+//! the written streams durable with one flush (group commit, the default; with
+//! `sync_interval` the store syncs on its own schedule instead), persists changed stream
+//! metadata, and only then publishes replies, acks and deliveries, so an acknowledged
+//! message is always on disk. Time reaches the state machine only through commands: a tick
+//! every 100 ms drives redeliveries, pull expiry, heartbeats and max_age.
+//!
+//! On disk: `<store_dir>/jetstream/$G/streams/<stream>/` holds each stream's segments and
+//! `<store_dir>/jetstream/$G/meta/<stream>.json` its metadata (config, consumers and their
+//! state, the dedupe window), written atomically.
+
+mod api;
+mod persist;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use jetmirror_config::SyncInterval;
+use jetmirror_store::SyncPolicy;
+use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use crate::internal::{ChannelHandler, InternalMsg};
+use crate::router::Sub;
+use crate::server::ServerState;
+
+/// How many queued messages one batch takes at most.
+const BATCH_MAX: usize = 1024;
+/// The tick that drives time-based consumer and stream work.
+const TICK: Duration = Duration::from_millis(100);
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A unique advisory id: the server id's prefix and a counter.
+fn advisory_id(server_id: &str, seq: u64) -> String {
+    let prefix: String = server_id.chars().take(14).collect();
+    format!("{prefix}{seq:08}")
+}
+
+/// What the batch will publish once its writes are durable.
+struct Outgoing {
+    subject: String,
+    reply: Option<String>,
+    headers: Option<Bytes>,
+    payload: Bytes,
+}
+
+/// The running JetStream service.
+pub struct Service {
+    state: Arc<ServerState>,
+    account: Account,
+    meta_dir: PathBuf,
+    flush_each_batch: bool,
+    handler: Arc<ChannelHandler>,
+    api_subs: Vec<Sub>,
+    stream_subs: HashMap<String, Vec<Sub>>,
+    push_active: HashMap<(String, String), bool>,
+    api_total: u64,
+    api_errors: u64,
+    written: BTreeSet<String>,
+    dirty: BTreeSet<String>,
+    out: Vec<Outgoing>,
+    advisory_seq: u64,
+}
+
+/// Opens the store and starts the service when JetStream is configured.
+pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let opts = state.opts();
+    let Some(js) = opts.jetstream.clone() else {
+        return Ok(None);
+    };
+    let base = js
+        .store_dir
+        .clone()
+        .or_else(|| opts.store_dir.clone())
+        .unwrap_or_else(|| std::env::temp_dir().join("nats"));
+    let account_dir = base.join("jetstream").join("$G");
+    let streams_dir = account_dir.join("streams");
+    let meta_dir = account_dir.join("meta");
+    std::fs::create_dir_all(&streams_dir)?;
+    std::fs::create_dir_all(&meta_dir)?;
+    let (sync, flush_each_batch) = match js.sync_interval {
+        None | Some(SyncInterval::Always) => (SyncPolicy::Never, true),
+        Some(SyncInterval::Every(d)) => (SyncPolicy::Interval(d), false),
+    };
+    let metas = persist::load_metas(&meta_dir)?;
+    let domain = js.domain.clone().unwrap_or_default();
+    let account = Account::open(&streams_dir, &domain, sync, metas)
+        .map_err(|e| anyhow::anyhow!("recovering JetStream streams: {e}"))?;
+    info!(
+        "Starting JetStream; store directory: {}",
+        base.join("jetstream").display()
+    );
+    let (handler, rx) = ChannelHandler::new("jetstream", 65_536);
+    let mut service = Service {
+        state: state.clone(),
+        account,
+        meta_dir,
+        flush_each_batch,
+        handler,
+        api_subs: Vec::new(),
+        stream_subs: HashMap::new(),
+        push_active: HashMap::new(),
+        api_total: 0,
+        api_errors: 0,
+        written: BTreeSet::new(),
+        dirty: BTreeSet::new(),
+        out: Vec::new(),
+        advisory_seq: 0,
+    };
+    service.subscribe_api(&domain);
+    let names: Vec<String> = service
+        .account
+        .metas()
+        .into_iter()
+        .map(|m| m.config.name)
+        .collect();
+    for name in &names {
+        service.subscribe_stream(name);
+    }
+    info!("JetStream ready: {} stream(s) recovered", names.len());
+    state.jetstream_enabled.store(true, Ordering::Relaxed);
+    Ok(Some(tokio::spawn(service.run(rx))))
+}
+
+impl Service {
+    fn subscribe(&mut self, subject: &str, sid: &str) -> Option<Sub> {
+        match self
+            .state
+            .subscribe_internal(subject, None, sid, self.handler.clone())
+        {
+            Ok(s) => Some(s),
+            Err(_) => {
+                warn!(subject, "cannot subscribe the JetStream service");
+                None
+            }
+        }
+    }
+
+    fn subscribe_api(&mut self, domain: &str) {
+        let mut prefixes = vec!["$JS.API".to_string()];
+        if !domain.is_empty() {
+            prefixes.push(format!("$JS.{domain}.API"));
+        }
+        for p in prefixes {
+            for tail in ["INFO", "STREAM.>", "CONSUMER.>"] {
+                if let Some(s) = self.subscribe(&format!("{p}.{tail}"), "api") {
+                    self.api_subs.push(s);
+                }
+            }
+        }
+        for (subject, sid) in [("$JS.ACK.>", "ack"), ("$JS.FC.>", "fc")] {
+            if let Some(s) = self.subscribe(subject, sid) {
+                self.api_subs.push(s);
+            }
+        }
+    }
+
+    /// (Re)subscribes a stream's subjects, and its DIRECT.GET subjects when allowed.
+    fn subscribe_stream(&mut self, name: &str) {
+        self.unsubscribe_stream(name);
+        let Some(stream) = self.account.stream(name) else {
+            return;
+        };
+        let cfg = stream.config().clone();
+        let mut subs = Vec::new();
+        for subject in &cfg.subjects {
+            if let Some(s) = self.subscribe(subject, "pub") {
+                subs.push(s);
+            }
+        }
+        if cfg.allow_direct {
+            let domain = self.account.domain().to_string();
+            let mut prefixes = vec!["$JS.API".to_string()];
+            if !domain.is_empty() {
+                prefixes.push(format!("$JS.{domain}.API"));
+            }
+            for p in prefixes {
+                for subject in [
+                    format!("{p}.DIRECT.GET.{name}"),
+                    format!("{p}.DIRECT.GET.{name}.>"),
+                ] {
+                    if let Some(s) = self.subscribe(&subject, "direct") {
+                        subs.push(s);
+                    }
+                }
+            }
+        }
+        self.stream_subs.insert(name.to_string(), subs);
+    }
+
+    fn unsubscribe_stream(&mut self, name: &str) {
+        if let Some(subs) = self.stream_subs.remove(name) {
+            for s in subs {
+                self.state.unsubscribe_internal(&s);
+            }
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<InternalMsg>) {
+        let shutdown = self.state.shutdown_token().clone();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                m = rx.recv() => {
+                    let Some(m) = m else { break };
+                    self.handle(m);
+                    let mut n = 1;
+                    while n < BATCH_MAX {
+                        match rx.try_recv() {
+                            Ok(m) => self.handle(m),
+                            Err(_) => break,
+                        }
+                        n += 1;
+                    }
+                    self.finish_batch();
+                }
+                _ = tick.tick() => {
+                    self.tick();
+                    self.finish_batch();
+                }
+            }
+        }
+        // Shutting down: everything written is flushed and every stream's metadata saved.
+        for name in self.stream_names() {
+            self.written.insert(name.clone());
+            self.dirty.insert(name);
+        }
+        self.finish_batch();
+        for s in std::mem::take(&mut self.api_subs) {
+            self.state.unsubscribe_internal(&s);
+        }
+        info!("JetStream stopped");
+    }
+
+    fn stream_names(&self) -> Vec<String> {
+        self.account
+            .metas()
+            .into_iter()
+            .map(|m| m.config.name)
+            .collect()
+    }
+
+    fn handle(&mut self, m: InternalMsg) {
+        match m.sid.as_ref() {
+            b"pub" => self.publish(m),
+            b"ack" => self.ack(m),
+            b"fc" => self.flow_control(m),
+            b"api" | b"direct" => self.api(m),
+            _ => {}
+        }
+    }
+
+    /// Applies `cmd` to stream `name`, queues its effects, and returns the outcome.
+    fn apply(&mut self, name: &str, cmd: Command) -> Option<Outcome> {
+        let writes = matches!(
+            cmd,
+            Command::Publish { .. } | Command::Purge { .. } | Command::DeleteMsg { .. }
+        );
+        let stream = self.account.stream_mut(name)?;
+        let applied = stream.apply(cmd);
+        if writes {
+            self.written.insert(name.to_string());
+        }
+        if !applied.effects.is_empty() || !writes {
+            self.dirty.insert(name.to_string());
+        }
+        self.effects(name, applied.effects);
+        Some(applied.outcome)
+    }
+
+    fn effects(&mut self, stream: &str, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::Reply {
+                    subject,
+                    headers,
+                    payload,
+                } => self.out.push(Outgoing {
+                    subject,
+                    reply: None,
+                    headers,
+                    payload,
+                }),
+                Effect::Deliver {
+                    subject,
+                    msg_subject: _,
+                    reply,
+                    headers,
+                    payload,
+                } => self.out.push(Outgoing {
+                    subject,
+                    reply,
+                    headers,
+                    payload,
+                }),
+                Effect::Advisory(a) => {
+                    self.advisory_seq += 1;
+                    let id = advisory_id(&self.state.server_id, self.advisory_seq);
+                    self.out.push(Outgoing {
+                        subject: a.subject.clone(),
+                        reply: None,
+                        headers: None,
+                        payload: Bytes::from(a.encode(&id)),
+                    });
+                }
+                Effect::ConsumerDeleted { name } => {
+                    self.push_active.remove(&(stream.to_string(), name));
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self, m: InternalMsg) {
+        let Some(name) = self.account.stream_for_subject(&m.subject).map(str::to_string) else {
+            return;
+        };
+        self.apply(
+            &name,
+            Command::Publish {
+                subject: m.subject,
+                reply: m.reply,
+                headers: m.headers.unwrap_or_default(),
+                payload: m.payload,
+                now_ns: now_ns(),
+            },
+        );
+    }
+
+    fn ack(&mut self, m: InternalMsg) {
+        let Some(ack) = AckSubject::parse(&m.subject) else {
+            return;
+        };
+        let kind = AckKind::parse(&m.payload);
+        self.apply(
+            &ack.stream,
+            Command::Ack {
+                consumer: ack.consumer.clone(),
+                stream_seq: ack.stream_seq,
+                kind,
+                reply: m.reply,
+                now_ns: now_ns(),
+            },
+        );
+    }
+
+    fn flow_control(&mut self, m: InternalMsg) {
+        // $JS.FC.<stream>.<consumer>.<id>
+        let tokens: Vec<&str> = m.subject.split('.').collect();
+        let (Some(stream), Some(consumer)) = (tokens.get(2), tokens.get(3)) else {
+            return;
+        };
+        let (stream, consumer) = (stream.to_string(), consumer.to_string());
+        self.apply(
+            &stream,
+            Command::FlowControlReply {
+                consumer,
+                subject: m.subject,
+                now_ns: now_ns(),
+            },
+        );
+    }
+
+    /// Time-driven work, and push consumers' interest in their deliver subjects.
+    fn tick(&mut self) {
+        let now = now_ns();
+        for name in self.stream_names() {
+            let consumers: Vec<(String, String)> = match self.account.stream(&name) {
+                Some(s) => s
+                    .consumer_names()
+                    .into_iter()
+                    .filter_map(|c| {
+                        let info = s.consumer_info(&c, now)?;
+                        let deliver = info.config?.deliver_subject;
+                        (!deliver.is_empty()).then_some((c, deliver))
+                    })
+                    .collect(),
+                None => continue,
+            };
+            for (consumer, deliver) in consumers {
+                let active = !self.state.router.matches(&deliver).is_empty();
+                let key = (name.clone(), consumer.clone());
+                if self.push_active.get(&key) != Some(&active) {
+                    self.push_active.insert(key, active);
+                    self.apply(
+                        &name,
+                        Command::PushInterest {
+                            consumer,
+                            active,
+                            now_ns: now,
+                        },
+                    );
+                }
+            }
+            if let Some(stream) = self.account.stream_mut(&name) {
+                let applied = stream.apply(Command::Tick { now_ns: now });
+                if !applied.effects.is_empty() {
+                    self.dirty.insert(name.clone());
+                    self.written.insert(name.clone());
+                }
+                self.effects(&name, applied.effects);
+            }
+        }
+    }
+
+    /// Makes the batch durable, then publishes what it produced.
+    fn finish_batch(&mut self) {
+        if self.flush_each_batch {
+            for name in std::mem::take(&mut self.written) {
+                if let Some(s) = self.account.stream(&name) {
+                    if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
+                        if let Err(e) = store.flush() {
+                            error!(stream = %name, error = %e, "flush failed; replies withheld");
+                            self.out.clear();
+                            return;
+                        }
+                    }
+                }
+            }
+        } else {
+            self.written.clear();
+        }
+        for name in std::mem::take(&mut self.dirty) {
+            match self.account.stream(&name) {
+                Some(s) => {
+                    if let Err(e) = persist::save_meta(&self.meta_dir, &s.meta()) {
+                        error!(stream = %name, error = %e, "cannot save stream metadata");
+                    }
+                }
+                None => persist::remove_meta(&self.meta_dir, &name),
+            }
+        }
+        for o in std::mem::take(&mut self.out) {
+            self.state
+                .publish_internal(&o.subject, o.reply.as_deref(), o.headers.as_ref(), &o.payload);
+        }
+    }
+}
