@@ -53,7 +53,8 @@ pub enum Command {
     /// `CONSUMER.DELETE`.
     DeleteConsumer { name: String, now_ns: i64 },
     /// A message on `$JS.ACK.…` for this stream, already parsed.
-    Ack { consumer: String, stream_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
+    /// `stream_seq` and `consumer_seq` are the ack subject's tokens ([`crate::AckSubject`]).
+    Ack { consumer: String, stream_seq: u64, consumer_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
     /// `CONSUMER.MSG.NEXT`.
     Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
     /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
@@ -365,7 +366,7 @@ impl Stream {
             delivered: SequenceInfo { consumer_seq: s.delivered_consumer_seq, stream_seq: s.delivered_stream_seq, last_active: s.last_delivered_ns },
             ack_floor: SequenceInfo { consumer_seq: s.ack_floor_consumer_seq, stream_seq: s.ack_floor_stream_seq, last_active: s.last_ack_ns },
             num_ack_pending: s.pending.len() as u64,
-            num_redelivered: s.pending.values().filter(|p| p.deliveries > 1).count() as u64,
+            num_redelivered: s.redelivered.len() as u64,
             num_waiting: c.waiting.len() as u64,
             num_pending: self.num_pending(c),
             cluster: None,
@@ -518,7 +519,7 @@ impl Stream {
                 self.create_consumer(config, action, pedantic, generated_name, now_ns, &mut fx)
             }
             Command::DeleteConsumer { name, now_ns } => self.delete_consumer(&name, now_ns, &mut fx),
-            Command::Ack { consumer, stream_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, kind, reply, now_ns, &mut fx),
+            Command::Ack { consumer, stream_seq, consumer_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, consumer_seq, kind, reply, now_ns, &mut fx),
             Command::Pull { consumer, reply, request, now_ns } => self.pull(&consumer, reply, request, now_ns, &mut fx),
             Command::PushInterest { consumer, active, now_ns } => {
                 if let Some(c) = self.consumers.get_mut(&consumer) {
@@ -740,18 +741,17 @@ impl Stream {
         let st = self.store.state(false);
         let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
         for c in self.consumers.values_mut() {
+            // Below the new first sequence: nats-server's consumer purge.
+            c.purge_to(first);
+            // Interior removals of pending messages: terminated, as nats-server's
+            // `decStreamPending` → `processTerm` does.
             let gone: Vec<u64> = match removed {
-                Some(seqs) => c.state.pending.keys().copied().filter(|s| *s < first || seqs.contains(s)).collect(),
-                None => c.state.pending.keys().copied().filter(|s| *s < first || self.store.get(*s).ok().flatten().is_none()).collect(),
+                Some(seqs) => c.state.pending.keys().copied().filter(|s| seqs.contains(s)).collect(),
+                None => c.state.pending.keys().copied().filter(|s| self.store.get(*s).ok().flatten().is_none()).collect(),
             };
             for s in gone {
-                c.state.pending.remove(&s);
+                c.ack_one(s);
             }
-            if c.state.delivered_stream_seq + 1 < first {
-                c.state.delivered_stream_seq = first - 1;
-            }
-            c.state.lss.retain(|s| *s >= first);
-            c.update_ack_floor();
         }
     }
 
@@ -937,6 +937,7 @@ impl Stream {
         };
         let floor = start.saturating_sub(1);
         ConsumerState {
+            redelivered: BTreeMap::new(),
             delivered_consumer_seq: 0,
             delivered_stream_seq: floor,
             last_delivered_ns: None,
@@ -1011,48 +1012,55 @@ impl Stream {
         }
     }
 
-    fn ack(&mut self, name: &str, sseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+    #[allow(clippy::too_many_arguments)]
+    fn ack(&mut self, name: &str, sseq: u64, dseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
         let stream = self.config.name.clone();
         let retention = self.config.retention;
+        let domain = self.domain.clone();
         let Some(c) = self.consumers.get_mut(name) else { return Outcome::Done };
         c.state.last_activity_ns = now_ns;
-        let mut remove: Vec<u64> = Vec::new();
+        let mut removed: Vec<u64> = Vec::new();
         let mut next: Option<NextRequest> = None;
+        let event = |kind: &'static str, what: &str, p_dseq: u64, deliveries: u64, reason: Option<String>| {
+            let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p_dseq.into()), ("stream_seq", sseq.into()), ("deliveries", deliveries.into())];
+            if let Some(r) = reason.filter(|r| !r.is_empty()) {
+                f.push(("reason", r.into()));
+            }
+            if !domain.is_empty() {
+                f.push(("domain", domain.clone().into()));
+            }
+            Effect::Advisory(Advisory { subject: format!("$JS.EVENT.ADVISORY.CONSUMER.{what}.{stream}.{name}"), kind, timestamp_ns: now_ns, fields: f })
+        };
+        // Acks for messages not delivered yet are ignored (nats-server processAckMsg).
+        let in_range = sseq <= c.state.delivered_stream_seq;
         match kind {
             AckKind::Ack | AckKind::Next(_) => {
                 if let AckKind::Next(r) = kind {
                     next = Some(r);
                 }
-                if c.config.ack_policy == AckPolicy::All {
-                    remove = c.state.pending.range(..=sseq).map(|(s, _)| *s).collect();
-                } else if c.state.pending.contains_key(&sseq) {
-                    remove.push(sseq);
+                if in_range {
+                    match c.config.ack_policy {
+                        AckPolicy::All | AckPolicy::FlowControl => removed = c.ack_all(dseq, sseq),
+                        AckPolicy::Explicit => removed.extend(c.ack_one(sseq).map(|_| sseq)),
+                        AckPolicy::None => {}
+                    }
                 }
             }
             AckKind::Term { reason } => {
-                if let Some(p) = c.state.pending.get(&sseq) {
-                    let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())];
-                    if !reason.is_empty() {
-                        f.push(("reason", reason.into()));
+                if in_range && c.acks() {
+                    let p = c.ack_one(sseq);
+                    let deliveries = p.as_ref().map_or(1, |p| p.deliveries);
+                    if p.is_some() {
+                        removed.push(sseq);
                     }
-                    fx.push(Effect::Advisory(Advisory {
-                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.{stream}.{name}"),
-                        kind: types::TERMINATED_ADVISORY,
-                        timestamp_ns: now_ns,
-                        fields: f,
-                    }));
-                    remove.push(sseq);
+                    fx.push(event(types::TERMINATED_ADVISORY, "MSG_TERMINATED", dseq, deliveries, Some(reason)));
                 }
             }
             AckKind::Nak { delay_ns } => {
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(delay_ns.max(0));
-                    fx.push(Effect::Advisory(Advisory {
-                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.{stream}.{name}"),
-                        kind: types::NAK_ADVISORY,
-                        timestamp_ns: now_ns,
-                        fields: vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())],
-                    }));
+                    let deliveries = p.deliveries;
+                    fx.push(event(types::NAK_ADVISORY, "MSG_NAKED", dseq, deliveries, None));
                 }
             }
             AckKind::Progress => {
@@ -1062,28 +1070,24 @@ impl Stream {
                 }
             }
         }
-        if !remove.is_empty() {
-            for s in &remove {
-                c.state.pending.remove(s);
-            }
+        if !removed.is_empty() {
             c.state.last_ack_ns = Some(now_ns);
-            c.update_ack_floor();
         }
         if let Some(r) = &reply {
             if next.is_none() {
                 fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::new() });
             }
         }
-        if !remove.is_empty() {
+        if !removed.is_empty() {
             match retention {
                 RetentionPolicy::WorkQueue => {
-                    for s in &remove {
+                    for s in &removed {
                         let _ = self.store.delete(*s, false);
                     }
-                    self.after_removal_of(Some(&remove));
+                    self.after_removal_of(Some(&removed));
                 }
                 RetentionPolicy::Interest => {
-                    let hi = remove.iter().copied().max().unwrap_or(0);
+                    let hi = removed.iter().copied().max().unwrap_or(0);
                     self.sweep_interest(hi);
                 }
                 RetentionPolicy::Limits => {}
@@ -1204,8 +1208,7 @@ impl Stream {
                 None => return,
                 Some(Next::Msg(m, r)) => (m, r),
                 Some(Next::Gone(seq)) => {
-                    c.state.pending.remove(&seq);
-                    c.update_ack_floor();
+                    c.ack_one(seq);
                     continue;
                 }
                 Some(Next::GoneLss(seq)) => {
@@ -1215,9 +1218,9 @@ impl Stream {
             };
             let deliveries = if redelivery { c.state.pending.get(&msg.seq).map(|p| p.deliveries + 1).unwrap_or(1) } else { 1 };
             if redelivery && max_deliver > 0 && deliveries > max_deliver as u64 {
-                // Max deliveries reached: stop redelivering and tell the world.
+                // Max deliveries reached: stop redelivering and tell the world. The ack
+                // floor stays (observed on 2.15.1) and the redelivered count keeps it.
                 c.state.pending.remove(&msg.seq);
-                c.update_ack_floor();
                 fx.push(Effect::Advisory(Advisory {
                     subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{name}"),
                     kind: types::MAX_DELIVER_ADVISORY,
@@ -1258,7 +1261,11 @@ impl Stream {
             let acks = c.acks();
             if acks {
                 let wait = c.ack_wait_for(deliveries);
-                c.state.pending.insert(msg.seq, Pending { consumer_seq: dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+                let first_dseq = c.state.pending.get(&msg.seq).map_or(dseq, |p| p.consumer_seq);
+                c.state.pending.insert(msg.seq, Pending { consumer_seq: first_dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+                if deliveries > 1 {
+                    c.state.redelivered.insert(msg.seq, deliveries);
+                }
             } else {
                 c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
                 c.state.ack_floor_consumer_seq = dseq;
