@@ -57,6 +57,9 @@ pub enum Command {
     Ack { consumer: String, stream_seq: u64, consumer_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
     /// `CONSUMER.MSG.NEXT`.
     Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
+    /// The requester of a waiting pull request went away (no interest in its reply subject
+    /// any more); the request is dropped silently, as nats-server does.
+    CancelPull { consumer: String, reply: String, now_ns: i64 },
     /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
     FlowControlReply { consumer: String, subject: String, now_ns: i64 },
     /// A push consumer's deliver subject gained or lost interest.
@@ -528,6 +531,12 @@ impl Stream {
                 }
                 if active {
                     self.pump(&consumer, now_ns, &mut fx);
+                }
+                Outcome::Done
+            }
+            Command::CancelPull { consumer, reply, now_ns: _ } => {
+                if let Some(c) = self.consumers.get_mut(&consumer) {
+                    c.waiting.retain(|w| w.reply != reply);
                 }
                 Outcome::Done
             }
@@ -1138,17 +1147,13 @@ impl Stream {
             delivered: 0,
         });
         self.pump(name, now_ns, fx);
-        // no_wait: whatever could not be served now is answered with 404 at once.
+        // no_wait: what could not be served now gets 404 at once, unless the request also
+        // has an expiry and got nothing yet; that one waits for its 408 (nats-server
+        // processWaiting).
         if let Some(c) = self.consumers.get_mut(name) {
-            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait) {
+            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait && (w.expires_at_ns == 0 || w.delivered > 0)) {
                 if let Some(w) = c.waiting.remove(pos) {
-                    let (code, desc) = if w.delivered == 0 || w.expires_at_ns == 0 { (404, "No Messages") } else { (408, "Request Timeout") };
-                    let extra = if code == 408 {
-                        vec![("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())]
-                    } else {
-                        vec![]
-                    };
-                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(code, desc, &extra)), payload: Bytes::new() });
+                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(404, "No Messages", &[])), payload: Bytes::new() });
                 }
             }
         }
@@ -1379,7 +1384,8 @@ impl Stream {
                 }
                 if w.heartbeat_ns > 0 && now_ns.saturating_sub(w.last_heartbeat_ns) >= w.heartbeat_ns {
                     w.last_heartbeat_ns = now_ns;
-                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &[])), payload: Bytes::new() });
+                    let extra = [("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &extra)), payload: Bytes::new() });
                 }
                 keep.push_back(w);
             }

@@ -429,3 +429,21 @@ fn ack_floors_match_nats_server() {
     ack_via(&mut s, &r4[1], b"+ACK", T0);
     assert_eq!(floors(&s, "D"), (3, 3, 2, 2, 1, 0, 1));
 }
+
+#[test]
+fn pull_no_wait_with_expires_heartbeats_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit"}"#, T0);
+    // no_wait + expires with nothing available waits for its 408.
+    let a = pull(&mut s, "C", "_I.1", r#"{"batch":2,"no_wait":true,"expires":1000000000}"#, T0);
+    assert!(a.effects.is_empty());
+    assert_eq!(statuses(&s.apply(Command::Tick { now_ns: T0 + SEC })), vec!["NATS/1.0 408 Request Timeout|Nats-Pending-Messages: 2|Nats-Pending-Bytes: 0||".to_string()]);
+    assert_eq!(statuses(&pull(&mut s, "C", "_I.2", r#"{"batch":2,"no_wait":true}"#, T0)), vec!["NATS/1.0 404 No Messages||".to_string()]);
+    // Heartbeats carry the last sequences.
+    assert_eq!(pull(&mut s, "C", "_I.3", r#"{"batch":2,"expires":10000000000,"idle_heartbeat":1000000000}"#, T0).effects, vec![]);
+    assert_eq!(statuses(&s.apply(Command::Tick { now_ns: T0 + SEC })), vec!["NATS/1.0 100 Idle Heartbeat|Nats-Last-Consumer: 0|Nats-Last-Stream: 0||".to_string()]);
+    assert_eq!(jetmirror_stream::api::consumer::NextRequest::parse(br#"{"expires":1000000000,"idle_heartbeat":1000000000}"#), Err("heartbeat value too large".to_string()));
+    s.apply(Command::CancelPull { consumer: "C".into(), reply: "_I.3".into(), now_ns: T0 });
+    assert_eq!(s.consumer_info("C", T0).unwrap().num_waiting, 0);
+}
