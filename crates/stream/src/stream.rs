@@ -1234,23 +1234,53 @@ impl Stream {
                 }));
                 continue;
             }
-            let size = msg.subject.len() + msg.headers.len() + msg.payload.len();
-            // Pull: pick the request and check max_bytes.
+            // Everything the delivery needs is computed before any state changes, so that a
+            // pull request refused for max_bytes leaves the consumer as it was.
+            let dseq = c.state.delivered_consumer_seq + 1;
+            let pending_after = if !c.state.lss.is_empty() {
+                c.num_pending_cache.set(None);
+                c.state.lss.iter().filter(|s| **s != msg.seq).count() as u64
+            } else {
+                let now_pending = match c.num_pending_cache.get() {
+                    Some(v) => v,
+                    None => {
+                        let start = c.state.delivered_stream_seq + 1;
+                        let f = c.filters();
+                        let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
+                        c.num_pending_cache.set(Some(v));
+                        v
+                    }
+                };
+                if redelivery {
+                    now_pending
+                } else {
+                    now_pending.saturating_sub(1)
+                }
+            };
+            // Ack none consumers get the ack subject too (nats-server always sends it).
+            let reply = ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, pending_after);
+            let (headers, payload) = if c.config.headers_only {
+                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
+                h.append("Nats-Msg-Size", &msg.payload.len().to_string());
+                (Some(h.to_bytes()), Bytes::new())
+            } else {
+                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
+            };
+            // nats-server's pull size: subject + ack reply + headers + payload.
+            let size = (msg.subject.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
             let target = if push {
                 c.config.deliver_subject.clone()
             } else {
                 let Some(w) = c.waiting.front_mut() else { return };
-                if w.max_bytes > 0 && size as i64 > w.max_bytes_left {
-                    let desc = if w.delivered == 0 { "Message Size Exceeds MaxBytes" } else { "Batch Completed" };
+                if w.max_bytes > 0 && size > w.max_bytes_left {
                     let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
                     let reply = w.reply.clone();
-                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, desc, &extra)), payload: Bytes::new() });
+                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)), payload: Bytes::new() });
                     c.waiting.pop_front();
                     continue;
                 }
                 w.reply.clone()
             };
-            let dseq = c.state.delivered_consumer_seq + 1;
             if !redelivery {
                 c.state.delivered_stream_seq = msg.seq;
                 if c.state.lss.front() == Some(&msg.seq) {
@@ -1258,6 +1288,9 @@ impl Stream {
                     if let Some(next) = c.state.lss.front() {
                         c.state.delivered_stream_seq = next.saturating_sub(1).max(msg.seq);
                     }
+                }
+                if c.state.lss.is_empty() {
+                    c.num_pending_cache.set(Some(pending_after));
                 }
             }
             c.state.delivered_consumer_seq = dseq;
@@ -1275,38 +1308,8 @@ impl Stream {
                 c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
                 c.state.ack_floor_consumer_seq = dseq;
             }
-            if !redelivery {
-                if let Some(v) = c.num_pending_cache.get() {
-                    c.num_pending_cache.set(Some(v.saturating_sub(1)));
-                }
-            }
-            let filters_pending = {
-                let c_ro: &Consumer = c;
-                // Reborrow of self.store only: `num_pending` needs &self, so compute inline.
-                if !c_ro.state.lss.is_empty() {
-                    c_ro.num_pending_cache.set(None);
-                    c_ro.state.lss.len() as u64
-                } else if let Some(v) = c_ro.num_pending_cache.get() {
-                    v
-                } else {
-                    let start = c_ro.state.delivered_stream_seq + 1;
-                    let f = c_ro.filters();
-                    let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
-                    c_ro.num_pending_cache.set(Some(v));
-                    v
-                }
-            };
-            let reply = acks.then(|| ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending));
-            let (headers, payload) = if c.config.headers_only {
-                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
-                h.append("Nats-Msg-Size", &msg.payload.len().to_string());
-                (Some(h.to_bytes()), Bytes::new())
-            } else {
-                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
-            };
-            let reply = if acks { reply } else { Some(ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending)) };
-            let psz = (target.len() + msg.subject.len() + reply.as_ref().map_or(0, String::len) + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
-            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply, headers, payload });
+            let psz = (target.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
+            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply: Some(reply), headers, payload });
             if push {
                 c.last_push_ns = now_ns;
                 if c.config.flow_control {
@@ -1323,18 +1326,17 @@ impl Stream {
             } else if let Some(w) = c.waiting.front_mut() {
                 w.batch_left -= 1;
                 w.delivered += 1;
+                w.last_heartbeat_ns = now_ns;
                 if w.max_bytes > 0 {
-                    w.max_bytes_left -= size as i64;
+                    w.max_bytes_left -= size;
                 }
-                if w.batch_left <= 0 {
-                    c.waiting.pop_front();
-                } else if w.max_bytes > 0 && w.max_bytes_left <= 0 {
-                    let reply = w.reply.clone();
-                    fx.push(Effect::Reply {
-                        subject: reply,
-                        headers: Some(status(409, "Batch Completed", &[("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", "0".into())])),
-                        payload: Bytes::new(),
-                    });
+                let bytes_filled = w.max_bytes > 0 && w.max_bytes_left <= 0;
+                if w.batch_left <= 0 || bytes_filled {
+                    if !bytes_filled && w.max_bytes > 0 {
+                        // Batch done with bytes to spare: say so (nats-server "Batch Completed").
+                        let extra = [("Nats-Pending-Messages", "0".to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
+                        fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(409, "Batch Completed", &extra)), payload: Bytes::new() });
+                    }
                     c.waiting.pop_front();
                 }
             }

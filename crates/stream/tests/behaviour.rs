@@ -447,3 +447,20 @@ fn pull_no_wait_with_expires_heartbeats_and_cancel() {
     s.apply(Command::CancelPull { consumer: "C".into(), reply: "_I.3".into(), now_ns: T0 });
     assert_eq!(s.consumer_info("C", T0).unwrap().num_waiting, 0);
 }
+
+#[test]
+fn pull_max_bytes_counts_the_ack_reply_like_nats_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    for i in 0..3 {
+        publish(&mut s, "t1.a", b"", b"hello", T0 + i);
+    }
+    consumer(&mut s, r#"{"durable_name":"C2","ack_policy":"none"}"#, T0);
+    // Captured on 2.15.1: 30 bytes cannot hold subject + ack reply + payload.
+    let a = pull(&mut s, "C2", "_I", r#"{"batch":5,"max_bytes":30}"#, T0);
+    assert_eq!(statuses(&a), vec!["NATS/1.0 409 Message Size Exceeds MaxBytes|Nats-Pending-Messages: 5|Nats-Pending-Bytes: 30||".to_string()]);
+    let a = pull(&mut s, "C2", "_I", r#"{"batch":1,"max_bytes":1000}"#, T0);
+    let d = deliveries(&a);
+    let size = 4 + d[0].1.len() + 5;
+    assert_eq!(statuses(&a), vec![format!("NATS/1.0 409 Batch Completed|Nats-Pending-Messages: 0|Nats-Pending-Bytes: {}||", 1000 - size)]);
+}
