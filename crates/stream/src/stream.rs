@@ -253,7 +253,8 @@ impl Stream {
                 (r.name, c)
             })
             .collect();
-        Ok(Stream {
+        let memory = meta.config.storage == StorageType::Memory;
+        let mut stream = Stream {
             config: meta.config,
             created_ns: meta.created_ns,
             domain: meta.domain,
@@ -262,7 +263,20 @@ impl Stream {
             dedupe: meta.dedupe,
             consumers,
             sync,
-        })
+        };
+        if memory {
+            // A memory stream comes back empty: its consumers and dedupe window start over.
+            stream.last_msg_id.clear();
+            stream.dedupe.clear();
+            let names = stream.consumer_names();
+            for n in names {
+                let fresh = stream.consumers.get(&n).map(|c| stream.initial_state(&c.config, c.state.last_activity_ns));
+                if let (Some(c), Some(st)) = (stream.consumers.get_mut(&n), fresh) {
+                    c.state = st;
+                }
+            }
+        }
+        Ok(stream)
     }
 
     /// The metadata to persist (see [`StreamMeta`]).
