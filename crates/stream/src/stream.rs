@@ -1010,6 +1010,21 @@ impl Stream {
         Outcome::ConsumerDeleted
     }
 
+    /// Interest retention: of `seqs` (just acked or delivered), remove those every
+    /// interested consumer is done with. Costs one read per candidate, not a scan.
+    fn sweep_interest_seqs(&mut self, seqs: &[u64]) {
+        let mut removed = Vec::new();
+        for seq in seqs {
+            let Ok(Some(m)) = self.store.get(*seq) else { continue };
+            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+                removed.push(m.seq);
+            }
+        }
+        if !removed.is_empty() {
+            self.after_removal_of(Some(&removed));
+        }
+    }
+
     /// Interest/workqueue: remove messages at or below `upto` (0 = all) that every
     /// interested consumer is done with.
     fn sweep_interest(&mut self, upto: u64) {
@@ -1109,10 +1124,7 @@ impl Stream {
                     }
                     self.after_removal_of(Some(&removed));
                 }
-                RetentionPolicy::Interest => {
-                    let hi = removed.iter().copied().max().unwrap_or(0);
-                    self.sweep_interest(hi);
-                }
+                RetentionPolicy::Interest => self.sweep_interest_seqs(&removed),
                 RetentionPolicy::Limits => {}
             }
         }
@@ -1361,7 +1373,7 @@ impl Stream {
                     let _ = self.store.delete(seq, false);
                     self.after_removal_of(Some(&[seq]));
                 } else {
-                    self.sweep_interest(seq);
+                    self.sweep_interest_seqs(&[seq]);
                 }
             }
         }
