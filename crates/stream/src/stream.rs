@@ -727,14 +727,15 @@ impl Stream {
     }
 
     fn purge(&mut self, req: &PurgeRequest, _now_ns: i64) -> Outcome {
+        // nats-server's order: bad combination, sealed, deny_purge.
+        if req.seq > 0 && req.keep > 0 {
+            return Outcome::Failed(ApiError::bad_request());
+        }
         if self.config.sealed {
             return Outcome::Failed(ApiError::stream_sealed());
         }
         if self.config.deny_purge {
             return Outcome::Failed(ApiError::stream_purge_failed("stream purge not permitted"));
-        }
-        if req.seq > 0 && req.keep > 0 {
-            return Outcome::Failed(ApiError::bad_request());
         }
         let sp = StorePurge {
             subject: (!req.filter.is_empty()).then(|| req.filter.clone()),
