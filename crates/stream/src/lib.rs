@@ -46,7 +46,7 @@
 //! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
 //! - [`stream`]: the state machine.
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod account;
 pub mod api;
