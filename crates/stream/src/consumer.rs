@@ -15,7 +15,9 @@ use crate::api::consumer::{AckPolicy, ConsumerConfig, NextRequest};
 /// One delivered-but-unacked message (keyed by stream sequence in [`ConsumerState::pending`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
-    /// Consumer sequence of the latest delivery.
+    /// Consumer sequence of the FIRST delivery (nats-server 2.15.1 keeps it across
+    /// redeliveries; the ack floor moves by it: observed floor 1/1 after acking a message
+    /// first delivered as 1 and redelivered as 3).
     pub consumer_seq: u64,
     /// Number of deliveries so far (the ack subject's delivery count token).
     pub deliveries: u64,
@@ -37,6 +39,10 @@ pub struct ConsumerState {
     pub ack_floor_stream_seq: u64,
     pub last_ack_ns: Option<i64>,
     pub pending: BTreeMap<u64, Pending>,
+    /// Stream seq → delivery count of messages delivered more than once (nats-server `rdc`;
+    /// `num_redelivered` is its size). Kept for messages dropped at max_deliver.
+    #[serde(default)]
+    pub redelivered: BTreeMap<u64, u64>,
     /// For deliver last_per_subject: stream sequences still to deliver first.
     pub lss: VecDeque<u64>,
     /// Last activity (delivery, ack, pull request, interest), for inactive_threshold.
@@ -189,22 +195,80 @@ impl Consumer {
         !self.acks() || !self.state.pending.contains_key(&seq)
     }
 
-    /// Recompute the ack floor after pending entries were removed.
-    pub(crate) fn update_ack_floor(&mut self) {
+    /// nats-server `moveAckFloor`: with nothing pending the floor is the delivered point;
+    /// otherwise it moves only when the acked message sat right at the floor, up to just
+    /// below the next pending one.
+    pub(crate) fn move_ack_floor(&mut self, dseq: u64, sseq: u64) {
         let s = &mut self.state;
-        match s.pending.iter().next() {
-            None => {
-                s.ack_floor_stream_seq = s.delivered_stream_seq;
-                s.ack_floor_consumer_seq = s.delivered_consumer_seq;
-            }
-            Some((sseq, p)) => {
-                let sfloor = sseq.saturating_sub(1);
-                if sfloor > s.ack_floor_stream_seq {
-                    s.ack_floor_stream_seq = sfloor;
-                    s.ack_floor_consumer_seq = p.consumer_seq.saturating_sub(1).max(s.ack_floor_consumer_seq);
+        if s.pending.is_empty() {
+            s.ack_floor_consumer_seq = s.delivered_consumer_seq;
+            s.ack_floor_stream_seq = s.delivered_stream_seq;
+        } else if dseq == s.ack_floor_consumer_seq + 1 {
+            s.ack_floor_consumer_seq = dseq;
+            s.ack_floor_stream_seq = sseq;
+            if let Some((ss, p)) = s.pending.range(sseq + 1..).next() {
+                if p.consumer_seq > 0 {
+                    s.ack_floor_consumer_seq = p.consumer_seq - 1;
+                    s.ack_floor_stream_seq = ss - 1;
                 }
             }
         }
+        let floor = s.ack_floor_stream_seq;
+        s.redelivered.retain(|seq, _| *seq > floor);
+    }
+
+    /// An explicit ack (also `+TERM` and "message gone"): returns the pending entry removed.
+    pub(crate) fn ack_one(&mut self, sseq: u64) -> Option<Pending> {
+        let p = self.state.pending.remove(&sseq);
+        if let Some(p) = &p {
+            self.move_ack_floor(p.consumer_seq, sseq);
+        }
+        self.state.redelivered.remove(&sseq);
+        p
+    }
+
+    /// Ack policy all: everything up to (`dseq`, `sseq`) is acked; returns the stream
+    /// sequences removed from pending.
+    pub(crate) fn ack_all(&mut self, dseq: u64, sseq: u64) -> Vec<u64> {
+        let s = &mut self.state;
+        if dseq <= s.ack_floor_consumer_seq || sseq <= s.ack_floor_stream_seq {
+            return Vec::new();
+        }
+        s.ack_floor_consumer_seq = dseq;
+        s.ack_floor_stream_seq = sseq;
+        let removed: Vec<u64> = s.pending.range(..=sseq).map(|(k, _)| *k).collect();
+        for k in &removed {
+            s.pending.remove(k);
+        }
+        s.redelivered.retain(|k, _| *k > sseq);
+        removed
+    }
+
+    /// nats-server consumer `purge`: `first` is the stream's first sequence afterwards.
+    pub(crate) fn purge_to(&mut self, first: u64) {
+        let s = &mut self.state;
+        if s.delivered_stream_seq + 1 < first {
+            s.delivered_stream_seq = first - 1;
+        }
+        if s.ack_floor_stream_seq + 1 < first {
+            s.ack_floor_stream_seq = first - 1;
+            let gone: Vec<u64> = s.pending.range(..first).map(|(k, _)| *k).collect();
+            for k in gone {
+                if let Some(p) = s.pending.remove(&k) {
+                    s.ack_floor_consumer_seq = s.ack_floor_consumer_seq.max(p.consumer_seq);
+                }
+                s.redelivered.remove(&k);
+            }
+        }
+        if s.ack_floor_consumer_seq > s.delivered_consumer_seq {
+            s.delivered_consumer_seq = s.ack_floor_consumer_seq;
+        }
+        if s.pending.is_empty() {
+            s.redelivered.clear();
+            s.ack_floor_consumer_seq = s.delivered_consumer_seq;
+            s.ack_floor_stream_seq = s.delivered_stream_seq;
+        }
+        s.lss.retain(|k| *k >= first);
     }
 }
 

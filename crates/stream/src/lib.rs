@@ -19,12 +19,24 @@
 //!                                      └──────────────────────────────────────┘
 //! ```
 //!
+//! Commands ([`stream::Command`]): `Publish`, `DeleteMsg`, `Purge`, `UpdateConfig`,
+//! `CreateConsumer`, `DeleteConsumer`, `Ack` (parsed `$JS.ACK…` subject + body:
+//! [`consumer::AckSubject`], [`consumer::AckKind`]), `Pull` (`CONSUMER.MSG.NEXT`),
+//! `CancelPull`, `PushInterest`, `FlowControlReply`, `Tick`. Results
+//! ([`stream::Outcome`]) go back to the API caller; effects ([`stream::Effect`]) are
+//! messages to publish: `Reply` (PubAck, ack-ack, pull statuses 404/408/409/100), `Deliver`
+//! (messages, heartbeats and flow control requests for consumers), `Advisory`, and
+//! `ConsumerDeleted`. Reads (info, MSG.GET, DIRECT.GET, NAMES/LIST) are plain methods.
+//!
 //! The server owns what is not deterministic or not per stream: sockets, subject routing,
 //! timers (it sends `Tick` at least every 100 ms or at the next deadline), the `$JS.API`
-//! dispatch and name rules of the subject forms, the account-wide checks (stream subject
-//! overlap: [`validate::check_stream_create`] takes the other configs), advisory ids
-//! ([`stream::Advisory::encode`]) and persisting [`stream::StreamMeta`] (config, created,
-//! dedupe window, consumers with their [`consumer::ConsumerState`]) next to the store.
+//! dispatch and the name rules of the subject forms, advisory ids
+//! ([`stream::Advisory::encode`]), and persisting [`stream::StreamMeta`] (config, created,
+//! dedupe window, last msg id, consumers with their [`consumer::ConsumerState`]) next to
+//! the store after commands that change it; [`stream::Stream::open`] takes it back after a
+//! restart. Waiting pull requests, push interest and flow control are transient, as in
+//! nats-server. Account-wide checks (subjects overlapping another stream, name in use) are
+//! in [`account::Account`].
 //!
 //! # Parts
 //!
@@ -34,7 +46,7 @@
 //! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
 //! - [`stream`]: the state machine.
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
-#![deny(clippy::unwrap_used)]
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod account;
 pub mod api;

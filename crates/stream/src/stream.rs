@@ -53,9 +53,13 @@ pub enum Command {
     /// `CONSUMER.DELETE`.
     DeleteConsumer { name: String, now_ns: i64 },
     /// A message on `$JS.ACK.…` for this stream, already parsed.
-    Ack { consumer: String, stream_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
+    /// `stream_seq` and `consumer_seq` are the ack subject's tokens ([`crate::AckSubject`]).
+    Ack { consumer: String, stream_seq: u64, consumer_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
     /// `CONSUMER.MSG.NEXT`.
     Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
+    /// The requester of a waiting pull request went away (no interest in its reply subject
+    /// any more); the request is dropped silently, as nats-server does.
+    CancelPull { consumer: String, reply: String, now_ns: i64 },
     /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
     FlowControlReply { consumer: String, subject: String, now_ns: i64 },
     /// A push consumer's deliver subject gained or lost interest.
@@ -249,7 +253,8 @@ impl Stream {
                 (r.name, c)
             })
             .collect();
-        Ok(Stream {
+        let memory = meta.config.storage == StorageType::Memory;
+        let mut stream = Stream {
             config: meta.config,
             created_ns: meta.created_ns,
             domain: meta.domain,
@@ -258,7 +263,20 @@ impl Stream {
             dedupe: meta.dedupe,
             consumers,
             sync,
-        })
+        };
+        if memory {
+            // A memory stream comes back empty: its consumers and dedupe window start over.
+            stream.last_msg_id.clear();
+            stream.dedupe.clear();
+            let names = stream.consumer_names();
+            for n in names {
+                let fresh = stream.consumers.get(&n).map(|c| stream.initial_state(&c.config, c.state.last_activity_ns));
+                if let (Some(c), Some(st)) = (stream.consumers.get_mut(&n), fresh) {
+                    c.state = st;
+                }
+            }
+        }
+        Ok(stream)
     }
 
     /// The metadata to persist (see [`StreamMeta`]).
@@ -365,7 +383,7 @@ impl Stream {
             delivered: SequenceInfo { consumer_seq: s.delivered_consumer_seq, stream_seq: s.delivered_stream_seq, last_active: s.last_delivered_ns },
             ack_floor: SequenceInfo { consumer_seq: s.ack_floor_consumer_seq, stream_seq: s.ack_floor_stream_seq, last_active: s.last_ack_ns },
             num_ack_pending: s.pending.len() as u64,
-            num_redelivered: s.pending.values().filter(|p| p.deliveries > 1).count() as u64,
+            num_redelivered: s.redelivered.len() as u64,
             num_waiting: c.waiting.len() as u64,
             num_pending: self.num_pending(c),
             cluster: None,
@@ -518,7 +536,7 @@ impl Stream {
                 self.create_consumer(config, action, pedantic, generated_name, now_ns, &mut fx)
             }
             Command::DeleteConsumer { name, now_ns } => self.delete_consumer(&name, now_ns, &mut fx),
-            Command::Ack { consumer, stream_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, kind, reply, now_ns, &mut fx),
+            Command::Ack { consumer, stream_seq, consumer_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, consumer_seq, kind, reply, now_ns, &mut fx),
             Command::Pull { consumer, reply, request, now_ns } => self.pull(&consumer, reply, request, now_ns, &mut fx),
             Command::PushInterest { consumer, active, now_ns } => {
                 if let Some(c) = self.consumers.get_mut(&consumer) {
@@ -527,6 +545,12 @@ impl Stream {
                 }
                 if active {
                     self.pump(&consumer, now_ns, &mut fx);
+                }
+                Outcome::Done
+            }
+            Command::CancelPull { consumer, reply, now_ns: _ } => {
+                if let Some(c) = self.consumers.get_mut(&consumer) {
+                    c.waiting.retain(|w| w.reply != reply);
                 }
                 Outcome::Done
             }
@@ -703,14 +727,15 @@ impl Stream {
     }
 
     fn purge(&mut self, req: &PurgeRequest, _now_ns: i64) -> Outcome {
+        // nats-server's order: bad combination, sealed, deny_purge.
+        if req.seq > 0 && req.keep > 0 {
+            return Outcome::Failed(ApiError::bad_request());
+        }
         if self.config.sealed {
             return Outcome::Failed(ApiError::stream_sealed());
         }
         if self.config.deny_purge {
             return Outcome::Failed(ApiError::stream_purge_failed("stream purge not permitted"));
-        }
-        if req.seq > 0 && req.keep > 0 {
-            return Outcome::Failed(ApiError::bad_request());
         }
         let sp = StorePurge {
             subject: (!req.filter.is_empty()).then(|| req.filter.clone()),
@@ -740,18 +765,17 @@ impl Stream {
         let st = self.store.state(false);
         let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
         for c in self.consumers.values_mut() {
+            // Below the new first sequence: nats-server's consumer purge.
+            c.purge_to(first);
+            // Interior removals of pending messages: terminated, as nats-server's
+            // `decStreamPending` → `processTerm` does.
             let gone: Vec<u64> = match removed {
-                Some(seqs) => c.state.pending.keys().copied().filter(|s| *s < first || seqs.contains(s)).collect(),
-                None => c.state.pending.keys().copied().filter(|s| *s < first || self.store.get(*s).ok().flatten().is_none()).collect(),
+                Some(seqs) => c.state.pending.keys().copied().filter(|s| seqs.contains(s)).collect(),
+                None => c.state.pending.keys().copied().filter(|s| self.store.get(*s).ok().flatten().is_none()).collect(),
             };
             for s in gone {
-                c.state.pending.remove(&s);
+                c.ack_one(s);
             }
-            if c.state.delivered_stream_seq + 1 < first {
-                c.state.delivered_stream_seq = first - 1;
-            }
-            c.state.lss.retain(|s| *s >= first);
-            c.update_ack_floor();
         }
     }
 
@@ -937,6 +961,7 @@ impl Stream {
         };
         let floor = start.saturating_sub(1);
         ConsumerState {
+            redelivered: BTreeMap::new(),
             delivered_consumer_seq: 0,
             delivered_stream_seq: floor,
             last_delivered_ns: None,
@@ -986,6 +1011,21 @@ impl Stream {
         Outcome::ConsumerDeleted
     }
 
+    /// Interest retention: of `seqs` (just acked or delivered), remove those every
+    /// interested consumer is done with. Costs one read per candidate, not a scan.
+    fn sweep_interest_seqs(&mut self, seqs: &[u64]) {
+        let mut removed = Vec::new();
+        for seq in seqs {
+            let Ok(Some(m)) = self.store.get(*seq) else { continue };
+            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+                removed.push(m.seq);
+            }
+        }
+        if !removed.is_empty() {
+            self.after_removal_of(Some(&removed));
+        }
+    }
+
     /// Interest/workqueue: remove messages at or below `upto` (0 = all) that every
     /// interested consumer is done with.
     fn sweep_interest(&mut self, upto: u64) {
@@ -1011,48 +1051,55 @@ impl Stream {
         }
     }
 
-    fn ack(&mut self, name: &str, sseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+    #[allow(clippy::too_many_arguments)]
+    fn ack(&mut self, name: &str, sseq: u64, dseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
         let stream = self.config.name.clone();
         let retention = self.config.retention;
+        let domain = self.domain.clone();
         let Some(c) = self.consumers.get_mut(name) else { return Outcome::Done };
         c.state.last_activity_ns = now_ns;
-        let mut remove: Vec<u64> = Vec::new();
+        let mut removed: Vec<u64> = Vec::new();
         let mut next: Option<NextRequest> = None;
+        let event = |kind: &'static str, what: &str, p_dseq: u64, deliveries: u64, reason: Option<String>| {
+            let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p_dseq.into()), ("stream_seq", sseq.into()), ("deliveries", deliveries.into())];
+            if let Some(r) = reason.filter(|r| !r.is_empty()) {
+                f.push(("reason", r.into()));
+            }
+            if !domain.is_empty() {
+                f.push(("domain", domain.clone().into()));
+            }
+            Effect::Advisory(Advisory { subject: format!("$JS.EVENT.ADVISORY.CONSUMER.{what}.{stream}.{name}"), kind, timestamp_ns: now_ns, fields: f })
+        };
+        // Acks for messages not delivered yet are ignored (nats-server processAckMsg).
+        let in_range = sseq <= c.state.delivered_stream_seq;
         match kind {
             AckKind::Ack | AckKind::Next(_) => {
                 if let AckKind::Next(r) = kind {
                     next = Some(r);
                 }
-                if c.config.ack_policy == AckPolicy::All {
-                    remove = c.state.pending.range(..=sseq).map(|(s, _)| *s).collect();
-                } else if c.state.pending.contains_key(&sseq) {
-                    remove.push(sseq);
+                if in_range {
+                    match c.config.ack_policy {
+                        AckPolicy::All | AckPolicy::FlowControl => removed = c.ack_all(dseq, sseq),
+                        AckPolicy::Explicit => removed.extend(c.ack_one(sseq).map(|_| sseq)),
+                        AckPolicy::None => {}
+                    }
                 }
             }
             AckKind::Term { reason } => {
-                if let Some(p) = c.state.pending.get(&sseq) {
-                    let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())];
-                    if !reason.is_empty() {
-                        f.push(("reason", reason.into()));
+                if in_range && c.acks() {
+                    let p = c.ack_one(sseq);
+                    let deliveries = p.as_ref().map_or(1, |p| p.deliveries);
+                    if p.is_some() {
+                        removed.push(sseq);
                     }
-                    fx.push(Effect::Advisory(Advisory {
-                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.{stream}.{name}"),
-                        kind: types::TERMINATED_ADVISORY,
-                        timestamp_ns: now_ns,
-                        fields: f,
-                    }));
-                    remove.push(sseq);
+                    fx.push(event(types::TERMINATED_ADVISORY, "MSG_TERMINATED", dseq, deliveries, Some(reason)));
                 }
             }
             AckKind::Nak { delay_ns } => {
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(delay_ns.max(0));
-                    fx.push(Effect::Advisory(Advisory {
-                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.{stream}.{name}"),
-                        kind: types::NAK_ADVISORY,
-                        timestamp_ns: now_ns,
-                        fields: vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p.consumer_seq.into()), ("stream_seq", sseq.into()), ("deliveries", p.deliveries.into())],
-                    }));
+                    let deliveries = p.deliveries;
+                    fx.push(event(types::NAK_ADVISORY, "MSG_NAKED", dseq, deliveries, None));
                 }
             }
             AckKind::Progress => {
@@ -1062,30 +1109,23 @@ impl Stream {
                 }
             }
         }
-        if !remove.is_empty() {
-            for s in &remove {
-                c.state.pending.remove(s);
-            }
+        if !removed.is_empty() {
             c.state.last_ack_ns = Some(now_ns);
-            c.update_ack_floor();
         }
         if let Some(r) = &reply {
             if next.is_none() {
                 fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::new() });
             }
         }
-        if !remove.is_empty() {
+        if !removed.is_empty() {
             match retention {
                 RetentionPolicy::WorkQueue => {
-                    for s in &remove {
+                    for s in &removed {
                         let _ = self.store.delete(*s, false);
                     }
-                    self.after_removal_of(Some(&remove));
+                    self.after_removal_of(Some(&removed));
                 }
-                RetentionPolicy::Interest => {
-                    let hi = remove.iter().copied().max().unwrap_or(0);
-                    self.sweep_interest(hi);
-                }
+                RetentionPolicy::Interest => self.sweep_interest_seqs(&removed),
                 RetentionPolicy::Limits => {}
             }
         }
@@ -1134,17 +1174,13 @@ impl Stream {
             delivered: 0,
         });
         self.pump(name, now_ns, fx);
-        // no_wait: whatever could not be served now is answered with 404 at once.
+        // no_wait: what could not be served now gets 404 at once, unless the request also
+        // has an expiry and got nothing yet; that one waits for its 408 (nats-server
+        // processWaiting).
         if let Some(c) = self.consumers.get_mut(name) {
-            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait) {
+            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait && (w.expires_at_ns == 0 || w.delivered > 0)) {
                 if let Some(w) = c.waiting.remove(pos) {
-                    let (code, desc) = if w.delivered == 0 || w.expires_at_ns == 0 { (404, "No Messages") } else { (408, "Request Timeout") };
-                    let extra = if code == 408 {
-                        vec![("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())]
-                    } else {
-                        vec![]
-                    };
-                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(code, desc, &extra)), payload: Bytes::new() });
+                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(404, "No Messages", &[])), payload: Bytes::new() });
                 }
             }
         }
@@ -1204,8 +1240,7 @@ impl Stream {
                 None => return,
                 Some(Next::Msg(m, r)) => (m, r),
                 Some(Next::Gone(seq)) => {
-                    c.state.pending.remove(&seq);
-                    c.update_ack_floor();
+                    c.ack_one(seq);
                     continue;
                 }
                 Some(Next::GoneLss(seq)) => {
@@ -1215,9 +1250,9 @@ impl Stream {
             };
             let deliveries = if redelivery { c.state.pending.get(&msg.seq).map(|p| p.deliveries + 1).unwrap_or(1) } else { 1 };
             if redelivery && max_deliver > 0 && deliveries > max_deliver as u64 {
-                // Max deliveries reached: stop redelivering and tell the world.
+                // Max deliveries reached: stop redelivering and tell the world. The ack
+                // floor stays (observed on 2.15.1) and the redelivered count keeps it.
                 c.state.pending.remove(&msg.seq);
-                c.update_ack_floor();
                 fx.push(Effect::Advisory(Advisory {
                     subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{name}"),
                     kind: types::MAX_DELIVER_ADVISORY,
@@ -1226,23 +1261,53 @@ impl Stream {
                 }));
                 continue;
             }
-            let size = msg.subject.len() + msg.headers.len() + msg.payload.len();
-            // Pull: pick the request and check max_bytes.
+            // Everything the delivery needs is computed before any state changes, so that a
+            // pull request refused for max_bytes leaves the consumer as it was.
+            let dseq = c.state.delivered_consumer_seq + 1;
+            let pending_after = if !c.state.lss.is_empty() {
+                c.num_pending_cache.set(None);
+                c.state.lss.iter().filter(|s| **s != msg.seq).count() as u64
+            } else {
+                let now_pending = match c.num_pending_cache.get() {
+                    Some(v) => v,
+                    None => {
+                        let start = c.state.delivered_stream_seq + 1;
+                        let f = c.filters();
+                        let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
+                        c.num_pending_cache.set(Some(v));
+                        v
+                    }
+                };
+                if redelivery {
+                    now_pending
+                } else {
+                    now_pending.saturating_sub(1)
+                }
+            };
+            // Ack none consumers get the ack subject too (nats-server always sends it).
+            let reply = ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, pending_after);
+            let (headers, payload) = if c.config.headers_only {
+                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
+                h.append("Nats-Msg-Size", &msg.payload.len().to_string());
+                (Some(h.to_bytes()), Bytes::new())
+            } else {
+                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
+            };
+            // nats-server's pull size: subject + ack reply + headers + payload.
+            let size = (msg.subject.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
             let target = if push {
                 c.config.deliver_subject.clone()
             } else {
                 let Some(w) = c.waiting.front_mut() else { return };
-                if w.max_bytes > 0 && size as i64 > w.max_bytes_left {
-                    let desc = if w.delivered == 0 { "Message Size Exceeds MaxBytes" } else { "Batch Completed" };
+                if w.max_bytes > 0 && size > w.max_bytes_left {
                     let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
                     let reply = w.reply.clone();
-                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, desc, &extra)), payload: Bytes::new() });
+                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)), payload: Bytes::new() });
                     c.waiting.pop_front();
                     continue;
                 }
                 w.reply.clone()
             };
-            let dseq = c.state.delivered_consumer_seq + 1;
             if !redelivery {
                 c.state.delivered_stream_seq = msg.seq;
                 if c.state.lss.front() == Some(&msg.seq) {
@@ -1251,6 +1316,9 @@ impl Stream {
                         c.state.delivered_stream_seq = next.saturating_sub(1).max(msg.seq);
                     }
                 }
+                if c.state.lss.is_empty() {
+                    c.num_pending_cache.set(Some(pending_after));
+                }
             }
             c.state.delivered_consumer_seq = dseq;
             c.state.last_delivered_ns = Some(now_ns);
@@ -1258,43 +1326,17 @@ impl Stream {
             let acks = c.acks();
             if acks {
                 let wait = c.ack_wait_for(deliveries);
-                c.state.pending.insert(msg.seq, Pending { consumer_seq: dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+                let first_dseq = c.state.pending.get(&msg.seq).map_or(dseq, |p| p.consumer_seq);
+                c.state.pending.insert(msg.seq, Pending { consumer_seq: first_dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+                if deliveries > 1 {
+                    c.state.redelivered.insert(msg.seq, deliveries);
+                }
             } else {
                 c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
                 c.state.ack_floor_consumer_seq = dseq;
             }
-            if !redelivery {
-                if let Some(v) = c.num_pending_cache.get() {
-                    c.num_pending_cache.set(Some(v.saturating_sub(1)));
-                }
-            }
-            let filters_pending = {
-                let c_ro: &Consumer = c;
-                // Reborrow of self.store only: `num_pending` needs &self, so compute inline.
-                if !c_ro.state.lss.is_empty() {
-                    c_ro.num_pending_cache.set(None);
-                    c_ro.state.lss.len() as u64
-                } else if let Some(v) = c_ro.num_pending_cache.get() {
-                    v
-                } else {
-                    let start = c_ro.state.delivered_stream_seq + 1;
-                    let f = c_ro.filters();
-                    let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
-                    c_ro.num_pending_cache.set(Some(v));
-                    v
-                }
-            };
-            let reply = acks.then(|| ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending));
-            let (headers, payload) = if c.config.headers_only {
-                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
-                h.append("Nats-Msg-Size", &msg.payload.len().to_string());
-                (Some(h.to_bytes()), Bytes::new())
-            } else {
-                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
-            };
-            let reply = if acks { reply } else { Some(ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, filters_pending)) };
-            let psz = (target.len() + msg.subject.len() + reply.as_ref().map_or(0, String::len) + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
-            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply, headers, payload });
+            let psz = (target.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
+            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply: Some(reply), headers, payload });
             if push {
                 c.last_push_ns = now_ns;
                 if c.config.flow_control {
@@ -1311,18 +1353,17 @@ impl Stream {
             } else if let Some(w) = c.waiting.front_mut() {
                 w.batch_left -= 1;
                 w.delivered += 1;
+                w.last_heartbeat_ns = now_ns;
                 if w.max_bytes > 0 {
-                    w.max_bytes_left -= size as i64;
+                    w.max_bytes_left -= size;
                 }
-                if w.batch_left <= 0 {
-                    c.waiting.pop_front();
-                } else if w.max_bytes > 0 && w.max_bytes_left <= 0 {
-                    let reply = w.reply.clone();
-                    fx.push(Effect::Reply {
-                        subject: reply,
-                        headers: Some(status(409, "Batch Completed", &[("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", "0".into())])),
-                        payload: Bytes::new(),
-                    });
+                let bytes_filled = w.max_bytes > 0 && w.max_bytes_left <= 0;
+                if w.batch_left <= 0 || bytes_filled {
+                    if !bytes_filled && w.max_bytes > 0 {
+                        // Batch done with bytes to spare: say so (nats-server "Batch Completed").
+                        let extra = [("Nats-Pending-Messages", "0".to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
+                        fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(409, "Batch Completed", &extra)), payload: Bytes::new() });
+                    }
                     c.waiting.pop_front();
                 }
             }
@@ -1333,7 +1374,7 @@ impl Stream {
                     let _ = self.store.delete(seq, false);
                     self.after_removal_of(Some(&[seq]));
                 } else {
-                    self.sweep_interest(seq);
+                    self.sweep_interest_seqs(&[seq]);
                 }
             }
         }
@@ -1372,7 +1413,8 @@ impl Stream {
                 }
                 if w.heartbeat_ns > 0 && now_ns.saturating_sub(w.last_heartbeat_ns) >= w.heartbeat_ns {
                     w.last_heartbeat_ns = now_ns;
-                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &[])), payload: Bytes::new() });
+                    let extra = [("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &extra)), payload: Bytes::new() });
                 }
                 keep.push_back(w);
             }

@@ -147,7 +147,7 @@ fn pull_batch_ack_subjects_and_statuses() {
     assert_eq!(statuses(&a), vec!["NATS/1.0 409 Message Size Exceeds MaxBytes|Nats-Pending-Messages: 5|Nats-Pending-Bytes: 3||".to_string()]);
     // Acks move the floor; ack-all style floor with a gap.
     let ack = |s: &mut jetmirror_stream::Stream, seq: u64| {
-        s.apply(Command::Ack { consumer: "C1".into(), stream_seq: seq, kind: AckKind::Ack, reply: Some("_INBOX.aa".into()), now_ns: T0 + 40 })
+        s.apply(Command::Ack { consumer: "C1".into(), stream_seq: seq, consumer_seq: 0, kind: AckKind::Ack, reply: Some("_INBOX.aa".into()), now_ns: T0 + 40 })
     };
     let a = ack(&mut s, 2);
     assert_eq!(a.effects, vec![Effect::Reply { subject: "_INBOX.aa".into(), headers: None, payload: bytes::Bytes::new() }]);
@@ -171,7 +171,7 @@ fn redelivery_nak_term_and_max_deliver() {
     pull(&mut s, "C1", "_I.2", r#"{"batch":10,"expires":60000000000}"#, T0 + 1);
     assert!(deliveries(&s.apply(Command::Tick { now_ns: T0 + SEC / 2 })).is_empty());
     // -NAK with delay on seq 2; ack_wait elapses for seq 1 → redelivered with count 2.
-    s.apply(Command::Ack { consumer: "C1".into(), stream_seq: 2, kind: AckKind::Nak { delay_ns: 5 * SEC }, reply: None, now_ns: T0 + SEC / 2 });
+    s.apply(Command::Ack { consumer: "C1".into(), stream_seq: 2, consumer_seq: 0, kind: AckKind::Nak { delay_ns: 5 * SEC }, reply: None, now_ns: T0 + SEC / 2 });
     let a = s.apply(Command::Tick { now_ns: T0 + SEC });
     let d = deliveries(&a);
     assert_eq!(d.len(), 1);
@@ -184,7 +184,7 @@ fn redelivery_nak_term_and_max_deliver() {
     // Seq 2 due after its nak delay; +TERM stops it.
     let a = s.apply(Command::Tick { now_ns: T0 + 6 * SEC });
     assert_eq!(deliveries(&a).len(), 1);
-    let a = s.apply(Command::Ack { consumer: "C1".into(), stream_seq: 2, kind: AckKind::Term { reason: "bad".into() }, reply: None, now_ns: T0 + 6 * SEC });
+    let a = s.apply(Command::Ack { consumer: "C1".into(), stream_seq: 2, consumer_seq: 0, kind: AckKind::Term { reason: "bad".into() }, reply: None, now_ns: T0 + 6 * SEC });
     assert_eq!(advisories(&a), vec!["$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.T1.C1".to_string()]);
     let i = s.consumer_info("C1", T0).unwrap();
     assert_eq!((i.num_ack_pending, i.ack_floor.stream_seq), (0, 2));
@@ -225,7 +225,7 @@ fn workqueue_and_interest_retention() {
     publish(&mut s, "w.a", b"", b"x", T0);
     let d = deliveries(&pull(&mut s, "A", "_I", "1", T0));
     assert_eq!(d.len(), 1);
-    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 1, kind: AckKind::Ack, reply: None, now_ns: T0 });
+    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 1, consumer_seq: 0, kind: AckKind::Ack, reply: None, now_ns: T0 });
     assert_eq!(s.state(false, None).messages, 0);
 
     let dir2 = tempfile::tempdir().unwrap();
@@ -239,10 +239,10 @@ fn workqueue_and_interest_retention() {
     publish(&mut s, "i.b", b"", b"x", T0);
     pull(&mut s, "A", "_I", "2", T0);
     pull(&mut s, "B", "_I", "1", T0);
-    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 2, kind: AckKind::Ack, reply: None, now_ns: T0 });
-    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 3, kind: AckKind::Ack, reply: None, now_ns: T0 });
+    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 2, consumer_seq: 0, kind: AckKind::Ack, reply: None, now_ns: T0 });
+    s.apply(Command::Ack { consumer: "A".into(), stream_seq: 3, consumer_seq: 0, kind: AckKind::Ack, reply: None, now_ns: T0 });
     assert_eq!(s.state(false, None).messages, 1, "i.b still wanted by B");
-    s.apply(Command::Ack { consumer: "B".into(), stream_seq: 3, kind: AckKind::Ack, reply: None, now_ns: T0 });
+    s.apply(Command::Ack { consumer: "B".into(), stream_seq: 3, consumer_seq: 0, kind: AckKind::Ack, reply: None, now_ns: T0 });
     assert_eq!(s.state(false, None).messages, 0);
 }
 
@@ -296,7 +296,7 @@ fn state_survives_restart() {
         }
         consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit"}"#, T0);
         pull(&mut s, "C", "_I", "3", T0);
-        s.apply(Command::Ack { consumer: "C".into(), stream_seq: 1, kind: AckKind::Ack, reply: None, now_ns: T0 });
+        s.apply(Command::Ack { consumer: "C".into(), stream_seq: 1, consumer_seq: 0, kind: AckKind::Ack, reply: None, now_ns: T0 });
         let m = s.meta();
         serde_json::to_string(&m).unwrap()
     };
@@ -384,4 +384,83 @@ fn push_flow_control_stalls_until_answered() {
     assert!(matches!(&hb.effects[..], [Effect::Deliver { headers: Some(h), .. }] if String::from_utf8_lossy(h).contains(&format!("Nats-Consumer-Stalled: {}", fc[0]))));
     let a = s.apply(Command::FlowControlReply { consumer: "O".into(), subject: fc[0].clone(), now_ns: T0 + 6 * SEC });
     assert_eq!(deliveries(&a).len(), 4);
+}
+
+/// The ack floor, redelivered and pending counts as nats-server 2.15.1 reports them
+/// (captured: explicit acks out of order, redelivery, max_deliver, ack all).
+#[test]
+fn ack_floors_match_nats_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    for i in 0..4 {
+        publish(&mut s, "t1.a", b"", b"hello", T0 + i);
+    }
+    consumer(&mut s, r#"{"durable_name":"A","ack_policy":"explicit"}"#, T0);
+    let r: Vec<String> = deliveries(&pull(&mut s, "A", "_I", "3", T0)).into_iter().map(|d| d.1).collect();
+    assert_eq!(r[0], format!("$JS.ACK.T1.A.1.1.1.{T0}.3"));
+    ack_via(&mut s, &r[1], b"+ACK", T0);
+    assert_eq!(floors(&s, "A"), (3, 3, 0, 0, 2, 0, 1));
+    ack_via(&mut s, &r[0], b"+ACK", T0);
+    assert_eq!(floors(&s, "A"), (3, 3, 2, 2, 1, 0, 1));
+
+    consumer(&mut s, r#"{"durable_name":"B","ack_policy":"explicit","ack_wait":300000000}"#, T0);
+    deliveries(&pull(&mut s, "B", "_I", "2", T0));
+    let r2: Vec<String> = deliveries(&pull(&mut s, "B", "_I", "2", T0 + SEC / 2)).into_iter().map(|d| d.1).collect();
+    assert_eq!(r2[0], format!("$JS.ACK.T1.B.2.1.3.{T0}.2"));
+    assert_eq!(r2[1], format!("$JS.ACK.T1.B.2.2.4.{}.2", T0 + 1));
+    assert_eq!(floors(&s, "B"), (4, 2, 0, 0, 2, 2, 2));
+    ack_via(&mut s, &r2[0], b"+ACK", T0);
+    assert_eq!(floors(&s, "B"), (4, 2, 1, 1, 1, 1, 2));
+    ack_via(&mut s, &r2[1], b"+ACK", T0);
+    assert_eq!(floors(&s, "B"), (4, 2, 4, 2, 0, 0, 2));
+
+    consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit","ack_wait":300000000,"max_deliver":1}"#, T0);
+    pull(&mut s, "C", "_I", "1", T0);
+    let a = pull(&mut s, "C", "_I", "1", T0 + SEC / 2);
+    let r3: Vec<String> = deliveries(&a).into_iter().map(|d| d.1).collect();
+    assert_eq!(r3, vec![format!("$JS.ACK.T1.C.1.2.2.{}.2", T0 + 1)]);
+    assert_eq!(advisories(&a), vec!["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.T1.C".to_string()]);
+    assert_eq!(floors(&s, "C"), (2, 2, 0, 0, 1, 0, 2));
+    ack_via(&mut s, &r3[0], b"+ACK", T0);
+    assert_eq!(floors(&s, "C"), (2, 2, 2, 2, 0, 0, 2));
+
+    consumer(&mut s, r#"{"durable_name":"D","ack_policy":"all"}"#, T0);
+    let r4: Vec<String> = deliveries(&pull(&mut s, "D", "_I", "3", T0)).into_iter().map(|d| d.1).collect();
+    ack_via(&mut s, &r4[1], b"+ACK", T0);
+    assert_eq!(floors(&s, "D"), (3, 3, 2, 2, 1, 0, 1));
+}
+
+#[test]
+fn pull_no_wait_with_expires_heartbeats_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit"}"#, T0);
+    // no_wait + expires with nothing available waits for its 408.
+    let a = pull(&mut s, "C", "_I.1", r#"{"batch":2,"no_wait":true,"expires":1000000000}"#, T0);
+    assert!(a.effects.is_empty());
+    assert_eq!(statuses(&s.apply(Command::Tick { now_ns: T0 + SEC })), vec!["NATS/1.0 408 Request Timeout|Nats-Pending-Messages: 2|Nats-Pending-Bytes: 0||".to_string()]);
+    assert_eq!(statuses(&pull(&mut s, "C", "_I.2", r#"{"batch":2,"no_wait":true}"#, T0)), vec!["NATS/1.0 404 No Messages||".to_string()]);
+    // Heartbeats carry the last sequences.
+    assert_eq!(pull(&mut s, "C", "_I.3", r#"{"batch":2,"expires":10000000000,"idle_heartbeat":1000000000}"#, T0).effects, vec![]);
+    assert_eq!(statuses(&s.apply(Command::Tick { now_ns: T0 + SEC })), vec!["NATS/1.0 100 Idle Heartbeat|Nats-Last-Consumer: 0|Nats-Last-Stream: 0||".to_string()]);
+    assert_eq!(jetmirror_stream::api::consumer::NextRequest::parse(br#"{"expires":1000000000,"idle_heartbeat":1000000000}"#), Err("heartbeat value too large".to_string()));
+    s.apply(Command::CancelPull { consumer: "C".into(), reply: "_I.3".into(), now_ns: T0 });
+    assert_eq!(s.consumer_info("C", T0).unwrap().num_waiting, 0);
+}
+
+#[test]
+fn pull_max_bytes_counts_the_ack_reply_like_nats_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    for i in 0..3 {
+        publish(&mut s, "t1.a", b"", b"hello", T0 + i);
+    }
+    consumer(&mut s, r#"{"durable_name":"C2","ack_policy":"none"}"#, T0);
+    // Captured on 2.15.1: 30 bytes cannot hold subject + ack reply + payload.
+    let a = pull(&mut s, "C2", "_I", r#"{"batch":5,"max_bytes":30}"#, T0);
+    assert_eq!(statuses(&a), vec!["NATS/1.0 409 Message Size Exceeds MaxBytes|Nats-Pending-Messages: 5|Nats-Pending-Bytes: 30||".to_string()]);
+    let a = pull(&mut s, "C2", "_I", r#"{"batch":1,"max_bytes":1000}"#, T0);
+    let d = deliveries(&a);
+    let size = 4 + d[0].1.len() + 5;
+    assert_eq!(statuses(&a), vec![format!("NATS/1.0 409 Batch Completed|Nats-Pending-Messages: 0|Nats-Pending-Bytes: {}||", 1000 - size)]);
 }

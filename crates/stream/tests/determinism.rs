@@ -76,6 +76,7 @@ fn to_command(op: &Op, now: &mut i64) -> Command {
         Op::Ack { c, seq, kind } => Command::Ack {
             consumer: CONSUMERS[*c].into(),
             stream_seq: *seq,
+            consumer_seq: *seq,
             kind: [AckKind::Ack, AckKind::Nak { delay_ns: 500_000_000 }, AckKind::Progress, AckKind::Term { reason: String::new() }][*kind].clone(),
             reply: Some("_AA".into()),
             now_ns,

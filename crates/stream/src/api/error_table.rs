@@ -1,6 +1,6 @@
 //! The JetStream API error table, generated from nats-server's `server/errors.json`
 //! (one constructor per entry; `{placeholders}` become arguments). Do not edit by hand:
-//! regenerate with the script in the crate README section of `lib.rs`.
+//! regenerate with `tools/gen_error_table.py`.
 
 use super::ApiError;
 

@@ -79,3 +79,22 @@ pub fn advisories(a: &Applied) -> Vec<String> {
         })
         .collect()
 }
+
+/// Acks through an ack reply subject, as the server would after parsing `$JS.ACK…`.
+pub fn ack_via(s: &mut Stream, ack_subject: &str, body: &[u8], now: i64) -> Applied {
+    let a = jetmirror_stream::AckSubject::parse(ack_subject).unwrap();
+    s.apply(Command::Ack {
+        consumer: a.consumer,
+        stream_seq: a.stream_seq,
+        consumer_seq: a.consumer_seq,
+        kind: jetmirror_stream::AckKind::parse(body),
+        reply: None,
+        now_ns: now,
+    })
+}
+
+/// (delivered consumer, delivered stream, floor consumer, floor stream, ack pending, redelivered, num pending)
+pub fn floors(s: &Stream, c: &str) -> (u64, u64, u64, u64, u64, u64, u64) {
+    let i = s.consumer_info(c, T0).unwrap();
+    (i.delivered.consumer_seq, i.delivered.stream_seq, i.ack_floor.consumer_seq, i.ack_floor.stream_seq, i.num_ack_pending, i.num_redelivered, i.num_pending)
+}
