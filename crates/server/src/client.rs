@@ -157,7 +157,7 @@ impl ClientShared {
                 return false;
             }
         }
-        let subject = msg.subject.as_bytes();
+        let subject = msg.wire_subject.unwrap_or(msg.subject).as_bytes();
         let headers = msg
             .headers
             .filter(|h| !h.is_empty() && self.headers.load(Ordering::Relaxed));
@@ -626,6 +626,7 @@ impl Connection {
         let headers = headers.filter(|h| !h.is_empty());
         let msg = RoutedMsg {
             subject: subject_str,
+            wire_subject: None,
             reply: reply.as_deref(),
             headers: headers.as_ref(),
             payload: &payload,

@@ -41,7 +41,7 @@ impl InternalHandler for ChannelHandler {
     fn deliver(&self, sid: &Bytes, msg: &RoutedMsg<'_>) {
         let owned = InternalMsg {
             sid: sid.clone(),
-            subject: msg.subject.to_string(),
+            subject: msg.wire_subject.unwrap_or(msg.subject).to_string(),
             reply: msg.reply.map(|r| String::from_utf8_lossy(r).into_owned()),
             headers: msg.headers.cloned(),
             payload: msg.payload.clone(),
@@ -87,8 +87,22 @@ impl ServerState {
         headers: Option<&Bytes>,
         payload: &Bytes,
     ) -> usize {
+        self.deliver_internal(subject, None, reply, headers, payload)
+    }
+
+    /// Publishes to the subscribers of `subject`, showing them `wire_subject` as the message's
+    /// subject when given (JetStream deliveries keep the stored message's subject).
+    pub fn deliver_internal(
+        &self,
+        subject: &str,
+        wire_subject: Option<&str>,
+        reply: Option<&str>,
+        headers: Option<&Bytes>,
+        payload: &Bytes,
+    ) -> usize {
         let msg = RoutedMsg {
             subject,
+            wire_subject,
             reply: reply.map(str::as_bytes),
             headers: headers.filter(|h| !h.is_empty()),
             payload,

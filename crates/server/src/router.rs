@@ -19,7 +19,11 @@ use crate::client::ClientShared;
 /// A message on its way to subscribers.
 #[derive(Debug, Clone)]
 pub struct RoutedMsg<'a> {
+    /// The subject subscriptions are matched against.
     pub subject: &'a str,
+    /// The subject written in MSG/HMSG when it differs from `subject`: JetStream delivers a
+    /// stored message to a consumer's deliver (or pull reply) subject under its own subject.
+    pub wire_subject: Option<&'a str>,
     pub reply: Option<&'a [u8]>,
     /// The whole header block, when the message has one.
     pub headers: Option<&'a Bytes>,

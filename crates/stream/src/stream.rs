@@ -367,6 +367,13 @@ impl Stream {
         Some(self.info_of(c, now_ns, true))
     }
 
+    /// ConsumerInfo as `CONSUMER.LIST` shows it (config metadata without the server's
+    /// `_nats.ver` / `_nats.level`).
+    pub fn consumer_list_info(&self, name: &str, now_ns: i64) -> Option<ConsumerInfo> {
+        let c = self.consumers.get(name)?;
+        Some(self.info_of(c, now_ns, false))
+    }
+
     fn info_of(&self, c: &Consumer, now_ns: i64, with_server: bool) -> ConsumerInfo {
         let mut cfg = c.config.clone();
         cfg.metadata.entry("_nats.req.level".into()).or_insert_with(|| "0".into());

@@ -7,11 +7,11 @@ use bytes::Bytes;
 use jetmirror_stream::account::parse_request;
 use jetmirror_stream::api::consumer::{ConsumerAction, CreateConsumerRequest, NextRequest};
 use jetmirror_stream::api::responses::{
-    self, page, types, ConsumerListResponse, ConsumerNamesResponse, MsgGetResponse,
-    PurgeResponse, StreamCreateResponse, StreamInfoResponse, Success, LIST_LIMIT, NAMES_LIMIT,
+    self, page, types, ConsumerListResponse, ConsumerNamesResponse, MsgGetResponse, PurgeResponse,
+    StreamCreateResponse, StreamInfoResponse, Success, LIST_LIMIT, NAMES_LIMIT,
 };
 use jetmirror_stream::api::stream::{
-    ApiStoredMsg, MsgGetRequest, PurgeRequest, StreamConfig, StreamInfoRequest,
+    ApiStoredMsg, ClusterInfo, MsgGetRequest, PurgeRequest, StreamConfig, StreamInfoRequest,
 };
 use jetmirror_stream::{ApiError, Command, Outcome};
 use rand::Rng;
@@ -61,6 +61,7 @@ impl Service {
         if let Some(to) = to {
             self.out.push(Outgoing {
                 subject: to.clone(),
+                wire_subject: None,
                 reply: None,
                 headers: None,
                 payload: Bytes::from(payload),
@@ -126,35 +127,43 @@ impl Service {
                         .account
                         .stream(name)
                         .ok_or_else(ApiError::stream_not_found)?;
-                    let filter = (!req.subjects_filter.is_empty())
-                        .then_some(req.subjects_filter.as_str());
-                    let info = s.info(now, req.deleted_details, filter);
+                    let filter =
+                        (!req.subjects_filter.is_empty()).then_some(req.subjects_filter.as_str());
+                    let mut info = s.info(now, req.deleted_details, filter);
+                    info.cluster = Some(ClusterInfo {
+                        name: String::new(),
+                        leader: self.state.server_name.clone(),
+                    });
+                    // With a subjects filter the answer pages the subject map
+                    // (nats-server's JSMaxSubjectDetails is 100,000 a page).
+                    let (total, limit) = match filter {
+                        Some(_) => (info.state.subjects.len() as u64, 100_000),
+                        None => (0, 0),
+                    };
                     Ok(responses::success(
                         types::STREAM_INFO,
                         &StreamInfoResponse {
-                            total: 0,
+                            total,
                             offset: 0,
-                            limit: 0,
+                            limit,
                             info: &info,
                         },
                     ))
                 });
-                self.answer(&reply, types::STREAM_INFO, r);
+                self.paged_answer(&reply, types::STREAM_INFO, r);
             }
-            ["STREAM", "NAMES"] => {
-                match optional::<PagedRequest>(&body) {
-                    Ok(req) => {
-                        self.api_total += 1;
-                        let names = self.account.stream_names(req.offset, &req.subject);
-                        self.reply(&reply, responses::success(types::STREAM_NAMES, &names));
-                    }
-                    Err(e) => {
-                        self.api_total += 1;
-                        self.api_errors += 1;
-                        self.reply(&reply, responses::paged_error(types::STREAM_NAMES, &e));
-                    }
+            ["STREAM", "NAMES"] => match optional::<PagedRequest>(&body) {
+                Ok(req) => {
+                    self.api_total += 1;
+                    let names = self.account.stream_names(req.offset, &req.subject);
+                    self.reply(&reply, responses::success(types::STREAM_NAMES, &names));
                 }
-            }
+                Err(e) => {
+                    self.api_total += 1;
+                    self.api_errors += 1;
+                    self.reply(&reply, responses::paged_error(types::STREAM_NAMES, &e));
+                }
+            },
             ["STREAM", "LIST"] => match optional::<PagedRequest>(&body) {
                 Ok(req) => {
                     self.api_total += 1;
@@ -172,7 +181,13 @@ impl Service {
                     if self.account.stream(name).is_none() {
                         return Err(ApiError::stream_not_found());
                     }
-                    match self.apply(name, Command::Purge { request, now_ns: now }) {
+                    match self.apply(
+                        name,
+                        Command::Purge {
+                            request,
+                            now_ns: now,
+                        },
+                    ) {
                         Some(Outcome::Purged { purged }) => Ok(responses::success(
                             types::STREAM_PURGE,
                             &PurgeResponse {
@@ -255,6 +270,7 @@ impl Service {
                 if let Some(to) = reply {
                     self.out.push(Outgoing {
                         subject: to,
+                        wire_subject: None,
                         reply: None,
                         headers: Some(headers),
                         payload,
@@ -337,7 +353,7 @@ impl Service {
                         page(&s.consumer_names(), req.offset, LIST_LIMIT);
                     let consumers = names
                         .iter()
-                        .filter_map(|n| s.consumer_info(n, now))
+                        .filter_map(|n| s.consumer_list_info(n, now))
                         .collect();
                     Ok(responses::success(
                         types::CONSUMER_LIST,
@@ -376,6 +392,7 @@ impl Service {
                         );
                         self.out.push(Outgoing {
                             subject: to,
+                            wire_subject: None,
                             reply: None,
                             headers: Some(h.to_bytes()),
                             payload: Bytes::new(),
@@ -426,17 +443,18 @@ impl Service {
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
             let (info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
-            let did_create = !fx.is_empty();
+            let created = !fx.is_empty();
             self.effects(name, fx);
-            if did_create {
+            if created {
                 self.dirty.insert(name.to_string());
                 self.subscribe_stream(name);
             }
+            // nats-server 2.15.1 answers `did_create: true` to an identical re-create too.
             Ok(responses::success(
                 types::STREAM_CREATE,
                 &StreamCreateResponse {
                     info: &info,
-                    did_create,
+                    did_create: true,
                 },
             ))
         }
@@ -506,7 +524,18 @@ impl Service {
                 now_ns: now,
             },
         ) {
-            Some(Outcome::ConsumerCreated(info)) => {
+            Some(Outcome::ConsumerCreated(mut info)) => {
+                // A push consumer whose deliver subject already has a subscriber is bound
+                // from the start (`push_bound`), as nats-server reports it; delivery starts
+                // on the next tick, after this answer.
+                let deliver = info
+                    .config
+                    .as_ref()
+                    .map(|c| c.deliver_subject.clone())
+                    .unwrap_or_default();
+                if !deliver.is_empty() && !self.state.router.matches(&deliver).is_empty() {
+                    info.push_bound = true;
+                }
                 Ok(responses::success(types::CONSUMER_CREATE, &*info))
             }
             Some(Outcome::Failed(e)) => Err(e),

@@ -55,6 +55,8 @@ fn advisory_id(server_id: &str, seq: u64) -> String {
 /// What the batch will publish once its writes are durable.
 struct Outgoing {
     subject: String,
+    /// The message's own subject when it is delivered to a consumer.
+    wire_subject: Option<String>,
     reply: Option<String>,
     headers: Option<Bytes>,
     payload: Bytes,
@@ -295,18 +297,20 @@ impl Service {
                     payload,
                 } => self.out.push(Outgoing {
                     subject,
+                    wire_subject: None,
                     reply: None,
                     headers,
                     payload,
                 }),
                 Effect::Deliver {
                     subject,
-                    msg_subject: _,
+                    msg_subject,
                     reply,
                     headers,
                     payload,
                 } => self.out.push(Outgoing {
                     subject,
+                    wire_subject: Some(msg_subject),
                     reply,
                     headers,
                     payload,
@@ -316,6 +320,7 @@ impl Service {
                     let id = advisory_id(&self.state.server_id, self.advisory_seq);
                     self.out.push(Outgoing {
                         subject: a.subject.clone(),
+                        wire_subject: None,
                         reply: None,
                         headers: None,
                         payload: Bytes::from(a.encode(&id)),
@@ -329,7 +334,11 @@ impl Service {
     }
 
     fn publish(&mut self, m: InternalMsg) {
-        let Some(name) = self.account.stream_for_subject(&m.subject).map(str::to_string) else {
+        let Some(name) = self
+            .account
+            .stream_for_subject(&m.subject)
+            .map(str::to_string)
+        else {
             return;
         };
         self.apply(
@@ -354,6 +363,7 @@ impl Service {
             Command::Ack {
                 consumer: ack.consumer.clone(),
                 stream_seq: ack.stream_seq,
+                consumer_seq: ack.consumer_seq,
                 kind,
                 reply: m.reply,
                 now_ns: now_ns(),
@@ -448,8 +458,13 @@ impl Service {
             }
         }
         for o in std::mem::take(&mut self.out) {
-            self.state
-                .publish_internal(&o.subject, o.reply.as_deref(), o.headers.as_ref(), &o.payload);
+            self.state.deliver_internal(
+                &o.subject,
+                o.wire_subject.as_deref(),
+                o.reply.as_deref(),
+                o.headers.as_ref(),
+                &o.payload,
+            );
         }
     }
 }

@@ -22,7 +22,9 @@ pub fn load_metas(dir: &Path) -> std::io::Result<Vec<StreamMeta>> {
         let bytes = std::fs::read(&path)?;
         match serde_json::from_slice::<StreamMeta>(&bytes) {
             Ok(m) => metas.push(m),
-            Err(e) => warn!(file = %path.display(), error = %e, "skipping unreadable stream metadata"),
+            Err(e) => {
+                warn!(file = %path.display(), error = %e, "skipping unreadable stream metadata")
+            }
         }
     }
     metas.sort_by(|a, b| a.config.name.cmp(&b.config.name));

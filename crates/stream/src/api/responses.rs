@@ -132,7 +132,17 @@ pub struct StreamNamesResponse {
     pub total: u64,
     pub offset: u64,
     pub limit: u64,
+    /// `null` when empty: nats-server leaves this slice nil (unlike the other lists).
+    #[serde(serialize_with = "null_if_empty")]
     pub streams: Vec<String>,
+}
+
+fn null_if_empty<S: serde::Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        s.collect_seq(v)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
