@@ -61,8 +61,8 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod config;
-pub mod error;
 mod entries;
+pub mod error;
 mod index;
 mod record;
 mod recovery;
@@ -73,7 +73,9 @@ mod subject;
 
 pub use config::{Discard, StoreConfig, SyncPolicy};
 pub use error::{StoreError, WriteError};
-pub use store::{Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState};
+pub use store::{
+    Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState,
+};
 
 /// Testing hooks (stable enough for the crate's own tests, fuzz target and benches).
 #[doc(hidden)]
@@ -89,7 +91,9 @@ pub mod testing {
         if bytes.len() < crate::record::SEGMENT_HEADER_LEN {
             return v;
         }
-        crate::recovery::scan(bytes, crate::record::SEGMENT_HEADER_LEN as u64, |r, _| v.push((r.seq, r.kind as u8)));
+        crate::recovery::scan(bytes, crate::record::SEGMENT_HEADER_LEN as u64, |r, _| {
+            v.push((r.seq, r.kind as u8))
+        });
         v
     }
     /// Size of the segment header.

@@ -180,15 +180,22 @@ impl Inner {
     pub(crate) fn read_record(&mut self, seg: u32, off: u32) -> Result<RecordRef<'_>, StoreError> {
         let is_active = seg == self.active;
         let flushed = if is_active { self.flushed } else { u64::MAX };
-        let segment = self
-            .segs
-            .get(&seg)
-            .ok_or_else(|| StoreError::Invalid(format!("segment {seg} missing for offset {off}")))?;
+        let segment = self.segs.get(&seg).ok_or_else(|| {
+            StoreError::Invalid(format!("segment {seg} missing for offset {off}"))
+        })?;
         let bytes = segment.record_bytes(u64::from(off), flushed, &self.buf, &mut self.scratch)?;
         match record::decode(bytes) {
             Decoded::Ok(r) => Ok(r),
-            Decoded::Incomplete => Err(StoreError::Corrupt { path: segment.path.clone(), offset: u64::from(off), reason: "short record".into() }),
-            Decoded::Corrupt { reason, .. } => Err(StoreError::Corrupt { path: segment.path.clone(), offset: u64::from(off), reason: reason.into() }),
+            Decoded::Incomplete => Err(StoreError::Corrupt {
+                path: segment.path.clone(),
+                offset: u64::from(off),
+                reason: "short record".into(),
+            }),
+            Decoded::Corrupt { reason, .. } => Err(StoreError::Corrupt {
+                path: segment.path.clone(),
+                offset: u64::from(off),
+                reason: reason.into(),
+            }),
         }
     }
 
@@ -200,8 +207,16 @@ impl Inner {
             }
             r.seq
         };
-        let path = self.segs.get(&e.seg).map(|s| s.path.clone()).unwrap_or_default();
-        Err(StoreError::Corrupt { path, offset: u64::from(e.off), reason: format!("index says seq {seq}, record has seq {found}") })
+        let path = self
+            .segs
+            .get(&e.seg)
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        Err(StoreError::Corrupt {
+            path,
+            offset: u64::from(e.off),
+            reason: format!("index says seq {seq}, record has seq {found}"),
+        })
     }
 
     fn ts_of(&mut self, seq: u64) -> Result<Option<i64>, StoreError> {
@@ -218,7 +233,9 @@ impl Inner {
         }
         let res = {
             let seg = self.active_seg()?;
-            seg.file.write_all_at(&self.buf, self.flushed).map_err(|e| StoreError::io("write segment", &seg.path, e))
+            seg.file
+                .write_all_at(&self.buf, self.flushed)
+                .map_err(|e| StoreError::io("write segment", &seg.path, e))
         };
         if let Err(e) = res {
             self.poisoned = Some(e.to_string());
@@ -232,8 +249,17 @@ impl Inner {
     /// Seal the active segment and start a new one.
     fn roll(&mut self) -> Result<(), StoreError> {
         self.write_out()?;
-        let next = self.active.checked_add(1).ok_or_else(|| StoreError::Invalid("segment ids exhausted".into()))?;
-        let new = segment::create(&self.dir, next, self.idx.first_seq, self.idx.last_seq, self.idx.last_ts)?;
+        let next = self
+            .active
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Invalid("segment ids exhausted".into()))?;
+        let new = segment::create(
+            &self.dir,
+            next,
+            self.idx.first_seq,
+            self.idx.last_seq,
+            self.idx.last_ts,
+        )?;
         if let Some(seg) = self.segs.get_mut(&self.active) {
             seg.map = segment::map_file(&seg.file, &seg.path)?;
             self.to_sync.push(seg.file.clone());
@@ -246,11 +272,21 @@ impl Inner {
     }
 
     /// Append one record to the active segment (rolling first if it would overflow).
-    pub(crate) fn append_record(&mut self, kind: Kind, seq: u64, ts: i64, subject: &[u8], headers: &[u8], payload: &[u8]) -> Result<(u32, u32), StoreError> {
+    pub(crate) fn append_record(
+        &mut self,
+        kind: Kind,
+        seq: u64,
+        ts: i64,
+        subject: &[u8],
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(u32, u32), StoreError> {
         self.check_poisoned()?;
         let len = record::record_len(subject.len(), headers.len(), payload.len());
         let active_len = self.active_seg()?.len;
-        if active_len > SEGMENT_HEADER_LEN as u64 && active_len + len > self.cfg.effective_segment_size() {
+        if active_len > SEGMENT_HEADER_LEN as u64
+            && active_len + len > self.cfg.effective_segment_size()
+        {
             self.roll()?;
         }
         let seg_id = self.active;
@@ -266,12 +302,21 @@ impl Inner {
         if self.buf.len() >= WRITE_OUT_BYTES {
             self.write_out()?;
         }
-        let off32 = u32::try_from(off).map_err(|_| StoreError::Invalid("segment offset beyond 4 GiB".into()))?;
+        let off32 = u32::try_from(off)
+            .map_err(|_| StoreError::Invalid("segment offset beyond 4 GiB".into()))?;
         Ok((seg_id, off32))
     }
 
     /// Store a message at `seq` (None = next), applying every limit.
-    pub(crate) fn write_msg(&mut self, seq: Option<u64>, ts: i64, subj: &str, hdr: &[u8], payload: &[u8], check_limits: bool) -> Result<u64, WriteError> {
+    pub(crate) fn write_msg(
+        &mut self,
+        seq: Option<u64>,
+        ts: i64,
+        subj: &str,
+        hdr: &[u8],
+        payload: &[u8],
+        check_limits: bool,
+    ) -> Result<u64, WriteError> {
         self.check_poisoned()?;
         if subj.len() > usize::from(u16::MAX) {
             return Err(WriteError::Invalid("subject longer than 65535 bytes"));
@@ -280,25 +325,41 @@ impl Inner {
             return Err(WriteError::Invalid("message larger than 1 GiB"));
         }
         let cfg = &self.cfg;
-        if check_limits && cfg.max_msg_size > 0 && hdr.len() + payload.len() > cfg.max_msg_size as usize {
+        if check_limits
+            && cfg.max_msg_size > 0
+            && hdr.len() + payload.len() > cfg.max_msg_size as usize
+        {
             return Err(WriteError::MsgTooLarge);
         }
         let last = self.idx.last_seq;
         let seq = match seq {
             None => last + 1,
             Some(s) if s > last => s,
-            Some(s) => return Err(WriteError::SequenceMismatch { seq: s, last_seq: last }),
+            Some(s) => {
+                return Err(WriteError::SequenceMismatch {
+                    seq: s,
+                    last_seq: last,
+                })
+            }
         };
         if seq > MAX_SEQ {
             return Err(WriteError::Invalid("sequence above 2^62"));
         }
         if self.idx.msgs > 0 && seq - last > MAX_GAP {
-            return Err(WriteError::Invalid("sequence gap above 2^24 in a non-empty store"));
+            return Err(WriteError::Invalid(
+                "sequence gap above 2^24 in a non-empty store",
+            ));
         }
         let size = msg_size_raw(subj.len(), hdr.len(), payload.len());
-        let mmp = if cfg.max_msgs_per_subject > 0 { cfg.max_msgs_per_subject as u64 } else { 0 };
+        let mmp = if cfg.max_msgs_per_subject > 0 {
+            cfg.max_msgs_per_subject as u64
+        } else {
+            0
+        };
         let subj_id = self.idx.subject_id(subj);
-        let subj_count = subj_id.and_then(|id| self.idx.subject(id)).map_or(0, |s| s.count);
+        let subj_count = subj_id
+            .and_then(|id| self.idx.subject(id))
+            .map_or(0, |s| s.count);
         if check_limits && cfg.discard == Discard::New {
             let mut asl = false;
             let mut first_size = 0u64;
@@ -315,7 +376,10 @@ impl Inner {
             if cfg.max_msgs > 0 && self.idx.msgs >= cfg.max_msgs as u64 && !asl {
                 return Err(WriteError::MaxMsgs);
             }
-            if cfg.max_bytes > 0 && self.idx.bytes + size > cfg.max_bytes as u64 && (!asl || first_size < size) {
+            if cfg.max_bytes > 0
+                && self.idx.bytes + size > cfg.max_bytes as u64
+                && (!asl || first_size < size)
+            {
                 return Err(WriteError::MaxBytes);
             }
         }
@@ -338,9 +402,13 @@ impl Inner {
     }
 
     fn enforce_per_subject(&mut self, subj: &str, mmp: u64) -> Result<(), StoreError> {
-        let Some(id) = self.idx.subject_id(subj) else { return Ok(()) };
+        let Some(id) = self.idx.subject_id(subj) else {
+            return Ok(());
+        };
         while self.idx.subject(id).is_some_and(|s| s.count > mmp) {
-            let Some(first) = self.idx.first_for_subject(id) else { break };
+            let Some(first) = self.idx.first_for_subject(id) else {
+                break;
+            };
             self.delete_seq(first)?;
         }
         Ok(())
@@ -421,9 +489,17 @@ impl Inner {
     }
 
     fn state(&mut self, with_deleted: bool) -> StreamState {
-        let first_ts = if self.idx.msgs > 0 { self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0) } else { 0 };
+        let first_ts = if self.idx.msgs > 0 {
+            self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0)
+        } else {
+            0
+        };
         let idx = &self.idx;
-        let first_seq = if idx.msgs == 0 && idx.last_seq == 0 && idx.first_seq == 1 { 0 } else { idx.first_seq };
+        let first_seq = if idx.msgs == 0 && idx.last_seq == 0 && idx.first_seq == 1 {
+            0
+        } else {
+            idx.first_seq
+        };
         StreamState {
             messages: idx.msgs,
             bytes: idx.bytes,
@@ -433,7 +509,11 @@ impl Inner {
             last_ts: idx.last_ts,
             num_subjects: idx.num_subjects(),
             num_deleted: idx.num_deleted(),
-            deleted: if with_deleted { idx.deleted() } else { Vec::new() },
+            deleted: if with_deleted {
+                idx.deleted()
+            } else {
+                Vec::new()
+            },
             lost: self.lost.clone(),
         }
     }
@@ -448,7 +528,10 @@ impl Inner {
                 None => Matcher::Nothing,
             }
         } else {
-            Matcher::Wild { filter: filter.to_string(), cache: HashMap::new() }
+            Matcher::Wild {
+                filter: filter.to_string(),
+                cache: HashMap::new(),
+            }
         }
     }
 
@@ -458,7 +541,9 @@ impl Inner {
             Matcher::Nothing => false,
             Matcher::Id(id) => e.subj == *id,
             Matcher::Wild { filter, cache } => *cache.entry(e.subj).or_insert_with(|| {
-                self.idx.subject(e.subj).is_some_and(|s| subject::matches(filter, &s.name))
+                self.idx
+                    .subject(e.subj)
+                    .is_some_and(|s| subject::matches(filter, &s.name))
             }),
         }
     }
@@ -468,7 +553,10 @@ enum Matcher {
     All,
     Nothing,
     Id(u32),
-    Wild { filter: String, cache: HashMap<u32, bool> },
+    Wild {
+        filter: String,
+        cache: HashMap<u32, bool>,
+    },
 }
 
 impl Shared {
@@ -485,7 +573,8 @@ impl Shared {
             (g.written, files, g.dir.clone(), sync_dir)
         };
         for f in &files {
-            f.sync_data().map_err(|e| StoreError::io("fsync segment", &dir, e))?;
+            f.sync_data()
+                .map_err(|e| StoreError::io("fsync segment", &dir, e))?;
         }
         if sync_dir {
             File::open(&dir)
@@ -550,8 +639,7 @@ impl Shared {
             self.flush()?;
         }
         let mut g = self.inner.lock();
-        loop {
-            let Some((&id, _)) = g.segs.iter().next() else { break };
+        while let Some((&id, _)) = g.segs.iter().next() {
             if id == g.active || g.idx.seg_live.get(&id).is_some_and(|l| l.msgs > 0) {
                 break;
             }
@@ -560,7 +648,8 @@ impl Shared {
                 // The index file covers this segment and can no longer be used; drop it now
                 // rather than have the next open read it only to reject it.
                 let _ = std::fs::remove_file(g.dir.join("index.db"));
-                std::fs::remove_file(&seg.path).map_err(|e| StoreError::io("remove segment", &seg.path, e))?;
+                std::fs::remove_file(&seg.path)
+                    .map_err(|e| StoreError::io("remove segment", &seg.path, e))?;
                 g.dir_dirty = true;
             }
         }
@@ -596,13 +685,18 @@ fn bg_loop(shared: Arc<Shared>) {
                 last_sync = Instant::now();
                 let _ = shared.flush();
             }
-            SyncPolicy::Never | SyncPolicy::Interval(_) if last_sync.elapsed() >= Duration::from_millis(100) => {
+            SyncPolicy::Never | SyncPolicy::Interval(_)
+                if last_sync.elapsed() >= Duration::from_millis(100) =>
+            {
                 // Keep the user-space buffer short so a process crash loses little.
                 let _ = shared.inner.lock().write_out();
             }
             _ => {}
         }
-        if !max_age.is_zero() && last_expire.elapsed() >= (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)) {
+        if !max_age.is_zero()
+            && last_expire.elapsed()
+                >= (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+        {
             last_expire = Instant::now();
             let r = shared.inner.lock().expire(now_ns());
             if let Ok(n) = r {
@@ -635,17 +729,27 @@ impl Store {
         let synced = inner.written;
         let shared = Arc::new(Shared {
             inner: Mutex::new(inner),
-            sync: Mutex::new(SyncState { synced, in_progress: false, poisoned: None }),
+            sync: Mutex::new(SyncState {
+                synced,
+                in_progress: false,
+                poisoned: None,
+            }),
             sync_cv: Condvar::new(),
             bg: Mutex::new(BgState { shutdown: false }),
             bg_cv: Condvar::new(),
         });
         let s2 = shared.clone();
-        let bg = std::thread::Builder::new().name("jetmirror-store".into()).spawn(move || bg_loop(s2)).ok();
+        let bg = std::thread::Builder::new()
+            .name("jetmirror-store".into())
+            .spawn(move || bg_loop(s2))
+            .ok();
         Store { shared, bg }
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T, WriteError>) -> Result<T, WriteError> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, WriteError>,
+    ) -> Result<T, WriteError> {
         let (res, policy, pos) = {
             let mut g = self.shared.inner.lock();
             let r = f(&mut g);
@@ -656,7 +760,10 @@ impl Store {
         Ok(v)
     }
 
-    fn write_store<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn write_store<T>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let (res, policy, pos) = {
             let mut g = self.shared.inner.lock();
             g.check_poisoned()?;
@@ -669,14 +776,30 @@ impl Store {
     }
 
     /// Append at the next sequence; durable per the sync policy when it returns.
-    pub fn append(&self, subject: &str, headers: &[u8], payload: &[u8], ts_ns: i64) -> Result<u64, WriteError> {
+    pub fn append(
+        &self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        ts_ns: i64,
+    ) -> Result<u64, WriteError> {
         self.write(|g| g.write_msg(None, ts_ns, subject, headers, payload, true))
     }
 
     /// Store at an explicit sequence (> last_seq) and timestamp, as a mirror does; the gap
     /// becomes interior deleted sequences (or moves first_seq when the store is empty).
-    pub fn store_at(&self, seq: u64, ts_ns: i64, subject: &str, headers: &[u8], payload: &[u8]) -> Result<(), WriteError> {
-        self.write(|g| g.write_msg(Some(seq), ts_ns, subject, headers, payload, true).map(|_| ()))
+    pub fn store_at(
+        &self,
+        seq: u64,
+        ts_ns: i64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(), WriteError> {
+        self.write(|g| {
+            g.write_msg(Some(seq), ts_ns, subject, headers, payload, true)
+                .map(|_| ())
+        })
     }
 
     /// Make `seq` the next sequence to be appended.
@@ -684,7 +807,10 @@ impl Store {
         self.write(|g| {
             let last = g.idx.last_seq;
             if seq <= last {
-                return Err(WriteError::SequenceMismatch { seq, last_seq: last });
+                return Err(WriteError::SequenceMismatch {
+                    seq,
+                    last_seq: last,
+                });
             }
             if seq == last + 1 {
                 return Ok(());
@@ -714,10 +840,26 @@ impl Store {
             self.shared.flush()?;
             let mut g = self.shared.inner.lock();
             g.write_out()?;
-            let Ok(r) = g.read_record(e.seg, e.off) else { return Ok(true) };
-            let (seq, ts, subj, hdr, plen) = (r.seq, r.ts, r.subject.to_vec(), r.headers.to_vec(), r.payload.len());
+            let Ok(r) = g.read_record(e.seg, e.off) else {
+                return Ok(true);
+            };
+            let (seq, ts, subj, hdr, plen) = (
+                r.seq,
+                r.ts,
+                r.subject.to_vec(),
+                r.headers.to_vec(),
+                r.payload.len(),
+            );
             let mut rec = Vec::new();
-            record::encode(&mut rec, Kind::Erased, seq, ts, &subj, &hdr, &vec![0u8; plen]);
+            record::encode(
+                &mut rec,
+                Kind::Erased,
+                seq,
+                ts,
+                &subj,
+                &hdr,
+                &vec![0u8; plen],
+            );
             if let Some(seg) = g.segs.get(&e.seg) {
                 seg.file
                     .write_all_at(&rec, u64::from(e.off))
@@ -802,7 +944,10 @@ impl Store {
     pub fn truncate(&self, last_seq: u64) -> Result<(), StoreError> {
         self.write_store(|g| {
             if last_seq > g.idx.last_seq {
-                return Err(StoreError::Invalid(format!("truncate to {last_seq} above last_seq {}", g.idx.last_seq)));
+                return Err(StoreError::Invalid(format!(
+                    "truncate to {last_seq} above last_seq {}",
+                    g.idx.last_seq
+                )));
             }
             if last_seq == g.idx.last_seq {
                 return Ok(());
@@ -839,13 +984,19 @@ impl Store {
     }
 
     /// The first message at or after `start_seq` whose subject matches `filter`.
-    pub fn next_matching(&self, start_seq: u64, filter: &str) -> Result<Option<StoredMsg>, StoreError> {
+    pub fn next_matching(
+        &self,
+        start_seq: u64,
+        filter: &str,
+    ) -> Result<Option<StoredMsg>, StoreError> {
         let mut g = self.shared.inner.lock();
         let mut m = g.matcher(filter);
         let mut start = start_seq;
         if let Matcher::Id(id) = m {
             match g.idx.subject(id) {
-                Some(info) if info.count > 0 && info.last >= start => start = start.max(info.first_hint),
+                Some(info) if info.count > 0 && info.last >= start => {
+                    start = start.max(info.first_hint)
+                }
                 _ => return Ok(None),
             }
         }
@@ -863,11 +1014,24 @@ impl Store {
     pub fn last_for_subject(&self, filter: &str) -> Result<Option<StoredMsg>, StoreError> {
         let mut g = self.shared.inner.lock();
         let seq = if subject::is_all(filter) {
-            g.idx.entries.live_rev().next().map(|(i, _)| g.idx.first_seq + i as u64)
+            g.idx
+                .entries
+                .live_rev()
+                .next()
+                .map(|(i, _)| g.idx.first_seq + i as u64)
         } else if !subject::has_wildcard(filter) {
-            g.idx.subject_id(filter).and_then(|id| g.idx.subject(id)).filter(|s| s.count > 0).map(|s| s.last)
+            g.idx
+                .subject_id(filter)
+                .and_then(|id| g.idx.subject(id))
+                .filter(|s| s.count > 0)
+                .map(|s| s.last)
         } else {
-            g.idx.subjects.iter().filter(|s| s.count > 0 && subject::matches(filter, &s.name)).map(|s| s.last).max()
+            g.idx
+                .subjects
+                .iter()
+                .filter(|s| s.count > 0 && subject::matches(filter, &s.name))
+                .map(|s| s.last)
+                .max()
         };
         match seq.and_then(|s| g.idx.entry(s).map(|e| (s, e))) {
             Some((s, e)) => g.read_msg(s, e).map(Some),
@@ -901,7 +1065,9 @@ impl Store {
             _ => {}
         }
         let start = start_seq.max(g.idx.first_seq);
-        let Ok(skip) = usize::try_from(start - g.idx.first_seq) else { return 0 };
+        let Ok(skip) = usize::try_from(start - g.idx.first_seq) else {
+            return 0;
+        };
         let mut n = 0;
         for (_, e) in g.idx.entries.live_from(skip) {
             if g.matches(&mut m, &e) {
@@ -927,7 +1093,13 @@ impl Store {
             g.cfg = cfg;
             if g.cfg.max_msgs_per_subject > 0 {
                 let mmp = g.cfg.max_msgs_per_subject as u64;
-                let over: Vec<String> = g.idx.subjects.iter().filter(|s| s.count > mmp).map(|s| s.name.to_string()).collect();
+                let over: Vec<String> = g
+                    .idx
+                    .subjects
+                    .iter()
+                    .filter(|s| s.count > mmp)
+                    .map(|s| s.name.to_string())
+                    .collect();
                 for s in over {
                     g.enforce_per_subject(&s, mmp)?;
                 }
@@ -947,9 +1119,18 @@ impl Store {
     }
 
     /// Build a store in the empty directory `dir` from a snapshot stream.
-    pub fn restore(dir: &Path, cfg: StoreConfig, input: &mut impl std::io::Read) -> Result<Store, StoreError> {
-        if std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false) {
-            return Err(StoreError::NotEmpty { path: dir.to_path_buf() });
+    pub fn restore(
+        dir: &Path,
+        cfg: StoreConfig,
+        input: &mut impl std::io::Read,
+    ) -> Result<Store, StoreError> {
+        if std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+        {
+            return Err(StoreError::NotEmpty {
+                path: dir.to_path_buf(),
+            });
         }
         let (store, _) = Store::open(dir, cfg)?;
         {
@@ -982,7 +1163,9 @@ impl Store {
     }
 
     fn stop_bg(&mut self) -> bool {
-        let Some(h) = self.bg.take() else { return false };
+        let Some(h) = self.bg.take() else {
+            return false;
+        };
         self.shared.bg.lock().shutdown = true;
         self.shared.bg_cv.notify_all();
         let _ = h.join();

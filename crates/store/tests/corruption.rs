@@ -7,17 +7,24 @@ use std::path::{Path, PathBuf};
 use jetmirror_store::{Store, StoreConfig, SyncPolicy};
 
 fn cfg() -> StoreConfig {
-    StoreConfig { segment_size: 4096, sync: SyncPolicy::Never, ..StoreConfig::default() }
+    StoreConfig {
+        segment_size: 4096,
+        sync: SyncPolicy::Never,
+        ..StoreConfig::default()
+    }
 }
 
 fn payload(seq: u64) -> Vec<u8> {
-    (0..(seq as usize * 13) % 97 + 3).map(|i| (i as u64 ^ seq) as u8).collect()
+    (0..(seq as usize * 13) % 97 + 3)
+        .map(|i| (i as u64 ^ seq) as u8)
+        .collect()
 }
 
 fn build(dir: &Path, n: u64) {
     let (s, _) = Store::open(dir, cfg()).expect("open");
     for seq in 1..=n {
-        s.append(&format!("sub.{}", seq % 3), b"", &payload(seq), seq as i64).expect("append");
+        s.append(&format!("sub.{}", seq % 3), b"", &payload(seq), seq as i64)
+            .expect("append");
     }
     s.close().expect("close");
 }
@@ -54,7 +61,10 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn assert_msg(s: &Store, seq: u64) {
-    let m = s.get(seq).expect("get").unwrap_or_else(|| panic!("seq {seq} missing"));
+    let m = s
+        .get(seq)
+        .expect("get")
+        .unwrap_or_else(|| panic!("seq {seq} missing"));
     assert_eq!(m.subject, format!("sub.{}", seq % 3));
     assert_eq!(&m.payload[..], &payload(seq)[..], "seq {seq}");
 }
@@ -78,7 +88,12 @@ fn torn_tail_at_every_offset_of_the_last_record() {
             let _ = std::fs::remove_file(d.join("index.db"));
         }
         let seg = d.join(last.file_name().expect("name"));
-        std::fs::OpenOptions::new().write(true).open(&seg).expect("open").set_len(cut as u64).expect("truncate");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .expect("open")
+            .set_len(cut as u64)
+            .expect("truncate");
         let (s, report) = Store::open(&d, cfg()).expect("open after cut");
         let st = s.state(false);
         assert_eq!((st.messages, st.last_seq), (29, 29), "cut at {cut}");
@@ -86,11 +101,23 @@ fn torn_tail_at_every_offset_of_the_last_record() {
             assert_msg(&s, q);
         }
         if cut == start {
-            assert!(report.dropped.is_empty(), "clean cut at a record boundary: {:?}", report.dropped);
+            assert!(
+                report.dropped.is_empty(),
+                "clean cut at a record boundary: {:?}",
+                report.dropped
+            );
         } else {
-            assert_eq!(report.dropped.len(), 1, "cut at {cut}: {:?}", report.dropped);
+            assert_eq!(
+                report.dropped.len(),
+                1,
+                "cut at {cut}: {:?}",
+                report.dropped
+            );
             let dr = &report.dropped[0];
-            assert_eq!((dr.segment.file_name(), dr.offset, dr.records, dr.bytes), (seg.file_name(), start as u64, 1, (cut - start) as u64));
+            assert_eq!(
+                (dr.segment.file_name(), dr.offset, dr.records, dr.bytes),
+                (seg.file_name(), start as u64, 1, (cut - start) as u64)
+            );
             assert!(st.lost.is_some());
         }
         // The store keeps working after the cut, and the next open is clean.
@@ -136,8 +163,14 @@ fn random_bit_flips_keep_intact_records() {
         bytes[byte] ^= 1 << (next() % 8);
         std::fs::write(&seg, &bytes).expect("write");
         let (s, report) = Store::open(&d, cfg()).expect("open never fails on corruption");
-        assert!(!report.dropped.is_empty(), "trial {trial}: damage must be reported");
-        assert!(report.dropped.iter().all(|x| x.segment.file_name() == seg.file_name()));
+        assert!(
+            !report.dropped.is_empty(),
+            "trial {trial}: damage must be reported"
+        );
+        assert!(report
+            .dropped
+            .iter()
+            .all(|x| x.segment.file_name() == seg.file_name()));
         // Every record in earlier segments and before the damage in this one is intact.
         let damaged_from = hit.map_or(0, |r| r.0);
         for (i, p) in segs.iter().enumerate() {
@@ -149,7 +182,10 @@ fn random_bit_flips_keep_intact_records() {
             }
         }
         if let Some((off, _, seq)) = hit {
-            assert!(s.get(seq).expect("get").is_none(), "trial {trial}: damaged record must not be served");
+            assert!(
+                s.get(seq).expect("get").is_none(),
+                "trial {trial}: damaged record must not be served"
+            );
             assert_eq!(report.dropped[0].offset, off as u64);
         }
         drop(s);
@@ -171,7 +207,11 @@ fn garbage_after_the_tail_is_cut() {
     assert_eq!(s.state(false).messages, 10);
     assert_eq!(report.dropped.len(), 1);
     assert_eq!(report.dropped[0].offset, good as u64);
-    assert_eq!(std::fs::metadata(&seg).expect("stat").len(), good as u64, "tail cut on disk");
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        good as u64,
+        "tail cut on disk"
+    );
 }
 
 #[test]
