@@ -466,6 +466,118 @@ impl Inner {
         Ok(removed)
     }
 
+    /// Rewrite sealed segment `id` keeping only what replay needs: live messages, every
+    /// non-message record, and for each dead message a bare placeholder (seq and ts, no
+    /// subject or data) so last_seq/last_ts replay exactly as before. Damaged segments are
+    /// left alone. Returns the bytes reclaimed.
+    pub(crate) fn compact_segment(&mut self, id: u32) -> Result<u64, StoreError> {
+        if id == self.active {
+            return Ok(0);
+        }
+        let Some(seg) = self.segs.get(&id) else {
+            return Ok(0);
+        };
+        let Some(map) = seg.map.as_ref() else {
+            return Ok(0);
+        };
+        let Ok(header) = record::SegmentHeader::decode(map) else {
+            return Ok(0);
+        };
+        let header = record::SegmentHeader {
+            nonce: segment::new_nonce(),
+            ..header
+        };
+        let mut out = Vec::with_capacity(map.len() / 2);
+        out.extend_from_slice(&header.encode());
+        let mut moved: Vec<(u64, u32)> = Vec::new();
+        let idx = &self.idx;
+        let sc = crate::recovery::scan(map, SEGMENT_HEADER_LEN as u64, |r, off| match r.kind {
+            Kind::Msg | Kind::Erased => {
+                let live = idx
+                    .entry(r.seq)
+                    .is_some_and(|e| e.seg == id && u64::from(e.off) == off);
+                if live {
+                    moved.push((r.seq, out.len() as u32));
+                    record::encode(
+                        &mut out, r.kind, r.seq, r.ts, r.subject, r.headers, r.payload,
+                    );
+                } else {
+                    record::encode(&mut out, Kind::Erased, r.seq, r.ts, b"", b"", b"");
+                }
+            }
+            _ => record::encode(
+                &mut out, r.kind, r.seq, r.ts, r.subject, r.headers, r.payload,
+            ),
+        });
+        if sc.cut || !sc.dropped.is_empty() {
+            return Ok(0);
+        }
+        let old_len = map.len() as u64;
+        let path = seg.path.clone();
+        let tmp = path.with_extension("seg.compact");
+        let io = |op: &'static str, e: std::io::Error| StoreError::io(op, &tmp, e);
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| io("create compacted segment", e))?;
+        file.write_all_at(&out, 0)
+            .map_err(|e| io("write compacted segment", e))?;
+        file.sync_all()
+            .map_err(|e| io("fsync compacted segment", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io("replace segment", &path, e))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::io("fsync directory", &self.dir, e))?;
+        let new_map = segment::map_file(&file, &path)?;
+        if let Some(seg) = self.segs.get_mut(&id) {
+            seg.nonce = header.nonce;
+            seg.file = Arc::new(file);
+            seg.map = new_map;
+            seg.len = out.len() as u64;
+        }
+        let first = self.idx.first_seq;
+        for (seq, off) in moved {
+            if let Ok(i) = usize::try_from(seq - first) {
+                if let Some(mut e) = self.idx.entries.get(i) {
+                    e.off = off;
+                    self.idx.entries.set(i, e);
+                }
+            }
+        }
+        let _ = std::fs::remove_file(self.dir.join("index.db"));
+        Ok(old_len.saturating_sub(out.len() as u64))
+    }
+
+    /// Sealed segments worth compacting: at least a quarter of a segment long, under half
+    /// live, except a dead oldest segment (removed whole), at most ~256 MiB of them per call.
+    fn compaction_candidates(&self) -> Vec<u32> {
+        let min_len = (self.cfg.effective_segment_size() / 4).max(4096);
+        let mut budget: u64 = 256 << 20;
+        let mut out = Vec::new();
+        let oldest = self.segs.keys().next().copied();
+        for (id, s) in &self.segs {
+            let live = self.idx.seg_live.get(id).copied().unwrap_or_default();
+            let removable_whole = live.msgs == 0 && Some(*id) == oldest;
+            if *id == self.active
+                || s.map.is_none()
+                || s.len < min_len
+                || removable_whole
+                || live.bytes >= s.len / 2
+            {
+                continue;
+            }
+            if s.len > budget {
+                break;
+            }
+            budget -= s.len;
+            out.push(*id);
+        }
+        out
+    }
+
     pub(crate) fn expire(&mut self, now: i64) -> Result<u64, StoreError> {
         let max_age = self.cfg.max_age;
         if max_age.is_zero() || self.idx.msgs == 0 {
@@ -631,7 +743,8 @@ impl Shared {
         }
     }
 
-    /// Remove oldest segments that hold no live message (never the active one).
+    /// Compact one mostly-deleted segment, then remove oldest segments that hold no live
+    /// message (never the active one).
     fn drop_dead_segments(&self) -> Result<(), StoreError> {
         let policy = self.inner.lock().cfg.sync;
         if policy != SyncPolicy::Never {
@@ -639,6 +752,13 @@ impl Shared {
             self.flush()?;
         }
         let mut g = self.inner.lock();
+        for id in g.compaction_candidates() {
+            match g.compact_segment(id) {
+                Ok(n) if n > 0 => tracing::debug!(segment = id, reclaimed = n, "compacted segment"),
+                Ok(_) => {}
+                Err(e) => warn!(segment = id, error = %e, "compaction failed"),
+            }
+        }
         while let Some((&id, _)) = g.segs.iter().next() {
             if id == g.active || g.idx.seg_live.get(&id).is_some_and(|l| l.msgs > 0) {
                 break;
@@ -840,9 +960,14 @@ impl Store {
             self.shared.flush()?;
             let mut g = self.shared.inner.lock();
             g.write_out()?;
+            // A compaction may have rewritten the segment since: erase only if the record
+            // there is still this message.
             let Ok(r) = g.read_record(e.seg, e.off) else {
                 return Ok(true);
             };
+            if r.seq != seq || r.kind != Kind::Msg {
+                return Ok(true);
+            }
             let (seq, ts, subj, hdr, plen) = (
                 r.seq,
                 r.ts,
@@ -1152,6 +1277,24 @@ impl Store {
     /// Stop the background thread, fsync, write the index file. Dropping does the same.
     pub fn close(mut self) -> Result<(), StoreError> {
         self.shutdown()
+    }
+
+    /// Compact every sealed segment now, whatever its live ratio (tests and tools; the
+    /// background thread compacts mostly-deleted segments by itself). Returns bytes reclaimed.
+    #[doc(hidden)]
+    pub fn compact_now(&self) -> Result<u64, StoreError> {
+        let mut g = self.shared.inner.lock();
+        let ids: Vec<u32> = g
+            .segs
+            .keys()
+            .copied()
+            .filter(|id| *id != g.active)
+            .collect();
+        let mut n = 0;
+        for id in ids {
+            n += g.compact_segment(id)?;
+        }
+        Ok(n)
     }
 
     /// Stop like a crash: no final fsync, no index file (buffered data handed to the OS only).

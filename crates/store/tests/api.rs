@@ -461,3 +461,54 @@ fn huge_mirror_gaps_are_cheap() {
     assert!(s.delete(1, false).expect("delete"));
     assert_eq!(s.state(false).first_seq, 500_000_002);
 }
+
+#[test]
+fn compaction_shrinks_mostly_deleted_segments_and_keeps_state() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = StoreConfig {
+        sync: SyncPolicy::Never,
+        segment_size: 16 * 1024,
+        ..StoreConfig::default()
+    };
+    let s = open(tmp.path(), cfg.clone());
+    for i in 1..=1000u64 {
+        s.append(&format!("c.{}", i % 4), b"", &[i as u8; 100], i as i64)
+            .expect("append");
+    }
+    // Delete 9 of every 10 messages, and the very last one (last_seq must survive compaction).
+    for i in 1..=1000u64 {
+        if i % 10 != 0 || i == 1000 {
+            assert!(s.delete(i, false).expect("delete"));
+        }
+    }
+    let before = s.state(true);
+    let size = |d: &std::path::Path| -> u64 {
+        std::fs::read_dir(d)
+            .expect("ls")
+            .map(|e| e.expect("e"))
+            .filter(|e| e.path().extension().is_some_and(|x| x == "seg"))
+            .map(|e| e.metadata().expect("stat").len())
+            .sum()
+    };
+    let on_disk = size(tmp.path());
+    // The background thread compacts on its own within about a second.
+    std::thread::sleep(Duration::from_millis(2500));
+    let after_bg = size(tmp.path());
+    assert!(
+        after_bg < on_disk / 2,
+        "background compaction: {on_disk} -> {after_bg}"
+    );
+    assert_eq!(s.state(true), before);
+    for i in (10..1000).step_by(10) {
+        assert_eq!(
+            &s.get(i).expect("get").expect("live").payload[..],
+            &[i as u8; 100][..]
+        );
+    }
+    drop(s);
+    let _ = std::fs::remove_file(tmp.path().join("index.db"));
+    let (s, report) = Store::open(tmp.path(), cfg).expect("reopen");
+    assert!(report.dropped.is_empty());
+    assert_eq!(s.state(true), before, "replay of compacted segments");
+    assert_eq!(s.state(false).last_seq, 1000);
+}

@@ -227,6 +227,7 @@ enum Op {
     Reopen {
         drop_index: bool,
     },
+    Compact,
     Config(usize),
     Query {
         filter: usize,
@@ -244,6 +245,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(filter, up_to, keep)| Op::Purge { filter, up_to, keep }),
         1 => (0u64..6).prop_map(|back| Op::Truncate { back }),
         1 => any::<bool>().prop_map(|drop_index| Op::Reopen { drop_index }),
+        1 => Just(Op::Compact),
         1 => (0usize..6).prop_map(Op::Config),
         2 => (0..FILTERS.len(), 0u64..40).prop_map(|(filter, start)| Op::Query { filter, start }),
     ]
@@ -450,6 +452,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 );
                 prop_assert_eq!(report.used_index_file, !drop_index);
                 store = Some(s2);
+            }
+            Op::Compact => {
+                s.compact_now()
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
             }
             Op::Config(i) => {
                 model.cfg = config(i);
