@@ -53,8 +53,10 @@ pub(crate) struct Scan {
     pub good_end: u64,
     pub records: u64,
     pub dropped: Vec<(u64, u64, &'static str, Option<u64>)>,
-    /// True if everything from `good_end` on is unusable (the file should be cut there).
+    /// True if everything from `good_end` on is unusable.
     pub cut: bool,
+    /// True if that unusable part is a torn tail (safe to cut off the file).
+    pub torn: bool,
 }
 
 /// Walk the records in `data` from `start`, calling `f` for each good one. Skips a single
@@ -67,6 +69,7 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
         records: 0,
         dropped: Vec::new(),
         cut: false,
+        torn: false,
     };
     while off < end {
         let Some(rest) = data.get(off as usize..) else {
@@ -80,9 +83,14 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
                 out.good_end = off;
             }
             Decoded::Incomplete => {
-                out.dropped
-                    .push((off, end - off, "torn record at end of segment", None));
                 out.cut = true;
+                out.torn = !valid_record_after(rest);
+                let reason = if out.torn {
+                    "torn record at end of segment"
+                } else {
+                    "record length runs past the end of the segment"
+                };
+                out.dropped.push((off, end - off, reason, None));
                 return out;
             }
             Decoded::Corrupt { reason, len } => {
@@ -101,11 +109,25 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
                 }
                 out.dropped.push((off, end - off, reason, seq));
                 out.cut = true;
+                // Torn write at the tail, or damage in the middle with possibly intact
+                // records behind it that we cannot frame?
+                out.torn = !valid_record_after(rest);
                 return out;
             }
         }
     }
     out
+}
+
+/// Is there a whole, CRC-valid record anywhere after the first byte of `rest` (within 16 MiB)?
+/// If not, the damage at the start of `rest` is a torn tail and may be cut off; if so, it is
+/// damage in the middle (e.g. a flipped bit in a length field) and the bytes are kept.
+fn valid_record_after(rest: &[u8]) -> bool {
+    let window = rest.len().min(16 << 20);
+    (1..window).any(|p| {
+        rest.get(p..)
+            .is_some_and(|b| matches!(record::decode(b), Decoded::Ok(_)))
+    })
 }
 
 fn list_segments(dir: &Path) -> Result<Vec<u32>, StoreError> {
@@ -188,7 +210,7 @@ pub(crate) fn open_inner(
             }
             Err(reason) => {
                 // Keep the bytes for an operator; never delete data we cannot read.
-                let bad = path.with_extension("seg.corrupt");
+                let bad = path.with_extension(format!("seg.corrupt-{}", segment::new_nonce()));
                 warn!(segment = %path.display(), offset = 0u64, reason, "segment header unreadable; set aside");
                 std::fs::rename(&path, &bad)
                     .map_err(|e| StoreError::io("set aside corrupt segment", &path, e))?;
@@ -222,6 +244,7 @@ pub(crate) fn open_inner(
     };
 
     let last_id = segs.keys().next_back().copied();
+    let mut roll_after_damage = false;
     let mut lost = LostStreamData::default();
     for (&id, seg) in segs.iter_mut() {
         if id < start_seg {
@@ -255,7 +278,11 @@ pub(crate) fn open_inner(
             });
         }
         drop(map);
-        if sc.cut && Some(id) == last_id {
+        if sc.cut && !sc.torn && Some(id) == last_id {
+            // Damage in the middle: keep the bytes for an operator, write on in a new segment.
+            roll_after_damage = true;
+        }
+        if sc.cut && sc.torn && Some(id) == last_id {
             seg.file
                 .set_len(sc.good_end)
                 .map_err(|e| StoreError::io("cut torn tail", &seg.path, e))?;
@@ -272,9 +299,14 @@ pub(crate) fn open_inner(
 
     let mut dir_dirty = false;
     let active = match last_id {
-        Some(id) => id,
-        None => {
+        Some(id) if !roll_after_damage => id,
+        _ => {
             let id = ids.last().map_or(1, |l| l + 1);
+            if let Some(prev) = last_id.and_then(|l| segs.get_mut(&l)) {
+                if prev.map.is_none() {
+                    prev.map = segment::map_file(&prev.file, &prev.path)?;
+                }
+            }
             let seg = segment::create(dir, id, idx.first_seq, idx.last_seq, idx.last_ts)?;
             seg.file
                 .sync_all()

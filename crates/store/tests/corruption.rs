@@ -228,3 +228,62 @@ fn empty_and_header_only_segments_open() {
     assert!(report.dropped.is_empty());
     assert_eq!(s.state(false).messages, 1);
 }
+
+#[test]
+fn damage_in_the_middle_of_the_last_segment_keeps_its_bytes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    build(&d, 30);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let recs = records(&bytes);
+    assert!(recs.len() >= 4, "want several records in the last segment");
+    let (off, _, seq) = recs[recs.len() / 2];
+    // Break the length field: the records behind it can no longer be framed.
+    bytes[off + 5] ^= 0x40;
+    std::fs::write(&seg, &bytes).expect("write");
+    let (s, report) = Store::open(&d, cfg()).expect("open");
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(
+        (
+            report.dropped[0].offset,
+            report.dropped[0].segment.file_name()
+        ),
+        (off as u64, seg.file_name())
+    );
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        bytes.len() as u64,
+        "damaged segment must not be cut"
+    );
+    for q in 1..seq {
+        assert_msg(&s, q);
+    }
+    assert!(s.get(seq).expect("get").is_none());
+    let next = s.append("sub.0", b"", b"after", 1).expect("append");
+    drop(s);
+    let (s, report2) = Store::open(&d, cfg()).expect("reopen");
+    assert!(report2.used_index_file && report2.dropped.is_empty());
+    assert_eq!(
+        s.get(next)
+            .expect("get")
+            .expect("appended after damage")
+            .payload,
+        &b"after"[..]
+    );
+    drop(s);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let (s, report2) = Store::open(&d, cfg()).expect("reopen");
+    assert_eq!(
+        report2.dropped, report.dropped,
+        "same damage reported, nothing new"
+    );
+    assert_eq!(
+        s.get(next)
+            .expect("get")
+            .expect("appended after damage")
+            .payload,
+        &b"after"[..]
+    );
+}
