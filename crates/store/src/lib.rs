@@ -2,6 +2,7 @@
 //!
 //! Parts: [`config`] (limits, sync policy), [`error`], `record` (byte format), `segment`
 //! (files, mmap), `index` (in-memory index and the one place records become state),
+//! `entries` (the chunked per-sequence table),
 //! `recovery` (open, replay, torn tails, index file), [`store`] (write/read API, group commit,
 //! background expiry and sync), `snapshot` (stream out / restore), `subject` (wildcards).
 //!

@@ -512,3 +512,9 @@ fn compaction_shrinks_mostly_deleted_segments_and_keeps_state() {
     assert_eq!(s.state(true), before, "replay of compacted segments");
     assert_eq!(s.state(false).last_seq, 1000);
 }
+
+#[test]
+fn store_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Store>();
+}
