@@ -6,7 +6,7 @@
 //! first waiter to find no fsync in flight becomes the leader: it hands the buffer to the OS
 //! under the lock, then fsyncs without it, so writers arriving meanwhile share the next fsync.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -642,7 +642,7 @@ impl Inner {
         } else {
             Matcher::Wild {
                 filter: filter.to_string(),
-                cache: HashMap::new(),
+                cache: Vec::new(),
             }
         }
     }
@@ -652,11 +652,26 @@ impl Inner {
             Matcher::All => true,
             Matcher::Nothing => false,
             Matcher::Id(id) => e.subj == *id,
-            Matcher::Wild { filter, cache } => *cache.entry(e.subj).or_insert_with(|| {
-                self.idx
-                    .subject(e.subj)
-                    .is_some_and(|s| subject::matches(filter, &s.name))
-            }),
+            Matcher::Wild { filter, cache } => {
+                let i = e.subj as usize;
+                if cache.len() <= i {
+                    cache.resize(i + 1, 0);
+                }
+                match cache.get(i) {
+                    Some(1) => true,
+                    Some(2) => false,
+                    _ => {
+                        let hit = self
+                            .idx
+                            .subject(e.subj)
+                            .is_some_and(|s| subject::matches(filter, &s.name));
+                        if let Some(c) = cache.get_mut(i) {
+                            *c = if hit { 1 } else { 2 };
+                        }
+                        hit
+                    }
+                }
+            }
         }
     }
 }
@@ -665,9 +680,10 @@ enum Matcher {
     All,
     Nothing,
     Id(u32),
+    /// `cache[subject id]`: 0 not yet matched, 1 matches, 2 does not (ids are dense).
     Wild {
         filter: String,
-        cache: HashMap<u32, bool>,
+        cache: Vec<u8>,
     },
 }
 
@@ -1187,6 +1203,16 @@ impl Store {
                 Some(s) if start_seq > s.last => return 0,
                 _ => {}
             },
+            Matcher::Wild { ref filter, .. } if start_seq <= g.idx.first_seq => {
+                // Whole stream: the subject table answers without a scan.
+                return g
+                    .idx
+                    .subjects
+                    .iter()
+                    .filter(|s| s.count > 0 && subject::matches(filter, &s.name))
+                    .map(|s| s.count)
+                    .sum();
+            }
             _ => {}
         }
         let start = start_seq.max(g.idx.first_seq);
