@@ -1263,13 +1263,15 @@ impl Store {
         Ok(())
     }
 
-    /// Stream the whole store out (see `snapshot` module for the format).
+    /// Stream the whole store out (see `snapshot` module for the format). Holds the store
+    /// lock for the duration so the snapshot is one consistent point: writers wait.
     pub fn snapshot(&self, out: &mut impl std::io::Write) -> Result<(), StoreError> {
         let mut g = self.shared.inner.lock();
         crate::snapshot::write(&mut g, out)
     }
 
-    /// Build a store in the empty directory `dir` from a snapshot stream.
+    /// Build a store in the empty directory `dir` from a snapshot stream. On error the
+    /// directory holds a partial store; the caller deletes it.
     pub fn restore(
         dir: &Path,
         cfg: StoreConfig,
