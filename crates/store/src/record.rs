@@ -196,6 +196,22 @@ pub(crate) fn decode(b: &[u8]) -> Decoded<'_> {
     let Some(rec) = b.get(..len as usize) else {
         return Decoded::Incomplete;
     };
+    // Cheap plausibility before the CRC: resyncing after damage probes many offsets, and a
+    // random "length" must not cost a CRC over megabytes each time.
+    let plausible = rec.get(8).and_then(|k| Kind::from_u8(*k)).is_some()
+        && rec.get(9) == Some(&0)
+        && match (le_u16(rec, 10), le_u32(rec, 12)) {
+            (Some(s), Some(h)) => {
+                RECORD_HEADER_LEN as u64 + u64::from(s) + u64::from(h) <= u64::from(len)
+            }
+            _ => false,
+        };
+    if !plausible {
+        return Decoded::Corrupt {
+            reason: "record header fields inconsistent",
+            len: Some(len),
+        };
+    }
     let body = rec.get(4..).unwrap_or_default();
     if crc32fast::hash(body) != crc {
         return Decoded::Corrupt {
