@@ -287,3 +287,69 @@ fn damage_in_the_middle_of_the_last_segment_keeps_its_bytes() {
         &b"after"[..]
     );
 }
+
+#[test]
+fn probing_after_damage_in_a_big_segment_stays_fast() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    let big = StoreConfig {
+        segment_size: 8 << 20,
+        ..cfg()
+    };
+    let (s, _) = Store::open(&d, big.clone()).expect("open");
+    for i in 0..30_000u64 {
+        s.append("big", b"", &[(i % 251) as u8; 200], i as i64)
+            .expect("append");
+    }
+    drop(s);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let recs = records(&bytes);
+    // Length field of an early record: framing is lost for megabytes behind it.
+    let (off, _, seq) = recs[10];
+    bytes[off + 6] ^= 0x10;
+    std::fs::write(&seg, &bytes).expect("write");
+    let t = std::time::Instant::now();
+    let (s, report) = Store::open(&d, big).expect("open");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "open took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(s.state(false).last_seq, seq - 1);
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        bytes.len() as u64,
+        "kept, not cut"
+    );
+}
+
+#[test]
+fn a_big_garbage_tail_is_cut_quickly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    build(&d, 20);
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let good = bytes.len();
+    let mut x: u64 = 88172645463325252;
+    bytes.extend((0..(4 << 20)).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    }));
+    std::fs::write(&seg, &bytes).expect("write");
+    let t = std::time::Instant::now();
+    let (s, report) = Store::open(&d, cfg()).expect("open");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "open took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(s.state(false).messages, 20);
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(std::fs::metadata(&seg).expect("stat").len(), good as u64);
+}
