@@ -15,7 +15,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use jetmirror_store::{Store, StoreConfig, SyncPolicy};
 
 fn cfg(sync: SyncPolicy) -> StoreConfig {
-    StoreConfig { sync, ..StoreConfig::default() }
+    StoreConfig {
+        sync,
+        ..StoreConfig::default()
+    }
 }
 
 /// Record bytes on disk for one message of this size (32-byte record header + subject).
@@ -35,7 +38,8 @@ fn run_appends(dir: &Path, sync: SyncPolicy, payload: usize, n: u64, writers: u6
             let (s, d) = (store.clone(), data.clone());
             std::thread::spawn(move || {
                 for i in 0..n / writers {
-                    s.append("bench.subject", b"", &d, i as i64).expect("append");
+                    s.append("bench.subject", b"", &d, i as i64)
+                        .expect("append");
                 }
             })
         })
@@ -67,10 +71,16 @@ fn seq_write(dir: &Path, bytes: u64) -> Duration {
 fn appends(c: &mut Criterion) {
     for payload in [128usize, 1024] {
         let mut g = c.benchmark_group(format!("append_{payload}B"));
-        g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(3))
+            .warm_up_time(Duration::from_millis(500));
         g.throughput(Throughput::Elements(1));
         let cases: [(&str, SyncPolicy, u64); 4] = [
-            ("interval_1s", SyncPolicy::Interval(Duration::from_secs(1)), 1),
+            (
+                "interval_1s",
+                SyncPolicy::Interval(Duration::from_secs(1)),
+                1,
+            ),
             ("never", SyncPolicy::Never, 1),
             ("always", SyncPolicy::Always, 1),
             ("always", SyncPolicy::Always, 64),
@@ -87,13 +97,17 @@ fn appends(c: &mut Criterion) {
                         for _ in 0..writers {
                             sc.spawn(|| {
                                 for i in 0..per {
-                                    store.append("bench.subject", b"", &data, i as i64).expect("append");
+                                    store
+                                        .append("bench.subject", b"", &data, i as i64)
+                                        .expect("append");
                                 }
                             });
                         }
                     });
                     // Report per-append time for exactly `iters` appends.
-                    start.elapsed().mul_f64(iters as f64 / (per * writers) as f64)
+                    start
+                        .elapsed()
+                        .mul_f64(iters as f64 / (per * writers) as f64)
                 })
             });
             store.abandon();
@@ -105,18 +119,29 @@ fn appends(c: &mut Criterion) {
 /// Not a criterion measurement: one fixed volume per case, appends vs plain sequential
 /// write of the same bytes, printed as a table (the ratio is what the targets are about).
 fn bandwidth_table(_c: &mut Criterion) {
-    eprintln!("\n| payload | policy | writers | msgs | appends/s | store MB/s | seq write MB/s | ratio |");
+    eprintln!(
+        "\n| payload | policy | writers | msgs | appends/s | store MB/s | seq write MB/s | ratio |"
+    );
     eprintln!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for payload in [128usize, 1024] {
         let n: u64 = if payload == 128 { 2_000_000 } else { 500_000 };
         let bytes = n * disk_bytes(payload);
         for (name, sync, writers, n) in [
-            ("interval_1s", SyncPolicy::Interval(Duration::from_secs(1)), 1, n),
+            (
+                "interval_1s",
+                SyncPolicy::Interval(Duration::from_secs(1)),
+                1,
+                n,
+            ),
             ("never", SyncPolicy::Never, 1, n),
             ("always", SyncPolicy::Always, 64, n / 10),
             ("always", SyncPolicy::Always, 1, 2_000),
         ] {
-            let bytes = if n == 2_000 || writers == 64 { n * disk_bytes(payload) } else { bytes };
+            let bytes = if n == 2_000 || writers == 64 {
+                n * disk_bytes(payload)
+            } else {
+                bytes
+            };
             let tmp = tempfile::tempdir().expect("tmp");
             let t = run_appends(tmp.path(), sync, payload, n, writers);
             let tmp2 = tempfile::tempdir().expect("tmp");
@@ -137,7 +162,8 @@ fn build(dir: &Path, n: u64, subjects: u64) {
     let (s, _) = Store::open(dir, cfg(SyncPolicy::Never)).expect("open");
     let data = [7u8; 128];
     for i in 0..n {
-        s.append(&format!("s.{}", i % subjects), b"", &data, i as i64).expect("append");
+        s.append(&format!("s.{}", i % subjects), b"", &data, i as i64)
+            .expect("append");
     }
     s.close().expect("close");
 }
@@ -153,7 +179,9 @@ fn reads(c: &mut Criterion) {
     let mut x = 12345u64;
     g.bench_function("get_random_seq_128B", |b| {
         b.iter(|| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             s.get(1 + (x >> 33) % n).expect("get").expect("present")
         })
     });
@@ -197,7 +225,8 @@ fn open_time(c: &mut Criterion) {
                 for _ in 0..iters {
                     std::fs::write(tmp.path().join("index.db"), &index).expect("restore index");
                     let t = Instant::now();
-                    let (s, report) = Store::open(tmp.path(), cfg(SyncPolicy::Never)).expect("open");
+                    let (s, report) =
+                        Store::open(tmp.path(), cfg(SyncPolicy::Never)).expect("open");
                     total += t.elapsed();
                     assert!(report.used_index_file);
                     s.abandon(); // skip writing the index again on close
@@ -208,9 +237,16 @@ fn open_time(c: &mut Criterion) {
         let t = Instant::now();
         let _ = std::fs::remove_file(tmp.path().join("index.db"));
         let (s, report) = Store::open(tmp.path(), cfg(SyncPolicy::Never)).expect("open");
-        eprintln!("open {n} msgs without index file (full replay of {} records): {:?}", report.records_replayed, t.elapsed());
+        eprintln!(
+            "open {n} msgs without index file (full replay of {} records): {:?}",
+            report.records_replayed,
+            t.elapsed()
+        );
         let mem = s.index_memory_bytes();
-        eprintln!("index memory for {n} msgs, 100 subjects: {mem} bytes = {:.1} bytes/msg", mem as f64 / n as f64);
+        eprintln!(
+            "index memory for {n} msgs, 100 subjects: {mem} bytes = {:.1} bytes/msg",
+            mem as f64 / n as f64
+        );
         s.abandon();
     }
     g.finish();

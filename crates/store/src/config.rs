@@ -13,22 +13,17 @@ pub enum Discard {
 }
 
 /// When appended data is made durable with fsync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncPolicy {
     /// Group commit (default): a write returns only after an fsync that covers it; concurrent
     /// writers share one fsync.
+    #[default]
     Always,
     /// Write returns at once; a background thread fsyncs every interval (nats-server's
     /// `sync_interval`, whose default is 2 minutes).
     Interval(Duration),
     /// Never fsync except on `flush` and close.
     Never,
-}
-
-impl Default for SyncPolicy {
-    fn default() -> Self {
-        SyncPolicy::Always
-    }
 }
 
 /// Limits and tuning for one store. `-1` (or any value `<= 0`) means unlimited for the

@@ -45,7 +45,8 @@ impl Entries {
     /// Bytes of memory held.
     pub(crate) fn memory_bytes(&self) -> usize {
         let allocated = self.chunks.iter().filter(|c| c.is_some()).count();
-        allocated * CHUNK * std::mem::size_of::<Entry>() + self.chunks.capacity() * std::mem::size_of::<Option<Chunk>>()
+        allocated * CHUNK * std::mem::size_of::<Entry>()
+            + self.chunks.capacity() * std::mem::size_of::<Option<Chunk>>()
     }
 
     pub(crate) fn get(&self, i: usize) -> Option<Entry> {
@@ -64,7 +65,9 @@ impl Entries {
             return;
         }
         let p = self.head + i;
-        let Some(slot) = self.chunks.get_mut(p >> CHUNK_BITS) else { return };
+        let Some(slot) = self.chunks.get_mut(p >> CHUNK_BITS) else {
+            return;
+        };
         if slot.is_none() {
             if !e.live() {
                 return;
@@ -200,7 +203,11 @@ impl Entries {
                 let base = ci << CHUNK_BITS;
                 let lo = start.max(base) - base;
                 let hi = end.min(base + CHUNK).saturating_sub(base);
-                c.get(lo..hi.max(lo)).unwrap_or_default().iter().enumerate().map(move |(k, e)| (base + lo + k, *e))
+                c.get(lo..hi.max(lo))
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, e)| (base + lo + k, *e))
             })
             .filter(|(_, e)| e.live())
             .map(move |(p, e)| (p - self.head, e))
@@ -217,7 +224,12 @@ impl Entries {
             .flat_map(move |(ci, c)| {
                 let base = ci << CHUNK_BITS;
                 let hi = end.min(base + CHUNK).saturating_sub(base);
-                c.get(..hi).unwrap_or_default().iter().enumerate().rev().map(move |(k, e)| (base + k, *e))
+                c.get(..hi)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(move |(k, e)| (base + k, *e))
             })
             .filter(move |(p, e)| e.live() && *p >= self.head)
             .map(move |(p, e)| (p - self.head, e))
@@ -254,7 +266,12 @@ mod tests {
     use std::collections::VecDeque;
 
     fn e(n: u32) -> Entry {
-        Entry { seg: 1, off: n, subj: 0, size: 1 }
+        Entry {
+            seg: 1,
+            off: n,
+            subj: 0,
+            size: 1,
+        }
     }
 
     #[derive(Debug, Clone)]

@@ -16,7 +16,11 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("segment {path} offset {offset}: {reason}")]
-    Corrupt { path: PathBuf, offset: u64, reason: String },
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     #[error("store is poisoned after a failed fsync: {0}")]
     Poisoned(String),
     #[error("sequence {seq} not found")]
@@ -33,7 +37,11 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StoreError::Io { op, path: path.into(), source }
+        StoreError::Io {
+            op,
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -31,7 +31,12 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub(crate) const GAP: Entry = Entry { seg: DELETED, off: 0, subj: 0, size: 0 };
+    pub(crate) const GAP: Entry = Entry {
+        seg: DELETED,
+        off: 0,
+        subj: 0,
+        size: 0,
+    };
     pub(crate) fn live(&self) -> bool {
         self.seg != DELETED
     }
@@ -66,7 +71,8 @@ impl Hasher for FxHasher {
             for (d, s) in w.iter_mut().zip(chunk) {
                 *d = *s;
             }
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn write_u8(&mut self, i: u8) {
@@ -104,7 +110,12 @@ pub(crate) struct Index {
 impl Index {
     /// A fresh index whose next sequence is `last_seq + 1`.
     pub(crate) fn new(last_seq: u64, last_ts: i64) -> Index {
-        Index { first_seq: last_seq.saturating_add(1), last_seq, last_ts, ..Index::default() }
+        Index {
+            first_seq: last_seq.saturating_add(1),
+            last_seq,
+            last_ts,
+            ..Index::default()
+        }
     }
 
     pub(crate) fn entry(&self, seq: u64) -> Option<Entry> {
@@ -127,7 +138,12 @@ impl Index {
         if let Some(id) = self.by_name.get(name) {
             return *id;
         }
-        let info = SubjectInfo { name: name.into(), count: 0, first_hint: 0, last: 0 };
+        let info = SubjectInfo {
+            name: name.into(),
+            count: 0,
+            first_hint: 0,
+            last: 0,
+        };
         let id = match self.free_ids.pop() {
             Some(id) => {
                 if let Some(slot) = self.subjects.get_mut(id as usize) {
@@ -145,8 +161,17 @@ impl Index {
     }
 
     /// A message record. Ignored (returns false) if `seq` is not above `last_seq`.
-    pub(crate) fn apply_msg(&mut self, seq: u64, ts: i64, subject: &str, size: u64, seg: u32, off: u32) -> bool {
-        if seq <= self.last_seq || seq > MAX_SEQ || (self.msgs > 0 && seq - self.last_seq > MAX_GAP) {
+    pub(crate) fn apply_msg(
+        &mut self,
+        seq: u64,
+        ts: i64,
+        subject: &str,
+        size: u64,
+        seg: u32,
+        off: u32,
+    ) -> bool {
+        if seq <= self.last_seq || seq > MAX_SEQ || (self.msgs > 0 && seq - self.last_seq > MAX_GAP)
+        {
             return false;
         }
         if self.msgs == 0 {
@@ -164,7 +189,12 @@ impl Index {
             info.last = seq;
         }
         let size32 = u32::try_from(size).unwrap_or(u32::MAX);
-        self.entries.push_back(Entry { seg, off, subj, size: size32 });
+        self.entries.push_back(Entry {
+            seg,
+            off,
+            subj,
+            size: size32,
+        });
         self.last_seq = seq;
         self.last_ts = ts;
         self.msgs += 1;
@@ -222,7 +252,11 @@ impl Index {
         if self.entries.front().is_some_and(|e| e.live()) {
             return;
         }
-        let k = self.entries.live_from(0).next().map_or(self.entries.len(), |(i, _)| i);
+        let k = self
+            .entries
+            .live_from(0)
+            .next()
+            .map_or(self.entries.len(), |(i, _)| i);
         self.entries.drop_front(k);
         self.first_seq += k as u64;
     }
@@ -269,7 +303,10 @@ impl Index {
 
     /// Skip: the next sequence becomes `seq`.
     pub(crate) fn apply_skip(&mut self, seq: u64, ts: i64) {
-        if seq <= self.last_seq + 1 || seq > MAX_SEQ || (self.msgs > 0 && seq - self.last_seq > MAX_GAP) {
+        if seq <= self.last_seq + 1
+            || seq > MAX_SEQ
+            || (self.msgs > 0 && seq - self.last_seq > MAX_GAP)
+        {
             return;
         }
         if self.msgs == 0 {
@@ -287,8 +324,15 @@ impl Index {
         let (m0, b0) = (self.msgs, self.bytes);
         let mut fix = Vec::new();
         if seq > self.first_seq && !self.entries.is_empty() {
-            let n = usize::try_from(seq - self.first_seq).unwrap_or(usize::MAX).min(self.entries.len());
-            let doomed: Vec<usize> = self.entries.live_from(0).take_while(|(i, _)| *i < n).map(|(i, _)| i).collect();
+            let n = usize::try_from(seq - self.first_seq)
+                .unwrap_or(usize::MAX)
+                .min(self.entries.len());
+            let doomed: Vec<usize> = self
+                .entries
+                .live_from(0)
+                .take_while(|(i, _)| *i < n)
+                .map(|(i, _)| i)
+                .collect();
             for i in doomed {
                 let s = self.first_seq + i as u64;
                 self.remove_at(i, s, &mut fix);
@@ -312,8 +356,15 @@ impl Index {
         let mut fix = Vec::new();
         if !self.entries.is_empty() {
             // Entries with index >= keep are above `seq`.
-            let keep = usize::try_from((seq + 1).saturating_sub(self.first_seq)).unwrap_or(usize::MAX).min(self.entries.len());
-            let doomed: Vec<usize> = self.entries.live_rev().take_while(|(i, _)| *i >= keep).map(|(i, _)| i).collect();
+            let keep = usize::try_from((seq + 1).saturating_sub(self.first_seq))
+                .unwrap_or(usize::MAX)
+                .min(self.entries.len());
+            let doomed: Vec<usize> = self
+                .entries
+                .live_rev()
+                .take_while(|(i, _)| *i >= keep)
+                .map(|(i, _)| i)
+                .collect();
             for i in doomed {
                 let s = self.first_seq + i as u64;
                 self.remove_at(i, s, &mut fix);
@@ -342,10 +393,17 @@ impl Index {
     }
 
     /// First live sequence `>= start` whose entry satisfies `pred`.
-    pub(crate) fn scan_from(&self, start: u64, mut pred: impl FnMut(&Entry) -> bool) -> Option<u64> {
+    pub(crate) fn scan_from(
+        &self,
+        start: u64,
+        mut pred: impl FnMut(&Entry) -> bool,
+    ) -> Option<u64> {
         let start = start.max(self.first_seq);
         let skip = usize::try_from(start - self.first_seq).ok()?;
-        self.entries.live_from(skip).find(|(_, e)| pred(e)).map(|(i, _)| self.first_seq + i as u64)
+        self.entries
+            .live_from(skip)
+            .find(|(_, e)| pred(e))
+            .map(|(i, _)| self.first_seq + i as u64)
     }
 
     /// Interior deleted sequences, ascending.
@@ -403,7 +461,13 @@ impl Index {
                         t.msgs += l.msgs;
                         t.bytes += l.bytes;
                     }
-                    seg_cache = Some((e.seg, SegLive { msgs: 1, bytes: u64::from(e.size) }));
+                    seg_cache = Some((
+                        e.seg,
+                        SegLive {
+                            msgs: 1,
+                            bytes: u64::from(e.size),
+                        },
+                    ));
                 }
             }
         }
@@ -442,7 +506,10 @@ mod tests {
             assert!(ix.apply_msg(s, s as i64, "a", 40, 0, 0));
         }
         assert_eq!(ix.apply_purge(11), (10, 400));
-        assert_eq!((ix.first_seq, ix.last_seq, ix.msgs, ix.num_subjects()), (11, 10, 0, 0));
+        assert_eq!(
+            (ix.first_seq, ix.last_seq, ix.msgs, ix.num_subjects()),
+            (11, 10, 0, 0)
+        );
     }
 
     #[test]
@@ -456,6 +523,9 @@ mod tests {
         assert_eq!(ix.subject(id).unwrap().last, 1);
         assert_eq!((ix.first_seq, ix.last_seq, ix.num_deleted()), (1, 3, 1));
         ix.apply_delete(1);
-        assert_eq!((ix.first_seq, ix.num_deleted(), ix.num_subjects()), (2, 1, 1));
+        assert_eq!(
+            (ix.first_seq, ix.num_deleted(), ix.num_subjects()),
+            (2, 1, 1)
+        );
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Parts: [`config`] (limits, sync policy), [`error`], `record` (byte format), `segment`
 //! (files, mmap), `index` (in-memory index and the one place records become state),
+//! `entries` (the chunked per-sequence table),
 //! `recovery` (open, replay, torn tails, index file), [`store`] (write/read API, group commit,
 //! background expiry and sync), `snapshot` (stream out / restore), `subject` (wildcards).
 //!
@@ -47,22 +48,35 @@
 //! last_seq = seq, last_ts = ts. `erase` rewrites a message record in place as kind 6 with a
 //! zeroed payload and a fresh CRC, after its delete record is durable.
 //!
-//! Recovery reads records until one fails: a short record at the end is a torn write and is
-//! cut; a record with a bad CRC whose length still leads to a good record is dropped alone;
-//! anything else ends the segment there. Everything dropped is in the [`RecoveryReport`].
-//! The oldest segments are removed once no message in them is live (their effect on
-//! first/last seq survives in the next segment's header).
+//! Recovery reads records until one fails. Damage followed by no valid record at all is a
+//! torn tail: it is cut off the last segment. A record with a bad CRC whose length still
+//! leads to a good record is dropped alone. Any other damage ends that segment's replay but
+//! its bytes are kept (a damaged last segment is sealed and writing goes on in a new one).
+//! Every drop is in the [`RecoveryReport`] (segment file, offset, bytes, records) and logged
+//! with `warn!`. Acknowledged data is never deleted to repair a store.
 //!
-//! `index.db` (optional, written on close; used only while it describes a prefix of the log): magic `JMIX`, version 1,
-//! first/last seq, last_ts, resume position, the newest record's location and CRC, the
-//! segment ids and nonces it covers, the subject table, one 16-byte entry per sequence
-//! (segment u32, offset u32, subject id u32, size u32), CRC32 of all of it. If anything does
-//! not match, the segments are replayed instead.
+//! Space: the oldest segments are removed once no message in them is live (their effect on
+//! first/last seq survives in the next segment's header). A sealed segment that is mostly
+//! deleted is rewritten (temp file, fsync, rename; new nonce) keeping its live messages, every
+//! non-message record, and for each dead message a bare kind-6 placeholder (seq and ts only),
+//! so replay yields exactly the same state.
+//!
+//! `index.db` (optional, written on close): magic `JMIX`, version 1, first/last seq, last_ts,
+//! resume position, the newest record's location and CRC, the segment ids and nonces it
+//! covers, the subject table, the per-sequence entries (segment u32, offset u32, subject id
+//! u32, size u32; a run of deleted sequences is one entry with segment `u32::MAX` and the run
+//! length in offset/subject), CRC32 of all of it. It is used only while it describes a prefix
+//! of the log (same segment files and nonces, newest covered record still in place); replay
+//! continues after it. Anything else, and the segments are replayed from the start.
+//!
+//! In memory: 16 bytes per sequence between first_seq and last_seq, in 4096-entry chunks
+//! (chunks of deleted sequences are not allocated, so a mirror's large gaps are cheap), plus
+//! a subject table.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod config;
-pub mod error;
 mod entries;
+pub mod error;
 mod index;
 mod record;
 mod recovery;
@@ -73,7 +87,9 @@ mod subject;
 
 pub use config::{Discard, StoreConfig, SyncPolicy};
 pub use error::{StoreError, WriteError};
-pub use store::{Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState};
+pub use store::{
+    Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState,
+};
 
 /// Testing hooks (stable enough for the crate's own tests, fuzz target and benches).
 #[doc(hidden)]
@@ -89,7 +105,9 @@ pub mod testing {
         if bytes.len() < crate::record::SEGMENT_HEADER_LEN {
             return v;
         }
-        crate::recovery::scan(bytes, crate::record::SEGMENT_HEADER_LEN as u64, |r, _| v.push((r.seq, r.kind as u8)));
+        crate::recovery::scan(bytes, crate::record::SEGMENT_HEADER_LEN as u64, |r, _| {
+            v.push((r.seq, r.kind as u8))
+        });
         v
     }
     /// Size of the segment header.

@@ -123,17 +123,26 @@ pub(crate) enum Decoded<'a> {
     /// Not enough bytes for a whole record (torn tail or end of data).
     Incomplete,
     /// The bytes are not a valid record; `len` is the length field if it looked plausible.
-    Corrupt { reason: &'static str, len: Option<u32> },
+    Corrupt {
+        reason: &'static str,
+        len: Option<u32>,
+    },
 }
 
 pub(crate) fn le_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 pub(crate) fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 pub(crate) fn le_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 /// Encoded length of a record with these variable parts.
@@ -179,14 +188,36 @@ pub(crate) fn decode(b: &[u8]) -> Decoded<'_> {
         return Decoded::Incomplete;
     };
     if (len as usize) < RECORD_HEADER_LEN || u64::from(len) > MAX_RECORD_LEN {
-        return Decoded::Corrupt { reason: "impossible record length", len: None };
+        return Decoded::Corrupt {
+            reason: "impossible record length",
+            len: None,
+        };
     }
     let Some(rec) = b.get(..len as usize) else {
         return Decoded::Incomplete;
     };
+    // Cheap plausibility before the CRC: resyncing after damage probes many offsets, and a
+    // random "length" must not cost a CRC over megabytes each time.
+    let plausible = rec.get(8).and_then(|k| Kind::from_u8(*k)).is_some()
+        && rec.get(9) == Some(&0)
+        && match (le_u16(rec, 10), le_u32(rec, 12)) {
+            (Some(s), Some(h)) => {
+                RECORD_HEADER_LEN as u64 + u64::from(s) + u64::from(h) <= u64::from(len)
+            }
+            _ => false,
+        };
+    if !plausible {
+        return Decoded::Corrupt {
+            reason: "record header fields inconsistent",
+            len: Some(len),
+        };
+    }
     let body = rec.get(4..).unwrap_or_default();
     if crc32fast::hash(body) != crc {
-        return Decoded::Corrupt { reason: "record checksum mismatch", len: Some(len) };
+        return Decoded::Corrupt {
+            reason: "record checksum mismatch",
+            len: Some(len),
+        };
     }
     let parsed = (|| {
         let kind = Kind::from_u8(*rec.get(8)?)?;
@@ -209,7 +240,10 @@ pub(crate) fn decode(b: &[u8]) -> Decoded<'_> {
     })();
     match parsed {
         Some(r) => Decoded::Ok(r),
-        None => Decoded::Corrupt { reason: "record fields inconsistent", len: Some(len) },
+        None => Decoded::Corrupt {
+            reason: "record fields inconsistent",
+            len: Some(len),
+        },
     }
 }
 
@@ -221,13 +255,29 @@ mod tests {
     #[test]
     fn round_trip_and_every_truncation_is_incomplete() {
         let mut v = Vec::new();
-        encode(&mut v, Kind::Msg, 7, -3, b"a.b", b"NATS/1.0\r\n\r\n", b"hello");
-        let Decoded::Ok(r) = decode(&v) else { panic!("decode") };
+        encode(
+            &mut v,
+            Kind::Msg,
+            7,
+            -3,
+            b"a.b",
+            b"NATS/1.0\r\n\r\n",
+            b"hello",
+        );
+        let Decoded::Ok(r) = decode(&v) else {
+            panic!("decode")
+        };
         assert_eq!((r.kind, r.seq, r.ts), (Kind::Msg, 7, -3));
-        assert_eq!((r.subject, r.headers, r.payload), (&b"a.b"[..], &b"NATS/1.0\r\n\r\n"[..], &b"hello"[..]));
+        assert_eq!(
+            (r.subject, r.headers, r.payload),
+            (&b"a.b"[..], &b"NATS/1.0\r\n\r\n"[..], &b"hello"[..])
+        );
         assert_eq!(r.len as usize, v.len());
         for cut in 0..v.len() {
-            assert!(matches!(decode(&v[..cut]), Decoded::Incomplete), "cut {cut}");
+            assert!(
+                matches!(decode(&v[..cut]), Decoded::Incomplete),
+                "cut {cut}"
+            );
         }
     }
 
@@ -244,7 +294,12 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let h = SegmentHeader { nonce: 9, base_first_seq: 3, base_last_seq: 2, base_last_ts: -1 };
+        let h = SegmentHeader {
+            nonce: 9,
+            base_first_seq: 3,
+            base_last_seq: 2,
+            base_last_ts: -1,
+        };
         assert_eq!(SegmentHeader::decode(&h.encode()), Ok(h));
         let mut b = h.encode();
         b[20] ^= 1;

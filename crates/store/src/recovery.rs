@@ -53,8 +53,10 @@ pub(crate) struct Scan {
     pub good_end: u64,
     pub records: u64,
     pub dropped: Vec<(u64, u64, &'static str, Option<u64>)>,
-    /// True if everything from `good_end` on is unusable (the file should be cut there).
+    /// True if everything from `good_end` on is unusable.
     pub cut: bool,
+    /// True if that unusable part is a torn tail (safe to cut off the file).
+    pub torn: bool,
 }
 
 /// Walk the records in `data` from `start`, calling `f` for each good one. Skips a single
@@ -62,9 +64,17 @@ pub(crate) struct Scan {
 pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u64)) -> Scan {
     let end = data.len() as u64;
     let mut off = start;
-    let mut out = Scan { good_end: start, records: 0, dropped: Vec::new(), cut: false };
+    let mut out = Scan {
+        good_end: start,
+        records: 0,
+        dropped: Vec::new(),
+        cut: false,
+        torn: false,
+    };
     while off < end {
-        let Some(rest) = data.get(off as usize..) else { break };
+        let Some(rest) = data.get(off as usize..) else {
+            break;
+        };
         match record::decode(rest) {
             Decoded::Ok(r) => {
                 f(&r, off);
@@ -73,15 +83,24 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
                 out.good_end = off;
             }
             Decoded::Incomplete => {
-                out.dropped.push((off, end - off, "torn record at end of segment", None));
                 out.cut = true;
+                out.torn = !valid_record_after(rest);
+                let reason = if out.torn {
+                    "torn record at end of segment"
+                } else {
+                    "record length runs past the end of the segment"
+                };
+                out.dropped.push((off, end - off, reason, None));
                 return out;
             }
             Decoded::Corrupt { reason, len } => {
                 let seq = record::le_u64(rest, 16);
                 if let Some(l) = len {
                     let next = off + u64::from(l);
-                    let next_ok = next < end && data.get(next as usize..).is_some_and(|b| matches!(record::decode(b), Decoded::Ok(_)));
+                    let next_ok = next < end
+                        && data
+                            .get(next as usize..)
+                            .is_some_and(|b| matches!(record::decode(b), Decoded::Ok(_)));
                     if next_ok {
                         out.dropped.push((off, u64::from(l), reason, seq));
                         off = next;
@@ -90,6 +109,9 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
                 }
                 out.dropped.push((off, end - off, reason, seq));
                 out.cut = true;
+                // Torn write at the tail, or damage in the middle with possibly intact
+                // records behind it that we cannot frame?
+                out.torn = !valid_record_after(rest);
                 return out;
             }
         }
@@ -97,12 +119,27 @@ pub(crate) fn scan(data: &[u8], start: u64, mut f: impl FnMut(&RecordRef<'_>, u6
     out
 }
 
+/// Is there a whole, CRC-valid record anywhere after the first byte of `rest` (within 16 MiB)?
+/// If not, the damage at the start of `rest` is a torn tail and may be cut off; if so, it is
+/// damage in the middle (e.g. a flipped bit in a length field) and the bytes are kept.
+fn valid_record_after(rest: &[u8]) -> bool {
+    let window = rest.len().min(16 << 20);
+    (1..window).any(|p| {
+        rest.get(p..)
+            .is_some_and(|b| matches!(record::decode(b), Decoded::Ok(_)))
+    })
+}
+
 fn list_segments(dir: &Path) -> Result<Vec<u32>, StoreError> {
     let mut ids = Vec::new();
     let rd = std::fs::read_dir(dir).map_err(|e| StoreError::io("list store directory", dir, e))?;
     for ent in rd {
         let ent = ent.map_err(|e| StoreError::io("list store directory", dir, e))?;
-        if let Some(id) = ent.file_name().to_str().and_then(segment::parse_segment_name) {
+        if let Some(id) = ent
+            .file_name()
+            .to_str()
+            .and_then(segment::parse_segment_name)
+        {
             ids.push(id);
         }
     }
@@ -118,12 +155,19 @@ struct LoadedIndex {
     last_record: Option<(u32, u64, u32)>,
 }
 
-pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, RecoveryReport), StoreError> {
+pub(crate) fn open_inner(
+    dir: &Path,
+    cfg: StoreConfig,
+) -> Result<(Inner, RecoveryReport), StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create store directory", dir, e))?;
     let mut report = RecoveryReport::default();
     let ids = list_segments(dir)?;
     let index_path = dir.join(INDEX_FILE);
-    let loaded = if ids.is_empty() { None } else { load_index_file(&index_path) };
+    let loaded = if ids.is_empty() {
+        None
+    } else {
+        load_index_file(&index_path)
+    };
     // The index file is left in place: a copy made stale by later writes still describes a
     // true prefix of the log (checked below), and replay continues after it.
 
@@ -131,12 +175,20 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
     let mut headers: BTreeMap<u32, SegmentHeader> = BTreeMap::new();
     for &id in &ids {
         let path = segment::segment_path(dir, id);
-        let file = File::options().read(true).write(true).open(&path).map_err(|e| StoreError::io("open segment", &path, e))?;
-        let len = file.metadata().map_err(|e| StoreError::io("stat segment", &path, e))?.len();
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io("open segment", &path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("stat segment", &path, e))?
+            .len();
         let mut hb = [0u8; SEGMENT_HEADER_LEN];
         let hdr = if len >= SEGMENT_HEADER_LEN as u64 {
             use std::os::unix::fs::FileExt;
-            file.read_exact_at(&mut hb, 0).map_err(|e| StoreError::io("read segment header", &path, e))?;
+            file.read_exact_at(&mut hb, 0)
+                .map_err(|e| StoreError::io("read segment header", &path, e))?;
             SegmentHeader::decode(&hb)
         } else {
             Err("short segment header")
@@ -144,14 +196,31 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
         match hdr {
             Ok(h) => {
                 headers.insert(id, h);
-                segs.insert(id, Segment { id, path, nonce: h.nonce, file: Arc::new(file), map: None, len });
+                segs.insert(
+                    id,
+                    Segment {
+                        id,
+                        path,
+                        nonce: h.nonce,
+                        file: Arc::new(file),
+                        map: None,
+                        len,
+                    },
+                );
             }
             Err(reason) => {
                 // Keep the bytes for an operator; never delete data we cannot read.
-                let bad = path.with_extension("seg.corrupt");
+                let bad = path.with_extension(format!("seg.corrupt-{}", segment::new_nonce()));
                 warn!(segment = %path.display(), offset = 0u64, reason, "segment header unreadable; set aside");
-                std::fs::rename(&path, &bad).map_err(|e| StoreError::io("set aside corrupt segment", &path, e))?;
-                report.dropped.push(Dropped { segment: path, offset: 0, bytes: len, records: 0, reason: reason.to_string() });
+                std::fs::rename(&path, &bad)
+                    .map_err(|e| StoreError::io("set aside corrupt segment", &path, e))?;
+                report.dropped.push(Dropped {
+                    segment: path,
+                    offset: 0,
+                    bytes: len,
+                    records: 0,
+                    reason: reason.to_string(),
+                });
             }
         }
     }
@@ -165,20 +234,28 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
         }
         None => {
             let base = headers.values().next().copied();
-            let idx = base.map_or_else(|| Index::new(0, 0), |h| Index::new(h.base_last_seq, h.base_last_ts));
+            let idx = base.map_or_else(
+                || Index::new(0, 0),
+                |h| Index::new(h.base_last_seq, h.base_last_ts),
+            );
             let first = segs.keys().next().copied().unwrap_or(1);
             (idx, first, SEGMENT_HEADER_LEN as u64, None)
         }
     };
 
     let last_id = segs.keys().next_back().copied();
+    let mut roll_after_damage = false;
     let mut lost = LostStreamData::default();
     for (&id, seg) in segs.iter_mut() {
         if id < start_seg {
             seg.map = segment::map_file(&seg.file, &seg.path)?;
             continue;
         }
-        let from = if id == start_seg { start_off } else { SEGMENT_HEADER_LEN as u64 };
+        let from = if id == start_seg {
+            start_off
+        } else {
+            SEGMENT_HEADER_LEN as u64
+        };
         let map = segment::map_file(&seg.file, &seg.path)?;
         let data: &[u8] = map.as_deref().unwrap_or(&[]);
         let sc = scan(data, from, |r, off| {
@@ -192,12 +269,26 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
             warn!(segment = %seg.path.display(), offset = off, bytes, reason, "cut torn tail / dropped corrupt record");
             lost.bytes += bytes;
             lost.msgs.extend(seq.iter().copied());
-            report.dropped.push(Dropped { segment: seg.path.clone(), offset: *off, bytes: *bytes, records: 1, reason: (*reason).to_string() });
+            report.dropped.push(Dropped {
+                segment: seg.path.clone(),
+                offset: *off,
+                bytes: *bytes,
+                records: 1,
+                reason: (*reason).to_string(),
+            });
         }
         drop(map);
-        if sc.cut && Some(id) == last_id {
-            seg.file.set_len(sc.good_end).map_err(|e| StoreError::io("cut torn tail", &seg.path, e))?;
-            seg.file.sync_all().map_err(|e| StoreError::io("fsync after cut", &seg.path, e))?;
+        if sc.cut && !sc.torn && Some(id) == last_id {
+            // Damage in the middle: keep the bytes for an operator, write on in a new segment.
+            roll_after_damage = true;
+        }
+        if sc.cut && sc.torn && Some(id) == last_id {
+            seg.file
+                .set_len(sc.good_end)
+                .map_err(|e| StoreError::io("cut torn tail", &seg.path, e))?;
+            seg.file
+                .sync_all()
+                .map_err(|e| StoreError::io("fsync after cut", &seg.path, e))?;
             seg.len = sc.good_end;
         }
         if Some(id) != last_id {
@@ -208,19 +299,31 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
 
     let mut dir_dirty = false;
     let active = match last_id {
-        Some(id) => id,
-        None => {
+        Some(id) if !roll_after_damage => id,
+        _ => {
             let id = ids.last().map_or(1, |l| l + 1);
+            if let Some(prev) = last_id.and_then(|l| segs.get_mut(&l)) {
+                if prev.map.is_none() {
+                    prev.map = segment::map_file(&prev.file, &prev.path)?;
+                }
+            }
             let seg = segment::create(dir, id, idx.first_seq, idx.last_seq, idx.last_ts)?;
-            seg.file.sync_all().map_err(|e| StoreError::io("fsync segment", &seg.path, e))?;
+            seg.file
+                .sync_all()
+                .map_err(|e| StoreError::io("fsync segment", &seg.path, e))?;
             segs.insert(id, seg);
             dir_dirty = true;
             id
         }
     };
-    let flushed = segs.get(&active).map_or(SEGMENT_HEADER_LEN as u64, |s| s.len);
+    let flushed = segs
+        .get(&active)
+        .map_or(SEGMENT_HEADER_LEN as u64, |s| s.len);
     if !report.dropped.is_empty() {
-        info!(dropped = report.dropped_records(), "store opened with data dropped");
+        info!(
+            dropped = report.dropped_records(),
+            "store opened with data dropped"
+        );
     }
     let inner = Inner {
         dir: dir.to_path_buf(),
@@ -234,26 +337,40 @@ pub(crate) fn open_inner(dir: &Path, cfg: StoreConfig) -> Result<(Inner, Recover
         to_sync: Vec::new(),
         dir_dirty,
         scratch: Vec::new(),
-        lost: if report.dropped.is_empty() { None } else { Some(lost) },
+        lost: if report.dropped.is_empty() {
+            None
+        } else {
+            Some(lost)
+        },
         last_record,
         poisoned: None,
     };
     Ok((inner, report))
 }
 
-fn index_matches(l: &LoadedIndex, segs: &BTreeMap<u32, Segment>, headers: &BTreeMap<u32, SegmentHeader>) -> bool {
+fn index_matches(
+    l: &LoadedIndex,
+    segs: &BTreeMap<u32, Segment>,
+    headers: &BTreeMap<u32, SegmentHeader>,
+) -> bool {
     // Every segment up to the resume point must be the one the index saw.
-    let on_disk: Vec<(u32, u64)> = headers.iter().filter(|(id, _)| **id <= l.resume_seg).map(|(id, h)| (*id, h.nonce)).collect();
+    let on_disk: Vec<(u32, u64)> = headers
+        .iter()
+        .filter(|(id, _)| **id <= l.resume_seg)
+        .map(|(id, h)| (*id, h.nonce))
+        .collect();
     let in_index: Vec<(u32, u64)> = l.nonces.iter().map(|(a, b)| (*a, *b)).collect();
     if on_disk != in_index {
         return false;
     }
-    if segs.get(&l.resume_seg).map_or(true, |s| s.len < l.resume_off) {
+    if segs.get(&l.resume_seg).is_none_or(|s| s.len < l.resume_off) {
         return false;
     }
     if let Some((seg, off, crc)) = l.last_record {
         use std::os::unix::fs::FileExt;
-        let Some(s) = segs.get(&seg) else { return false };
+        let Some(s) = segs.get(&seg) else {
+            return false;
+        };
         let mut b = [0u8; 8];
         if s.file.read_exact_at(&mut b, off).is_err() || record::le_u32(&b, 0) != Some(crc) {
             return false;
@@ -290,7 +407,7 @@ fn load_index_file(path: &Path) -> Option<LoadedIndex> {
     let map = segment::map_file(&file, path).ok()??;
     let data: &[u8] = &map;
     let body_len = data.len().checked_sub(4)?;
-    let crc = record::le_u32(&data, body_len)?;
+    let crc = record::le_u32(data, body_len)?;
     let body = data.get(..body_len)?;
     if crc32fast::hash(body) != crc {
         warn!(path = %path.display(), "index file checksum mismatch; rebuilding from segments");
@@ -319,7 +436,12 @@ fn load_index_file(path: &Path) -> Option<LoadedIndex> {
     for _ in 0..nsubj {
         let n = r.u16()? as usize;
         let name = std::str::from_utf8(r.take(n)?).ok()?;
-        subjects.push(SubjectInfo { name: name.into(), count: 0, first_hint: 0, last: 0 });
+        subjects.push(SubjectInfo {
+            name: name.into(),
+            count: 0,
+            first_hint: 0,
+            last: 0,
+        });
     }
     let n = usize::try_from(r.u64()?).ok()?;
     let raw = r.take(n.checked_mul(16)?)?;
@@ -364,10 +486,18 @@ fn load_index_file(path: &Path) -> Option<LoadedIndex> {
     idx.rebuild_counts();
     if idx.msgs == 0 {
         idx.entries.clear();
-    } else if idx.entries.front().map_or(true, |e| !e.live()) || idx.first_seq + idx.entries.len() as u64 - 1 != idx.last_seq {
+    } else if idx.entries.front().is_none_or(|e| !e.live())
+        || idx.first_seq + idx.entries.len() as u64 - 1 != idx.last_seq
+    {
         return None;
     }
-    Some(LoadedIndex { idx, resume_seg, resume_off, nonces, last_record })
+    Some(LoadedIndex {
+        idx,
+        resume_seg,
+        resume_off,
+        nonces,
+        last_record,
+    })
 }
 
 /// Write `index.db` describing everything written so far. Call after a full sync.
@@ -381,7 +511,10 @@ pub(crate) fn write_index_file(g: &mut Inner) -> Result<(), StoreError> {
     b.extend_from_slice(&idx.first_seq.to_le_bytes());
     b.extend_from_slice(&idx.last_seq.to_le_bytes());
     b.extend_from_slice(&idx.last_ts.to_le_bytes());
-    let resume_off = g.segs.get(&g.active).map_or(SEGMENT_HEADER_LEN as u64, |s| s.len);
+    let resume_off = g
+        .segs
+        .get(&g.active)
+        .map_or(SEGMENT_HEADER_LEN as u64, |s| s.len);
     b.extend_from_slice(&g.active.to_le_bytes());
     b.extend_from_slice(&resume_off.to_le_bytes());
     let (has, (ls, lo, lc)) = match g.last_record {
@@ -405,7 +538,12 @@ pub(crate) fn write_index_file(g: &mut Inner) -> Result<(), StoreError> {
     }
     b.extend_from_slice(&(runs.len() as u64).to_le_bytes());
     for (_, e, n) in runs {
-        let e = e.unwrap_or(Entry { seg: crate::index::DELETED, off: n as u32, subj: ((n as u64) >> 32) as u32, size: 0 });
+        let e = e.unwrap_or(Entry {
+            seg: crate::index::DELETED,
+            off: n as u32,
+            subj: ((n as u64) >> 32) as u32,
+            size: 0,
+        });
         b.extend_from_slice(&e.seg.to_le_bytes());
         b.extend_from_slice(&e.off.to_le_bytes());
         b.extend_from_slice(&e.subj.to_le_bytes());
@@ -416,8 +554,12 @@ pub(crate) fn write_index_file(g: &mut Inner) -> Result<(), StoreError> {
     let tmp = g.dir.join("index.db.tmp");
     let path = g.dir.join(INDEX_FILE);
     let mut f = File::create(&tmp).map_err(|e| StoreError::io("create index file", &tmp, e))?;
-    f.write_all(&b).and_then(|_| f.sync_all()).map_err(|e| StoreError::io("write index file", &tmp, e))?;
+    f.write_all(&b)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| StoreError::io("write index file", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| StoreError::io("rename index file", &path, e))?;
-    File::open(&g.dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::io("fsync directory", &g.dir, e))?;
+    File::open(&g.dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io("fsync directory", &g.dir, e))?;
     Ok(())
 }

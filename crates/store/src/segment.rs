@@ -56,7 +56,13 @@ pub(crate) fn new_nonce() -> u64 {
 }
 
 /// Create a new, empty segment with its header written (not yet fsynced).
-pub(crate) fn create(dir: &Path, id: u32, base_first_seq: u64, base_last_seq: u64, base_last_ts: i64) -> Result<Segment, StoreError> {
+pub(crate) fn create(
+    dir: &Path,
+    id: u32,
+    base_first_seq: u64,
+    base_last_seq: u64,
+    base_last_ts: i64,
+) -> Result<Segment, StoreError> {
     let path = segment_path(dir, id);
     let file = File::options()
         .read(true)
@@ -66,15 +72,30 @@ pub(crate) fn create(dir: &Path, id: u32, base_first_seq: u64, base_last_seq: u6
         .open(&path)
         .map_err(|e| StoreError::io("create segment", &path, e))?;
     let nonce = new_nonce();
-    let header = SegmentHeader { nonce, base_first_seq, base_last_seq, base_last_ts };
+    let header = SegmentHeader {
+        nonce,
+        base_first_seq,
+        base_last_seq,
+        base_last_ts,
+    };
     file.write_all_at(&header.encode(), 0)
         .map_err(|e| StoreError::io("write segment header", &path, e))?;
-    Ok(Segment { id, path, nonce, file: Arc::new(file), map: None, len: SEGMENT_HEADER_LEN as u64 })
+    Ok(Segment {
+        id,
+        path,
+        nonce,
+        file: Arc::new(file),
+        map: None,
+        len: SEGMENT_HEADER_LEN as u64,
+    })
 }
 
 /// Map a file read-only. Empty files cannot be mapped, so they give `None`.
 pub(crate) fn map_file(file: &File, path: &Path) -> Result<Option<Mmap>, StoreError> {
-    let len = file.metadata().map_err(|e| StoreError::io("stat segment", path, e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| StoreError::io("stat segment", path, e))?
+        .len();
     if len == 0 {
         return Ok(None);
     }
@@ -95,14 +116,23 @@ impl Segment {
         tail: &'a [u8],
         scratch: &'a mut Vec<u8>,
     ) -> Result<&'a [u8], StoreError> {
-        let corrupt = |reason: &str| StoreError::Corrupt { path: self.path.clone(), offset: off, reason: reason.to_string() };
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            path: self.path.clone(),
+            offset: off,
+            reason: reason.to_string(),
+        };
         if let Some(map) = &self.map {
             let start = usize::try_from(off).map_err(|_| corrupt("offset out of range"))?;
-            return map.get(start..).ok_or_else(|| corrupt("offset beyond end of segment"));
+            return map
+                .get(start..)
+                .ok_or_else(|| corrupt("offset beyond end of segment"));
         }
         if off >= flushed {
-            let start = usize::try_from(off - flushed).map_err(|_| corrupt("offset out of range"))?;
-            return tail.get(start..).ok_or_else(|| corrupt("offset beyond end of segment"));
+            let start =
+                usize::try_from(off - flushed).map_err(|_| corrupt("offset out of range"))?;
+            return tail
+                .get(start..)
+                .ok_or_else(|| corrupt("offset beyond end of segment"));
         }
         let mut head = [0u8; 8];
         self.file

@@ -24,12 +24,17 @@ struct CrcWriter<'a, W: Write> {
 impl<W: Write> CrcWriter<'_, W> {
     fn put(&mut self, b: &[u8]) -> Result<(), StoreError> {
         self.crc.update(b);
-        self.out.write_all(b).map_err(|e| StoreError::Snapshot(format!("write: {e}")))
+        self.out
+            .write_all(b)
+            .map_err(|e| StoreError::Snapshot(format!("write: {e}")))
     }
 }
 
 pub(crate) fn write(g: &mut Inner, out: &mut impl Write) -> Result<(), StoreError> {
-    let mut w = CrcWriter { out, crc: crc32fast::Hasher::new() };
+    let mut w = CrcWriter {
+        out,
+        crc: crc32fast::Hasher::new(),
+    };
     w.put(&MAGIC)?;
     let (first, last, last_ts, msgs) = (g.idx.first_seq, g.idx.last_seq, g.idx.last_ts, g.idx.msgs);
     for v in [first, last, last_ts as u64, msgs] {
@@ -45,18 +50,36 @@ pub(crate) fn write(g: &mut Inner, out: &mut impl Write) -> Result<(), StoreErro
     for (seq, seg, off) in live {
         let r = g.read_record(seg, off)?;
         if r.seq != seq {
-            return Err(StoreError::Snapshot(format!("index and segment disagree at seq {seq}")));
+            return Err(StoreError::Snapshot(format!(
+                "index and segment disagree at seq {seq}"
+            )));
         }
         buf.clear();
-        record::encode(&mut buf, Kind::Msg, r.seq, r.ts, r.subject, r.headers, r.payload);
+        record::encode(
+            &mut buf,
+            Kind::Msg,
+            r.seq,
+            r.ts,
+            r.subject,
+            r.headers,
+            r.payload,
+        );
         w.put(&buf)?;
     }
     let crc = w.crc.clone().finalize();
-    w.out.write_all(&crc.to_le_bytes()).map_err(|e| StoreError::Snapshot(format!("write: {e}")))
+    w.out
+        .write_all(&crc.to_le_bytes())
+        .map_err(|e| StoreError::Snapshot(format!("write: {e}")))
 }
 
-fn read_exact(input: &mut impl Read, crc: &mut crc32fast::Hasher, buf: &mut [u8]) -> Result<(), StoreError> {
-    input.read_exact(buf).map_err(|e| StoreError::Snapshot(format!("read: {e}")))?;
+fn read_exact(
+    input: &mut impl Read,
+    crc: &mut crc32fast::Hasher,
+    buf: &mut [u8],
+) -> Result<(), StoreError> {
+    input
+        .read_exact(buf)
+        .map_err(|e| StoreError::Snapshot(format!("read: {e}")))?;
     crc.update(buf);
     Ok(())
 }
@@ -84,7 +107,9 @@ pub(crate) fn read(g: &mut Inner, input: &mut impl Read) -> Result<(), StoreErro
         }
         rec.resize(len, 0);
         read_exact(input, &mut crc, rec.get_mut(8..).unwrap_or_default())?;
-        let Decoded::Ok(r) = record::decode(&rec) else { return Err(bad("record checksum mismatch")) };
+        let Decoded::Ok(r) = record::decode(&rec) else {
+            return Err(bad("record checksum mismatch"));
+        };
         if r.kind != Kind::Msg || r.seq < first || r.seq > last {
             return Err(bad("record out of range"));
         }
@@ -95,11 +120,14 @@ pub(crate) fn read(g: &mut Inner, input: &mut impl Read) -> Result<(), StoreErro
             g.append_record(Kind::Skip, first, 0, b"", b"", b"")?;
             g.idx.apply_skip(first, 0);
         }
-        g.write_msg(Some(seq), ts, &subj, &hdr, &payload, false).map_err(|e| StoreError::Snapshot(format!("store seq {seq}: {e}")))?;
+        g.write_msg(Some(seq), ts, &subj, &hdr, &payload, false)
+            .map_err(|e| StoreError::Snapshot(format!("store seq {seq}: {e}")))?;
     }
     let expect = crc.finalize();
     let mut tail = [0u8; 4];
-    input.read_exact(&mut tail).map_err(|e| StoreError::Snapshot(format!("read: {e}")))?;
+    input
+        .read_exact(&mut tail)
+        .map_err(|e| StoreError::Snapshot(format!("read: {e}")))?;
     if u32::from_le_bytes(tail) != expect {
         return Err(bad("snapshot checksum mismatch"));
     }

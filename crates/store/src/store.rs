@@ -6,7 +6,7 @@
 //! first waiter to find no fsync in flight becomes the leader: it hands the buffer to the OS
 //! under the lock, then fsyncs without it, so writers arriving meanwhile share the next fsync.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -180,15 +180,22 @@ impl Inner {
     pub(crate) fn read_record(&mut self, seg: u32, off: u32) -> Result<RecordRef<'_>, StoreError> {
         let is_active = seg == self.active;
         let flushed = if is_active { self.flushed } else { u64::MAX };
-        let segment = self
-            .segs
-            .get(&seg)
-            .ok_or_else(|| StoreError::Invalid(format!("segment {seg} missing for offset {off}")))?;
+        let segment = self.segs.get(&seg).ok_or_else(|| {
+            StoreError::Invalid(format!("segment {seg} missing for offset {off}"))
+        })?;
         let bytes = segment.record_bytes(u64::from(off), flushed, &self.buf, &mut self.scratch)?;
         match record::decode(bytes) {
             Decoded::Ok(r) => Ok(r),
-            Decoded::Incomplete => Err(StoreError::Corrupt { path: segment.path.clone(), offset: u64::from(off), reason: "short record".into() }),
-            Decoded::Corrupt { reason, .. } => Err(StoreError::Corrupt { path: segment.path.clone(), offset: u64::from(off), reason: reason.into() }),
+            Decoded::Incomplete => Err(StoreError::Corrupt {
+                path: segment.path.clone(),
+                offset: u64::from(off),
+                reason: "short record".into(),
+            }),
+            Decoded::Corrupt { reason, .. } => Err(StoreError::Corrupt {
+                path: segment.path.clone(),
+                offset: u64::from(off),
+                reason: reason.into(),
+            }),
         }
     }
 
@@ -200,8 +207,16 @@ impl Inner {
             }
             r.seq
         };
-        let path = self.segs.get(&e.seg).map(|s| s.path.clone()).unwrap_or_default();
-        Err(StoreError::Corrupt { path, offset: u64::from(e.off), reason: format!("index says seq {seq}, record has seq {found}") })
+        let path = self
+            .segs
+            .get(&e.seg)
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        Err(StoreError::Corrupt {
+            path,
+            offset: u64::from(e.off),
+            reason: format!("index says seq {seq}, record has seq {found}"),
+        })
     }
 
     fn ts_of(&mut self, seq: u64) -> Result<Option<i64>, StoreError> {
@@ -218,7 +233,9 @@ impl Inner {
         }
         let res = {
             let seg = self.active_seg()?;
-            seg.file.write_all_at(&self.buf, self.flushed).map_err(|e| StoreError::io("write segment", &seg.path, e))
+            seg.file
+                .write_all_at(&self.buf, self.flushed)
+                .map_err(|e| StoreError::io("write segment", &seg.path, e))
         };
         if let Err(e) = res {
             self.poisoned = Some(e.to_string());
@@ -232,8 +249,17 @@ impl Inner {
     /// Seal the active segment and start a new one.
     fn roll(&mut self) -> Result<(), StoreError> {
         self.write_out()?;
-        let next = self.active.checked_add(1).ok_or_else(|| StoreError::Invalid("segment ids exhausted".into()))?;
-        let new = segment::create(&self.dir, next, self.idx.first_seq, self.idx.last_seq, self.idx.last_ts)?;
+        let next = self
+            .active
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Invalid("segment ids exhausted".into()))?;
+        let new = segment::create(
+            &self.dir,
+            next,
+            self.idx.first_seq,
+            self.idx.last_seq,
+            self.idx.last_ts,
+        )?;
         if let Some(seg) = self.segs.get_mut(&self.active) {
             seg.map = segment::map_file(&seg.file, &seg.path)?;
             self.to_sync.push(seg.file.clone());
@@ -246,11 +272,21 @@ impl Inner {
     }
 
     /// Append one record to the active segment (rolling first if it would overflow).
-    pub(crate) fn append_record(&mut self, kind: Kind, seq: u64, ts: i64, subject: &[u8], headers: &[u8], payload: &[u8]) -> Result<(u32, u32), StoreError> {
+    pub(crate) fn append_record(
+        &mut self,
+        kind: Kind,
+        seq: u64,
+        ts: i64,
+        subject: &[u8],
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(u32, u32), StoreError> {
         self.check_poisoned()?;
         let len = record::record_len(subject.len(), headers.len(), payload.len());
         let active_len = self.active_seg()?.len;
-        if active_len > SEGMENT_HEADER_LEN as u64 && active_len + len > self.cfg.effective_segment_size() {
+        if active_len > SEGMENT_HEADER_LEN as u64
+            && active_len + len > self.cfg.effective_segment_size()
+        {
             self.roll()?;
         }
         let seg_id = self.active;
@@ -266,12 +302,21 @@ impl Inner {
         if self.buf.len() >= WRITE_OUT_BYTES {
             self.write_out()?;
         }
-        let off32 = u32::try_from(off).map_err(|_| StoreError::Invalid("segment offset beyond 4 GiB".into()))?;
+        let off32 = u32::try_from(off)
+            .map_err(|_| StoreError::Invalid("segment offset beyond 4 GiB".into()))?;
         Ok((seg_id, off32))
     }
 
     /// Store a message at `seq` (None = next), applying every limit.
-    pub(crate) fn write_msg(&mut self, seq: Option<u64>, ts: i64, subj: &str, hdr: &[u8], payload: &[u8], check_limits: bool) -> Result<u64, WriteError> {
+    pub(crate) fn write_msg(
+        &mut self,
+        seq: Option<u64>,
+        ts: i64,
+        subj: &str,
+        hdr: &[u8],
+        payload: &[u8],
+        check_limits: bool,
+    ) -> Result<u64, WriteError> {
         self.check_poisoned()?;
         if subj.len() > usize::from(u16::MAX) {
             return Err(WriteError::Invalid("subject longer than 65535 bytes"));
@@ -280,25 +325,41 @@ impl Inner {
             return Err(WriteError::Invalid("message larger than 1 GiB"));
         }
         let cfg = &self.cfg;
-        if check_limits && cfg.max_msg_size > 0 && hdr.len() + payload.len() > cfg.max_msg_size as usize {
+        if check_limits
+            && cfg.max_msg_size > 0
+            && hdr.len() + payload.len() > cfg.max_msg_size as usize
+        {
             return Err(WriteError::MsgTooLarge);
         }
         let last = self.idx.last_seq;
         let seq = match seq {
             None => last + 1,
             Some(s) if s > last => s,
-            Some(s) => return Err(WriteError::SequenceMismatch { seq: s, last_seq: last }),
+            Some(s) => {
+                return Err(WriteError::SequenceMismatch {
+                    seq: s,
+                    last_seq: last,
+                })
+            }
         };
         if seq > MAX_SEQ {
             return Err(WriteError::Invalid("sequence above 2^62"));
         }
         if self.idx.msgs > 0 && seq - last > MAX_GAP {
-            return Err(WriteError::Invalid("sequence gap above 2^24 in a non-empty store"));
+            return Err(WriteError::Invalid(
+                "sequence gap above 2^24 in a non-empty store",
+            ));
         }
         let size = msg_size_raw(subj.len(), hdr.len(), payload.len());
-        let mmp = if cfg.max_msgs_per_subject > 0 { cfg.max_msgs_per_subject as u64 } else { 0 };
+        let mmp = if cfg.max_msgs_per_subject > 0 {
+            cfg.max_msgs_per_subject as u64
+        } else {
+            0
+        };
         let subj_id = self.idx.subject_id(subj);
-        let subj_count = subj_id.and_then(|id| self.idx.subject(id)).map_or(0, |s| s.count);
+        let subj_count = subj_id
+            .and_then(|id| self.idx.subject(id))
+            .map_or(0, |s| s.count);
         if check_limits && cfg.discard == Discard::New {
             let mut asl = false;
             let mut first_size = 0u64;
@@ -315,7 +376,10 @@ impl Inner {
             if cfg.max_msgs > 0 && self.idx.msgs >= cfg.max_msgs as u64 && !asl {
                 return Err(WriteError::MaxMsgs);
             }
-            if cfg.max_bytes > 0 && self.idx.bytes + size > cfg.max_bytes as u64 && (!asl || first_size < size) {
+            if cfg.max_bytes > 0
+                && self.idx.bytes + size > cfg.max_bytes as u64
+                && (!asl || first_size < size)
+            {
                 return Err(WriteError::MaxBytes);
             }
         }
@@ -338,9 +402,13 @@ impl Inner {
     }
 
     fn enforce_per_subject(&mut self, subj: &str, mmp: u64) -> Result<(), StoreError> {
-        let Some(id) = self.idx.subject_id(subj) else { return Ok(()) };
+        let Some(id) = self.idx.subject_id(subj) else {
+            return Ok(());
+        };
         while self.idx.subject(id).is_some_and(|s| s.count > mmp) {
-            let Some(first) = self.idx.first_for_subject(id) else { break };
+            let Some(first) = self.idx.first_for_subject(id) else {
+                break;
+            };
             self.delete_seq(first)?;
         }
         Ok(())
@@ -398,6 +466,118 @@ impl Inner {
         Ok(removed)
     }
 
+    /// Rewrite sealed segment `id` keeping only what replay needs: live messages, every
+    /// non-message record, and for each dead message a bare placeholder (seq and ts, no
+    /// subject or data) so last_seq/last_ts replay exactly as before. Damaged segments are
+    /// left alone. Returns the bytes reclaimed.
+    pub(crate) fn compact_segment(&mut self, id: u32) -> Result<u64, StoreError> {
+        if id == self.active {
+            return Ok(0);
+        }
+        let Some(seg) = self.segs.get(&id) else {
+            return Ok(0);
+        };
+        let Some(map) = seg.map.as_ref() else {
+            return Ok(0);
+        };
+        let Ok(header) = record::SegmentHeader::decode(map) else {
+            return Ok(0);
+        };
+        let header = record::SegmentHeader {
+            nonce: segment::new_nonce(),
+            ..header
+        };
+        let mut out = Vec::with_capacity(map.len() / 2);
+        out.extend_from_slice(&header.encode());
+        let mut moved: Vec<(u64, u32)> = Vec::new();
+        let idx = &self.idx;
+        let sc = crate::recovery::scan(map, SEGMENT_HEADER_LEN as u64, |r, off| match r.kind {
+            Kind::Msg | Kind::Erased => {
+                let live = idx
+                    .entry(r.seq)
+                    .is_some_and(|e| e.seg == id && u64::from(e.off) == off);
+                if live {
+                    moved.push((r.seq, out.len() as u32));
+                    record::encode(
+                        &mut out, r.kind, r.seq, r.ts, r.subject, r.headers, r.payload,
+                    );
+                } else {
+                    record::encode(&mut out, Kind::Erased, r.seq, r.ts, b"", b"", b"");
+                }
+            }
+            _ => record::encode(
+                &mut out, r.kind, r.seq, r.ts, r.subject, r.headers, r.payload,
+            ),
+        });
+        if sc.cut || !sc.dropped.is_empty() {
+            return Ok(0);
+        }
+        let old_len = map.len() as u64;
+        let path = seg.path.clone();
+        let tmp = path.with_extension("seg.compact");
+        let io = |op: &'static str, e: std::io::Error| StoreError::io(op, &tmp, e);
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| io("create compacted segment", e))?;
+        file.write_all_at(&out, 0)
+            .map_err(|e| io("write compacted segment", e))?;
+        file.sync_all()
+            .map_err(|e| io("fsync compacted segment", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io("replace segment", &path, e))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::io("fsync directory", &self.dir, e))?;
+        let new_map = segment::map_file(&file, &path)?;
+        if let Some(seg) = self.segs.get_mut(&id) {
+            seg.nonce = header.nonce;
+            seg.file = Arc::new(file);
+            seg.map = new_map;
+            seg.len = out.len() as u64;
+        }
+        let first = self.idx.first_seq;
+        for (seq, off) in moved {
+            if let Ok(i) = usize::try_from(seq - first) {
+                if let Some(mut e) = self.idx.entries.get(i) {
+                    e.off = off;
+                    self.idx.entries.set(i, e);
+                }
+            }
+        }
+        let _ = std::fs::remove_file(self.dir.join("index.db"));
+        Ok(old_len.saturating_sub(out.len() as u64))
+    }
+
+    /// Sealed segments worth compacting: at least a quarter of a segment long, under half
+    /// live, except a dead oldest segment (removed whole), at most ~256 MiB of them per call.
+    fn compaction_candidates(&self) -> Vec<u32> {
+        let min_len = (self.cfg.effective_segment_size() / 4).max(4096);
+        let mut budget: u64 = 256 << 20;
+        let mut out = Vec::new();
+        let oldest = self.segs.keys().next().copied();
+        for (id, s) in &self.segs {
+            let live = self.idx.seg_live.get(id).copied().unwrap_or_default();
+            let removable_whole = live.msgs == 0 && Some(*id) == oldest;
+            if *id == self.active
+                || s.map.is_none()
+                || s.len < min_len
+                || removable_whole
+                || live.bytes >= s.len / 2
+            {
+                continue;
+            }
+            if s.len > budget {
+                break;
+            }
+            budget -= s.len;
+            out.push(*id);
+        }
+        out
+    }
+
     pub(crate) fn expire(&mut self, now: i64) -> Result<u64, StoreError> {
         let max_age = self.cfg.max_age;
         if max_age.is_zero() || self.idx.msgs == 0 {
@@ -421,9 +601,17 @@ impl Inner {
     }
 
     fn state(&mut self, with_deleted: bool) -> StreamState {
-        let first_ts = if self.idx.msgs > 0 { self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0) } else { 0 };
+        let first_ts = if self.idx.msgs > 0 {
+            self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0)
+        } else {
+            0
+        };
         let idx = &self.idx;
-        let first_seq = if idx.msgs == 0 && idx.last_seq == 0 && idx.first_seq == 1 { 0 } else { idx.first_seq };
+        let first_seq = if idx.msgs == 0 && idx.last_seq == 0 && idx.first_seq == 1 {
+            0
+        } else {
+            idx.first_seq
+        };
         StreamState {
             messages: idx.msgs,
             bytes: idx.bytes,
@@ -433,7 +621,11 @@ impl Inner {
             last_ts: idx.last_ts,
             num_subjects: idx.num_subjects(),
             num_deleted: idx.num_deleted(),
-            deleted: if with_deleted { idx.deleted() } else { Vec::new() },
+            deleted: if with_deleted {
+                idx.deleted()
+            } else {
+                Vec::new()
+            },
             lost: self.lost.clone(),
         }
     }
@@ -448,7 +640,10 @@ impl Inner {
                 None => Matcher::Nothing,
             }
         } else {
-            Matcher::Wild { filter: filter.to_string(), cache: HashMap::new() }
+            Matcher::Wild {
+                filter: filter.to_string(),
+                cache: Vec::new(),
+            }
         }
     }
 
@@ -457,9 +652,26 @@ impl Inner {
             Matcher::All => true,
             Matcher::Nothing => false,
             Matcher::Id(id) => e.subj == *id,
-            Matcher::Wild { filter, cache } => *cache.entry(e.subj).or_insert_with(|| {
-                self.idx.subject(e.subj).is_some_and(|s| subject::matches(filter, &s.name))
-            }),
+            Matcher::Wild { filter, cache } => {
+                let i = e.subj as usize;
+                if cache.len() <= i {
+                    cache.resize(i + 1, 0);
+                }
+                match cache.get(i) {
+                    Some(1) => true,
+                    Some(2) => false,
+                    _ => {
+                        let hit = self
+                            .idx
+                            .subject(e.subj)
+                            .is_some_and(|s| subject::matches(filter, &s.name));
+                        if let Some(c) = cache.get_mut(i) {
+                            *c = if hit { 1 } else { 2 };
+                        }
+                        hit
+                    }
+                }
+            }
         }
     }
 }
@@ -468,7 +680,11 @@ enum Matcher {
     All,
     Nothing,
     Id(u32),
-    Wild { filter: String, cache: HashMap<u32, bool> },
+    /// `cache[subject id]`: 0 not yet matched, 1 matches, 2 does not (ids are dense).
+    Wild {
+        filter: String,
+        cache: Vec<u8>,
+    },
 }
 
 impl Shared {
@@ -485,7 +701,8 @@ impl Shared {
             (g.written, files, g.dir.clone(), sync_dir)
         };
         for f in &files {
-            f.sync_data().map_err(|e| StoreError::io("fsync segment", &dir, e))?;
+            f.sync_data()
+                .map_err(|e| StoreError::io("fsync segment", &dir, e))?;
         }
         if sync_dir {
             File::open(&dir)
@@ -542,7 +759,8 @@ impl Shared {
         }
     }
 
-    /// Remove oldest segments that hold no live message (never the active one).
+    /// Compact one mostly-deleted segment, then remove oldest segments that hold no live
+    /// message (never the active one).
     fn drop_dead_segments(&self) -> Result<(), StoreError> {
         let policy = self.inner.lock().cfg.sync;
         if policy != SyncPolicy::Never {
@@ -550,8 +768,14 @@ impl Shared {
             self.flush()?;
         }
         let mut g = self.inner.lock();
-        loop {
-            let Some((&id, _)) = g.segs.iter().next() else { break };
+        for id in g.compaction_candidates() {
+            match g.compact_segment(id) {
+                Ok(n) if n > 0 => tracing::debug!(segment = id, reclaimed = n, "compacted segment"),
+                Ok(_) => {}
+                Err(e) => warn!(segment = id, error = %e, "compaction failed"),
+            }
+        }
+        while let Some((&id, _)) = g.segs.iter().next() {
             if id == g.active || g.idx.seg_live.get(&id).is_some_and(|l| l.msgs > 0) {
                 break;
             }
@@ -560,7 +784,8 @@ impl Shared {
                 // The index file covers this segment and can no longer be used; drop it now
                 // rather than have the next open read it only to reject it.
                 let _ = std::fs::remove_file(g.dir.join("index.db"));
-                std::fs::remove_file(&seg.path).map_err(|e| StoreError::io("remove segment", &seg.path, e))?;
+                std::fs::remove_file(&seg.path)
+                    .map_err(|e| StoreError::io("remove segment", &seg.path, e))?;
                 g.dir_dirty = true;
             }
         }
@@ -596,13 +821,18 @@ fn bg_loop(shared: Arc<Shared>) {
                 last_sync = Instant::now();
                 let _ = shared.flush();
             }
-            SyncPolicy::Never | SyncPolicy::Interval(_) if last_sync.elapsed() >= Duration::from_millis(100) => {
+            SyncPolicy::Never | SyncPolicy::Interval(_)
+                if last_sync.elapsed() >= Duration::from_millis(100) =>
+            {
                 // Keep the user-space buffer short so a process crash loses little.
                 let _ = shared.inner.lock().write_out();
             }
             _ => {}
         }
-        if !max_age.is_zero() && last_expire.elapsed() >= (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)) {
+        if !max_age.is_zero()
+            && last_expire.elapsed()
+                >= (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+        {
             last_expire = Instant::now();
             let r = shared.inner.lock().expire(now_ns());
             if let Ok(n) = r {
@@ -635,17 +865,27 @@ impl Store {
         let synced = inner.written;
         let shared = Arc::new(Shared {
             inner: Mutex::new(inner),
-            sync: Mutex::new(SyncState { synced, in_progress: false, poisoned: None }),
+            sync: Mutex::new(SyncState {
+                synced,
+                in_progress: false,
+                poisoned: None,
+            }),
             sync_cv: Condvar::new(),
             bg: Mutex::new(BgState { shutdown: false }),
             bg_cv: Condvar::new(),
         });
         let s2 = shared.clone();
-        let bg = std::thread::Builder::new().name("jetmirror-store".into()).spawn(move || bg_loop(s2)).ok();
+        let bg = std::thread::Builder::new()
+            .name("jetmirror-store".into())
+            .spawn(move || bg_loop(s2))
+            .ok();
         Store { shared, bg }
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T, WriteError>) -> Result<T, WriteError> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, WriteError>,
+    ) -> Result<T, WriteError> {
         let (res, policy, pos) = {
             let mut g = self.shared.inner.lock();
             let r = f(&mut g);
@@ -656,7 +896,10 @@ impl Store {
         Ok(v)
     }
 
-    fn write_store<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn write_store<T>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let (res, policy, pos) = {
             let mut g = self.shared.inner.lock();
             g.check_poisoned()?;
@@ -669,14 +912,30 @@ impl Store {
     }
 
     /// Append at the next sequence; durable per the sync policy when it returns.
-    pub fn append(&self, subject: &str, headers: &[u8], payload: &[u8], ts_ns: i64) -> Result<u64, WriteError> {
+    pub fn append(
+        &self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        ts_ns: i64,
+    ) -> Result<u64, WriteError> {
         self.write(|g| g.write_msg(None, ts_ns, subject, headers, payload, true))
     }
 
     /// Store at an explicit sequence (> last_seq) and timestamp, as a mirror does; the gap
     /// becomes interior deleted sequences (or moves first_seq when the store is empty).
-    pub fn store_at(&self, seq: u64, ts_ns: i64, subject: &str, headers: &[u8], payload: &[u8]) -> Result<(), WriteError> {
-        self.write(|g| g.write_msg(Some(seq), ts_ns, subject, headers, payload, true).map(|_| ()))
+    pub fn store_at(
+        &self,
+        seq: u64,
+        ts_ns: i64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(), WriteError> {
+        self.write(|g| {
+            g.write_msg(Some(seq), ts_ns, subject, headers, payload, true)
+                .map(|_| ())
+        })
     }
 
     /// Make `seq` the next sequence to be appended.
@@ -684,7 +943,10 @@ impl Store {
         self.write(|g| {
             let last = g.idx.last_seq;
             if seq <= last {
-                return Err(WriteError::SequenceMismatch { seq, last_seq: last });
+                return Err(WriteError::SequenceMismatch {
+                    seq,
+                    last_seq: last,
+                });
             }
             if seq == last + 1 {
                 return Ok(());
@@ -714,10 +976,31 @@ impl Store {
             self.shared.flush()?;
             let mut g = self.shared.inner.lock();
             g.write_out()?;
-            let Ok(r) = g.read_record(e.seg, e.off) else { return Ok(true) };
-            let (seq, ts, subj, hdr, plen) = (r.seq, r.ts, r.subject.to_vec(), r.headers.to_vec(), r.payload.len());
+            // A compaction may have rewritten the segment since: erase only if the record
+            // there is still this message.
+            let Ok(r) = g.read_record(e.seg, e.off) else {
+                return Ok(true);
+            };
+            if r.seq != seq || r.kind != Kind::Msg {
+                return Ok(true);
+            }
+            let (seq, ts, subj, hdr, plen) = (
+                r.seq,
+                r.ts,
+                r.subject.to_vec(),
+                r.headers.to_vec(),
+                r.payload.len(),
+            );
             let mut rec = Vec::new();
-            record::encode(&mut rec, Kind::Erased, seq, ts, &subj, &hdr, &vec![0u8; plen]);
+            record::encode(
+                &mut rec,
+                Kind::Erased,
+                seq,
+                ts,
+                &subj,
+                &hdr,
+                &vec![0u8; plen],
+            );
             if let Some(seg) = g.segs.get(&e.seg) {
                 seg.file
                     .write_all_at(&rec, u64::from(e.off))
@@ -802,7 +1085,10 @@ impl Store {
     pub fn truncate(&self, last_seq: u64) -> Result<(), StoreError> {
         self.write_store(|g| {
             if last_seq > g.idx.last_seq {
-                return Err(StoreError::Invalid(format!("truncate to {last_seq} above last_seq {}", g.idx.last_seq)));
+                return Err(StoreError::Invalid(format!(
+                    "truncate to {last_seq} above last_seq {}",
+                    g.idx.last_seq
+                )));
             }
             if last_seq == g.idx.last_seq {
                 return Ok(());
@@ -839,13 +1125,19 @@ impl Store {
     }
 
     /// The first message at or after `start_seq` whose subject matches `filter`.
-    pub fn next_matching(&self, start_seq: u64, filter: &str) -> Result<Option<StoredMsg>, StoreError> {
+    pub fn next_matching(
+        &self,
+        start_seq: u64,
+        filter: &str,
+    ) -> Result<Option<StoredMsg>, StoreError> {
         let mut g = self.shared.inner.lock();
         let mut m = g.matcher(filter);
         let mut start = start_seq;
         if let Matcher::Id(id) = m {
             match g.idx.subject(id) {
-                Some(info) if info.count > 0 && info.last >= start => start = start.max(info.first_hint),
+                Some(info) if info.count > 0 && info.last >= start => {
+                    start = start.max(info.first_hint)
+                }
                 _ => return Ok(None),
             }
         }
@@ -863,11 +1155,24 @@ impl Store {
     pub fn last_for_subject(&self, filter: &str) -> Result<Option<StoredMsg>, StoreError> {
         let mut g = self.shared.inner.lock();
         let seq = if subject::is_all(filter) {
-            g.idx.entries.live_rev().next().map(|(i, _)| g.idx.first_seq + i as u64)
+            g.idx
+                .entries
+                .live_rev()
+                .next()
+                .map(|(i, _)| g.idx.first_seq + i as u64)
         } else if !subject::has_wildcard(filter) {
-            g.idx.subject_id(filter).and_then(|id| g.idx.subject(id)).filter(|s| s.count > 0).map(|s| s.last)
+            g.idx
+                .subject_id(filter)
+                .and_then(|id| g.idx.subject(id))
+                .filter(|s| s.count > 0)
+                .map(|s| s.last)
         } else {
-            g.idx.subjects.iter().filter(|s| s.count > 0 && subject::matches(filter, &s.name)).map(|s| s.last).max()
+            g.idx
+                .subjects
+                .iter()
+                .filter(|s| s.count > 0 && subject::matches(filter, &s.name))
+                .map(|s| s.last)
+                .max()
         };
         match seq.and_then(|s| g.idx.entry(s).map(|e| (s, e))) {
             Some((s, e)) => g.read_msg(s, e).map(Some),
@@ -898,10 +1203,22 @@ impl Store {
                 Some(s) if start_seq > s.last => return 0,
                 _ => {}
             },
+            Matcher::Wild { ref filter, .. } if start_seq <= g.idx.first_seq => {
+                // Whole stream: the subject table answers without a scan.
+                return g
+                    .idx
+                    .subjects
+                    .iter()
+                    .filter(|s| s.count > 0 && subject::matches(filter, &s.name))
+                    .map(|s| s.count)
+                    .sum();
+            }
             _ => {}
         }
         let start = start_seq.max(g.idx.first_seq);
-        let Ok(skip) = usize::try_from(start - g.idx.first_seq) else { return 0 };
+        let Ok(skip) = usize::try_from(start - g.idx.first_seq) else {
+            return 0;
+        };
         let mut n = 0;
         for (_, e) in g.idx.entries.live_from(skip) {
             if g.matches(&mut m, &e) {
@@ -927,7 +1244,13 @@ impl Store {
             g.cfg = cfg;
             if g.cfg.max_msgs_per_subject > 0 {
                 let mmp = g.cfg.max_msgs_per_subject as u64;
-                let over: Vec<String> = g.idx.subjects.iter().filter(|s| s.count > mmp).map(|s| s.name.to_string()).collect();
+                let over: Vec<String> = g
+                    .idx
+                    .subjects
+                    .iter()
+                    .filter(|s| s.count > mmp)
+                    .map(|s| s.name.to_string())
+                    .collect();
                 for s in over {
                     g.enforce_per_subject(&s, mmp)?;
                 }
@@ -940,16 +1263,27 @@ impl Store {
         Ok(())
     }
 
-    /// Stream the whole store out (see `snapshot` module for the format).
+    /// Stream the whole store out (see `snapshot` module for the format). Holds the store
+    /// lock for the duration so the snapshot is one consistent point: writers wait.
     pub fn snapshot(&self, out: &mut impl std::io::Write) -> Result<(), StoreError> {
         let mut g = self.shared.inner.lock();
         crate::snapshot::write(&mut g, out)
     }
 
-    /// Build a store in the empty directory `dir` from a snapshot stream.
-    pub fn restore(dir: &Path, cfg: StoreConfig, input: &mut impl std::io::Read) -> Result<Store, StoreError> {
-        if std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false) {
-            return Err(StoreError::NotEmpty { path: dir.to_path_buf() });
+    /// Build a store in the empty directory `dir` from a snapshot stream. On error the
+    /// directory holds a partial store; the caller deletes it.
+    pub fn restore(
+        dir: &Path,
+        cfg: StoreConfig,
+        input: &mut impl std::io::Read,
+    ) -> Result<Store, StoreError> {
+        if std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+        {
+            return Err(StoreError::NotEmpty {
+                path: dir.to_path_buf(),
+            });
         }
         let (store, _) = Store::open(dir, cfg)?;
         {
@@ -973,6 +1307,24 @@ impl Store {
         self.shutdown()
     }
 
+    /// Compact every sealed segment now, whatever its live ratio (tests and tools; the
+    /// background thread compacts mostly-deleted segments by itself). Returns bytes reclaimed.
+    #[doc(hidden)]
+    pub fn compact_now(&self) -> Result<u64, StoreError> {
+        let mut g = self.shared.inner.lock();
+        let ids: Vec<u32> = g
+            .segs
+            .keys()
+            .copied()
+            .filter(|id| *id != g.active)
+            .collect();
+        let mut n = 0;
+        for id in ids {
+            n += g.compact_segment(id)?;
+        }
+        Ok(n)
+    }
+
     /// Stop like a crash: no final fsync, no index file (buffered data handed to the OS only).
     /// For tests and benches.
     #[doc(hidden)]
@@ -982,7 +1334,9 @@ impl Store {
     }
 
     fn stop_bg(&mut self) -> bool {
-        let Some(h) = self.bg.take() else { return false };
+        let Some(h) = self.bg.take() else {
+            return false;
+        };
         self.shared.bg.lock().shutdown = true;
         self.shared.bg_cv.notify_all();
         let _ = h.join();

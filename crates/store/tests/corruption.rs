@@ -7,17 +7,24 @@ use std::path::{Path, PathBuf};
 use jetmirror_store::{Store, StoreConfig, SyncPolicy};
 
 fn cfg() -> StoreConfig {
-    StoreConfig { segment_size: 4096, sync: SyncPolicy::Never, ..StoreConfig::default() }
+    StoreConfig {
+        segment_size: 4096,
+        sync: SyncPolicy::Never,
+        ..StoreConfig::default()
+    }
 }
 
 fn payload(seq: u64) -> Vec<u8> {
-    (0..(seq as usize * 13) % 97 + 3).map(|i| (i as u64 ^ seq) as u8).collect()
+    (0..(seq as usize * 13) % 97 + 3)
+        .map(|i| (i as u64 ^ seq) as u8)
+        .collect()
 }
 
 fn build(dir: &Path, n: u64) {
     let (s, _) = Store::open(dir, cfg()).expect("open");
     for seq in 1..=n {
-        s.append(&format!("sub.{}", seq % 3), b"", &payload(seq), seq as i64).expect("append");
+        s.append(&format!("sub.{}", seq % 3), b"", &payload(seq), seq as i64)
+            .expect("append");
     }
     s.close().expect("close");
 }
@@ -54,7 +61,10 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn assert_msg(s: &Store, seq: u64) {
-    let m = s.get(seq).expect("get").unwrap_or_else(|| panic!("seq {seq} missing"));
+    let m = s
+        .get(seq)
+        .expect("get")
+        .unwrap_or_else(|| panic!("seq {seq} missing"));
     assert_eq!(m.subject, format!("sub.{}", seq % 3));
     assert_eq!(&m.payload[..], &payload(seq)[..], "seq {seq}");
 }
@@ -78,7 +88,12 @@ fn torn_tail_at_every_offset_of_the_last_record() {
             let _ = std::fs::remove_file(d.join("index.db"));
         }
         let seg = d.join(last.file_name().expect("name"));
-        std::fs::OpenOptions::new().write(true).open(&seg).expect("open").set_len(cut as u64).expect("truncate");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .expect("open")
+            .set_len(cut as u64)
+            .expect("truncate");
         let (s, report) = Store::open(&d, cfg()).expect("open after cut");
         let st = s.state(false);
         assert_eq!((st.messages, st.last_seq), (29, 29), "cut at {cut}");
@@ -86,11 +101,23 @@ fn torn_tail_at_every_offset_of_the_last_record() {
             assert_msg(&s, q);
         }
         if cut == start {
-            assert!(report.dropped.is_empty(), "clean cut at a record boundary: {:?}", report.dropped);
+            assert!(
+                report.dropped.is_empty(),
+                "clean cut at a record boundary: {:?}",
+                report.dropped
+            );
         } else {
-            assert_eq!(report.dropped.len(), 1, "cut at {cut}: {:?}", report.dropped);
+            assert_eq!(
+                report.dropped.len(),
+                1,
+                "cut at {cut}: {:?}",
+                report.dropped
+            );
             let dr = &report.dropped[0];
-            assert_eq!((dr.segment.file_name(), dr.offset, dr.records, dr.bytes), (seg.file_name(), start as u64, 1, (cut - start) as u64));
+            assert_eq!(
+                (dr.segment.file_name(), dr.offset, dr.records, dr.bytes),
+                (seg.file_name(), start as u64, 1, (cut - start) as u64)
+            );
             assert!(st.lost.is_some());
         }
         // The store keeps working after the cut, and the next open is clean.
@@ -136,8 +163,14 @@ fn random_bit_flips_keep_intact_records() {
         bytes[byte] ^= 1 << (next() % 8);
         std::fs::write(&seg, &bytes).expect("write");
         let (s, report) = Store::open(&d, cfg()).expect("open never fails on corruption");
-        assert!(!report.dropped.is_empty(), "trial {trial}: damage must be reported");
-        assert!(report.dropped.iter().all(|x| x.segment.file_name() == seg.file_name()));
+        assert!(
+            !report.dropped.is_empty(),
+            "trial {trial}: damage must be reported"
+        );
+        assert!(report
+            .dropped
+            .iter()
+            .all(|x| x.segment.file_name() == seg.file_name()));
         // Every record in earlier segments and before the damage in this one is intact.
         let damaged_from = hit.map_or(0, |r| r.0);
         for (i, p) in segs.iter().enumerate() {
@@ -149,7 +182,10 @@ fn random_bit_flips_keep_intact_records() {
             }
         }
         if let Some((off, _, seq)) = hit {
-            assert!(s.get(seq).expect("get").is_none(), "trial {trial}: damaged record must not be served");
+            assert!(
+                s.get(seq).expect("get").is_none(),
+                "trial {trial}: damaged record must not be served"
+            );
             assert_eq!(report.dropped[0].offset, off as u64);
         }
         drop(s);
@@ -171,7 +207,11 @@ fn garbage_after_the_tail_is_cut() {
     assert_eq!(s.state(false).messages, 10);
     assert_eq!(report.dropped.len(), 1);
     assert_eq!(report.dropped[0].offset, good as u64);
-    assert_eq!(std::fs::metadata(&seg).expect("stat").len(), good as u64, "tail cut on disk");
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        good as u64,
+        "tail cut on disk"
+    );
 }
 
 #[test]
@@ -187,4 +227,129 @@ fn empty_and_header_only_segments_open() {
     let (s, report) = Store::open(&d, cfg()).expect("reopen");
     assert!(report.dropped.is_empty());
     assert_eq!(s.state(false).messages, 1);
+}
+
+#[test]
+fn damage_in_the_middle_of_the_last_segment_keeps_its_bytes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    build(&d, 30);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let recs = records(&bytes);
+    assert!(recs.len() >= 4, "want several records in the last segment");
+    let (off, _, seq) = recs[recs.len() / 2];
+    // Break the length field: the records behind it can no longer be framed.
+    bytes[off + 5] ^= 0x40;
+    std::fs::write(&seg, &bytes).expect("write");
+    let (s, report) = Store::open(&d, cfg()).expect("open");
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(
+        (
+            report.dropped[0].offset,
+            report.dropped[0].segment.file_name()
+        ),
+        (off as u64, seg.file_name())
+    );
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        bytes.len() as u64,
+        "damaged segment must not be cut"
+    );
+    for q in 1..seq {
+        assert_msg(&s, q);
+    }
+    assert!(s.get(seq).expect("get").is_none());
+    let next = s.append("sub.0", b"", b"after", 1).expect("append");
+    drop(s);
+    let (s, report2) = Store::open(&d, cfg()).expect("reopen");
+    assert!(report2.used_index_file && report2.dropped.is_empty());
+    assert_eq!(
+        s.get(next)
+            .expect("get")
+            .expect("appended after damage")
+            .payload,
+        &b"after"[..]
+    );
+    drop(s);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let (s, report2) = Store::open(&d, cfg()).expect("reopen");
+    assert_eq!(
+        report2.dropped, report.dropped,
+        "same damage reported, nothing new"
+    );
+    assert_eq!(
+        s.get(next)
+            .expect("get")
+            .expect("appended after damage")
+            .payload,
+        &b"after"[..]
+    );
+}
+
+#[test]
+fn probing_after_damage_in_a_big_segment_stays_fast() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    let big = StoreConfig {
+        segment_size: 8 << 20,
+        ..cfg()
+    };
+    let (s, _) = Store::open(&d, big.clone()).expect("open");
+    for i in 0..30_000u64 {
+        s.append("big", b"", &[(i % 251) as u8; 200], i as i64)
+            .expect("append");
+    }
+    drop(s);
+    let _ = std::fs::remove_file(d.join("index.db"));
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let recs = records(&bytes);
+    // Length field of an early record: framing is lost for megabytes behind it.
+    let (off, _, seq) = recs[10];
+    bytes[off + 6] ^= 0x10;
+    std::fs::write(&seg, &bytes).expect("write");
+    let t = std::time::Instant::now();
+    let (s, report) = Store::open(&d, big).expect("open");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "open took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(s.state(false).last_seq, seq - 1);
+    assert_eq!(
+        std::fs::metadata(&seg).expect("stat").len(),
+        bytes.len() as u64,
+        "kept, not cut"
+    );
+}
+
+#[test]
+fn a_big_garbage_tail_is_cut_quickly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("s");
+    build(&d, 20);
+    let seg = segments(&d).pop().expect("seg");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let good = bytes.len();
+    let mut x: u64 = 88172645463325252;
+    bytes.extend((0..(4 << 20)).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x as u8
+    }));
+    std::fs::write(&seg, &bytes).expect("write");
+    let t = std::time::Instant::now();
+    let (s, report) = Store::open(&d, cfg()).expect("open");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "open took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(s.state(false).messages, 20);
+    assert_eq!(report.dropped.len(), 1);
+    assert_eq!(std::fs::metadata(&seg).expect("stat").len(), good as u64);
 }

@@ -24,7 +24,11 @@ impl Rng {
 fn kill_9_never_loses_acknowledged_writes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("s");
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_nanos() as u64 | 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_nanos() as u64
+        | 1;
     eprintln!("seed {seed}");
     let mut rng = Rng(seed);
     // seq -> (thread, len, subject) for acknowledged appends; acknowledged deletes.
@@ -75,30 +79,65 @@ fn kill_9_never_loses_acknowledged_writes() {
         let (store, report) = Store::open(&dir, StoreConfig::default()).expect("reopen after kill");
         for d in &report.dropped {
             // Only a torn tail of the last segment is acceptable after a crash.
-            assert!(d.reason.contains("torn") || d.reason.contains("checksum") || d.reason.contains("short segment header"), "unexpected drop {d:?}");
+            assert!(
+                d.reason.contains("torn")
+                    || d.reason.contains("checksum")
+                    || d.reason.contains("short segment header"),
+                "unexpected drop {d:?}"
+            );
         }
         let st = store.state(false);
         for (seq, (t, len, subject)) in &acked {
             let got = store.get(*seq).expect("read");
             if deleted.contains(seq) {
-                assert!(got.is_none(), "round {rounds}: deleted seq {seq} resurrected");
+                assert!(
+                    got.is_none(),
+                    "round {rounds}: deleted seq {seq} resurrected"
+                );
                 continue;
             }
-            let m = got.unwrap_or_else(|| panic!("round {rounds}: acknowledged seq {seq} lost (state {st:?})"));
+            let m = got.unwrap_or_else(|| {
+                panic!("round {rounds}: acknowledged seq {seq} lost (state {st:?})")
+            });
             assert_eq!(&m.subject, subject);
             assert_eq!(m.payload.len(), *len, "seq {seq}");
-            assert!(m.payload.iter().enumerate().all(|(k, b)| *b == (k as u8) ^ *t), "seq {seq} payload corrupt");
+            assert!(
+                m.payload
+                    .iter()
+                    .enumerate()
+                    .all(|(k, b)| *b == (k as u8) ^ *t),
+                "seq {seq} payload corrupt"
+            );
         }
         assert!(st.last_seq >= acked.keys().next_back().copied().unwrap_or(0));
         // Unacknowledged messages that made it are fine, but they must be whole.
         for seq in st.first_seq..=st.last_seq {
             if let Some(m) = store.get(seq).expect("read") {
-                let t: u8 = m.subject.split('.').nth(1).and_then(|x| x.parse().ok()).expect("subject");
-                assert!(m.payload.iter().enumerate().all(|(k, b)| *b == (k as u8) ^ t), "seq {seq} payload corrupt");
+                let t: u8 = m
+                    .subject
+                    .split('.')
+                    .nth(1)
+                    .and_then(|x| x.parse().ok())
+                    .expect("subject");
+                assert!(
+                    m.payload
+                        .iter()
+                        .enumerate()
+                        .all(|(k, b)| *b == (k as u8) ^ t),
+                    "seq {seq} payload corrupt"
+                );
             }
         }
         drop(store);
     }
-    assert!(acked.len() > 100, "writer acknowledged too little ({}) to test anything", acked.len());
-    eprintln!("{rounds} rounds, {} acknowledged, {} deleted", acked.len(), deleted.len());
+    assert!(
+        acked.len() > 100,
+        "writer acknowledged too little ({}) to test anything",
+        acked.len()
+    );
+    eprintln!(
+        "{rounds} rounds, {} acknowledged, {} deleted",
+        acked.len(),
+        deleted.len()
+    );
 }

@@ -21,7 +21,11 @@ struct Msg {
 }
 
 fn size_raw(m: &Msg) -> u64 {
-    let (s, h, p) = (m.subject.len() as u64, m.headers.len() as u64, m.payload.len() as u64);
+    let (s, h, p) = (
+        m.subject.len() as u64,
+        m.headers.len() as u64,
+        m.payload.len() as u64,
+    );
     if h == 0 {
         22 + s + p + 8
     } else {
@@ -104,12 +108,19 @@ impl Model {
                     return Err(Refused::PerSubject);
                 }
                 asl = true;
-                first_size = self.msgs.values().find(|x| x.subject == m.subject).map_or(0, size_raw);
+                first_size = self
+                    .msgs
+                    .values()
+                    .find(|x| x.subject == m.subject)
+                    .map_or(0, size_raw);
             }
             if c.max_msgs > 0 && self.msgs.len() as u64 >= c.max_msgs as u64 && !asl {
                 return Err(Refused::MaxMsgs);
             }
-            if c.max_bytes > 0 && self.bytes() + size_raw(&m) > c.max_bytes as u64 && (!asl || first_size < size_raw(&m)) {
+            if c.max_bytes > 0
+                && self.bytes() + size_raw(&m) > c.max_bytes as u64
+                && (!asl || first_size < size_raw(&m))
+            {
                 return Err(Refused::MaxBytes);
             }
         }
@@ -161,8 +172,17 @@ impl Model {
             }
             return before - self.msgs.len() as u64;
         }
-        let matching: Vec<u64> = self.msgs.iter().filter(|(_, m)| Self::matches(&filter, &m.subject)).map(|(k, _)| *k).collect();
-        let mut cand: Vec<u64> = matching.iter().copied().filter(|s| up_to <= 1 || *s < up_to).collect();
+        let matching: Vec<u64> = self
+            .msgs
+            .iter()
+            .filter(|(_, m)| Self::matches(&filter, &m.subject))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut cand: Vec<u64> = matching
+            .iter()
+            .copied()
+            .filter(|s| up_to <= 1 || *s < up_to)
+            .collect();
         if let Some(keep) = req.keep.filter(|k| *k > 0) {
             let total = matching.len() as u64;
             if keep >= total {
@@ -179,15 +199,40 @@ impl Model {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Append { subj: usize, hdr: bool, len: usize },
-    StoreAt { gap: u64, subj: usize, len: usize },
-    Skip { gap: u64 },
-    Delete { pick: usize, erase: bool },
-    Purge { filter: Option<usize>, up_to: Option<u64>, keep: Option<u64> },
-    Truncate { back: u64 },
-    Reopen { drop_index: bool },
+    Append {
+        subj: usize,
+        hdr: bool,
+        len: usize,
+    },
+    StoreAt {
+        gap: u64,
+        subj: usize,
+        len: usize,
+    },
+    Skip {
+        gap: u64,
+    },
+    Delete {
+        pick: usize,
+        erase: bool,
+    },
+    Purge {
+        filter: Option<usize>,
+        up_to: Option<u64>,
+        keep: Option<u64>,
+    },
+    Truncate {
+        back: u64,
+    },
+    Reopen {
+        drop_index: bool,
+    },
+    Compact,
     Config(usize),
-    Query { filter: usize, start: u64 },
+    Query {
+        filter: usize,
+        start: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -200,20 +245,49 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(filter, up_to, keep)| Op::Purge { filter, up_to, keep }),
         1 => (0u64..6).prop_map(|back| Op::Truncate { back }),
         1 => any::<bool>().prop_map(|drop_index| Op::Reopen { drop_index }),
+        1 => Just(Op::Compact),
         1 => (0usize..6).prop_map(Op::Config),
         2 => (0..FILTERS.len(), 0u64..40).prop_map(|(filter, start)| Op::Query { filter, start }),
     ]
 }
 
 fn config(i: usize) -> StoreConfig {
-    let base = StoreConfig { segment_size: 4096, sync: SyncPolicy::Never, ..StoreConfig::default() };
+    let base = StoreConfig {
+        segment_size: 4096,
+        sync: SyncPolicy::Never,
+        ..StoreConfig::default()
+    };
     match i {
         0 => base,
-        1 => StoreConfig { max_msgs: 8, ..base },
-        2 => StoreConfig { max_bytes: 1500, max_msgs_per_subject: 3, ..base },
-        3 => StoreConfig { max_msgs: 6, max_bytes: 2000, discard: Discard::New, max_msg_size: 200, ..base },
-        4 => StoreConfig { max_msgs_per_subject: 2, discard: Discard::New, discard_new_per_subject: true, ..base },
-        _ => StoreConfig { max_msgs_per_subject: 2, discard: Discard::New, max_msgs: 10, sync: SyncPolicy::Always, ..base },
+        1 => StoreConfig {
+            max_msgs: 8,
+            ..base
+        },
+        2 => StoreConfig {
+            max_bytes: 1500,
+            max_msgs_per_subject: 3,
+            ..base
+        },
+        3 => StoreConfig {
+            max_msgs: 6,
+            max_bytes: 2000,
+            discard: Discard::New,
+            max_msg_size: 200,
+            ..base
+        },
+        4 => StoreConfig {
+            max_msgs_per_subject: 2,
+            discard: Discard::New,
+            discard_new_per_subject: true,
+            ..base
+        },
+        _ => StoreConfig {
+            max_msgs_per_subject: 2,
+            discard: Discard::New,
+            max_msgs: 10,
+            sync: SyncPolicy::Always,
+            ..base
+        },
     }
 }
 
@@ -224,16 +298,33 @@ fn check(store: &Store, model: &Model) -> Result<(), TestCaseError> {
     prop_assert_eq!(st.messages, model.msgs.len() as u64, "messages");
     prop_assert_eq!(st.bytes, model.bytes(), "bytes");
     prop_assert_eq!(st.last_seq, model.last, "last_seq");
-    prop_assert_eq!(st.first_seq, if empty_fresh { 0 } else { first }, "first_seq");
+    prop_assert_eq!(
+        st.first_seq,
+        if empty_fresh { 0 } else { first },
+        "first_seq"
+    );
     prop_assert_eq!(st.last_ts, model.last_ts, "last_ts");
-    prop_assert_eq!(st.first_ts, model.msgs.values().next().map_or(0, |m| m.ts), "first_ts");
-    let deleted: Vec<u64> = if model.msgs.is_empty() { vec![] } else { (first..=model.last).filter(|s| !model.msgs.contains_key(s)).collect() };
+    prop_assert_eq!(
+        st.first_ts,
+        model.msgs.values().next().map_or(0, |m| m.ts),
+        "first_ts"
+    );
+    let deleted: Vec<u64> = if model.msgs.is_empty() {
+        vec![]
+    } else {
+        (first..=model.last)
+            .filter(|s| !model.msgs.contains_key(s))
+            .collect()
+    };
     prop_assert_eq!(st.num_deleted, deleted.len() as u64, "num_deleted");
     prop_assert_eq!(&st.deleted, &deleted, "deleted");
-    let subjects: std::collections::BTreeSet<&str> = model.msgs.values().map(|m| m.subject.as_str()).collect();
+    let subjects: std::collections::BTreeSet<&str> =
+        model.msgs.values().map(|m| m.subject.as_str()).collect();
     prop_assert_eq!(st.num_subjects, subjects.len() as u64, "num_subjects");
     for seq in first.saturating_sub(2)..=model.last + 1 {
-        let got = store.get(seq).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let got = store
+            .get(seq)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         match (got, model.msgs.get(&seq)) {
             (None, None) => {}
             (Some(g), Some(m)) => {
@@ -243,7 +334,12 @@ fn check(store: &Store, model: &Model) -> Result<(), TestCaseError> {
                 prop_assert_eq!(&g.headers[..], &m.headers[..]);
                 prop_assert_eq!(&g.payload[..], &m.payload[..]);
             }
-            (g, m) => prop_assert!(false, "seq {seq}: store {:?} model {:?}", g.map(|x| x.seq), m.map(|x| &x.subject)),
+            (g, m) => prop_assert!(
+                false,
+                "seq {seq}: store {:?} model {:?}",
+                g.map(|x| x.seq),
+                m.map(|x| &x.subject)
+            ),
         }
     }
     Ok(())
@@ -256,7 +352,10 @@ fn open(dir: &Path, cfg: StoreConfig) -> Store {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("s");
-    let mut model = Model { cfg: config(0), ..Model::default() };
+    let mut model = Model {
+        cfg: config(0),
+        ..Model::default()
+    };
     let mut store = Some(open(&dir, model.cfg.clone()));
     let mut counter = 0u8;
     for op in ops {
@@ -265,7 +364,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         let mk = |subj: usize, hdr: bool, len: usize, ts: i64| Msg {
             ts,
             subject: SUBJECTS[subj].to_string(),
-            headers: if hdr { b"NATS/1.0\r\nX: y\r\n\r\n".to_vec() } else { vec![] },
+            headers: if hdr {
+                b"NATS/1.0\r\nX: y\r\n\r\n".to_vec()
+            } else {
+                vec![]
+            },
             payload: (0..len).map(|i| (i as u8).wrapping_add(counter)).collect(),
         };
         match op {
@@ -291,7 +394,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Skip { gap } => {
                 let seq = model.last + gap;
-                s.skip_to(seq).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                s.skip_to(seq)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 if seq > model.last + 1 {
                     model.last = seq - 1;
                 }
@@ -307,15 +411,26 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     prop_assert_eq!(got.map_err(|e| TestCaseError::fail(e.to_string()))?, want);
                 }
             }
-            Op::Purge { filter, up_to, keep } => {
-                let req = PurgeRequest { subject: filter.map(|f| FILTERS[f].to_string()), up_to_seq: up_to, keep };
-                let got = s.purge(req.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            Op::Purge {
+                filter,
+                up_to,
+                keep,
+            } => {
+                let req = PurgeRequest {
+                    subject: filter.map(|f| FILTERS[f].to_string()),
+                    up_to_seq: up_to,
+                    keep,
+                };
+                let got = s
+                    .purge(req.clone())
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let want = model.purge(&req);
                 prop_assert_eq!(got, want, "purge {:?}", req);
             }
             Op::Truncate { back } => {
                 let seq = model.last.saturating_sub(back);
-                s.truncate(seq).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                s.truncate(seq)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 if seq < model.last {
                     model.msgs.retain(|k, _| *k <= seq);
                     if let Some(m) = model.msgs.values().next_back() {
@@ -330,14 +445,24 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let _ = std::fs::remove_file(dir.join("index.db"));
                 }
                 let (s2, report) = Store::open(&dir, model.cfg.clone()).expect("reopen");
-                prop_assert!(report.dropped.is_empty(), "clean reopen dropped {:?}", report.dropped);
+                prop_assert!(
+                    report.dropped.is_empty(),
+                    "clean reopen dropped {:?}",
+                    report.dropped
+                );
                 prop_assert_eq!(report.used_index_file, !drop_index);
                 store = Some(s2);
             }
+            Op::Compact => {
+                s.compact_now()
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
             Op::Config(i) => {
                 model.cfg = config(i);
-                s.update_config(model.cfg.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let subjects: Vec<String> = model.msgs.values().map(|m| m.subject.clone()).collect();
+                s.update_config(model.cfg.clone())
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let subjects: Vec<String> =
+                    model.msgs.values().map(|m| m.subject.clone()).collect();
                 for subj in subjects {
                     model.trim_subject(&subj);
                 }
@@ -345,16 +470,45 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Query { filter, start } => {
                 let f = FILTERS[filter];
-                let want = model.msgs.range(start..).find(|(_, m)| Model::matches(f, &m.subject)).map(|(k, _)| *k);
-                let got = s.next_matching(start, f).map_err(|e| TestCaseError::fail(e.to_string()))?.map(|m| m.seq);
+                let want = model
+                    .msgs
+                    .range(start..)
+                    .find(|(_, m)| Model::matches(f, &m.subject))
+                    .map(|(k, _)| *k);
+                let got = s
+                    .next_matching(start, f)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?
+                    .map(|m| m.seq);
                 prop_assert_eq!(got, want, "next_matching({}, {:?})", start, f);
-                let want_last = model.msgs.iter().rev().find(|(_, m)| Model::matches(f, &m.subject)).map(|(k, _)| *k);
-                let got_last = s.last_for_subject(f).map_err(|e| TestCaseError::fail(e.to_string()))?.map(|m| m.seq);
+                let want_last = model
+                    .msgs
+                    .iter()
+                    .rev()
+                    .find(|(_, m)| Model::matches(f, &m.subject))
+                    .map(|(k, _)| *k);
+                let got_last = s
+                    .last_for_subject(f)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?
+                    .map(|m| m.seq);
                 prop_assert_eq!(got_last, want_last, "last_for_subject({:?})", f);
-                let pending = model.msgs.range(start..).filter(|(_, m)| Model::matches(f, &m.subject)).count() as u64;
-                prop_assert_eq!(s.num_pending(start, f), pending, "num_pending({}, {:?})", start, f);
+                let pending = model
+                    .msgs
+                    .range(start..)
+                    .filter(|(_, m)| Model::matches(f, &m.subject))
+                    .count() as u64;
+                prop_assert_eq!(
+                    s.num_pending(start, f),
+                    pending,
+                    "num_pending({}, {:?})",
+                    start,
+                    f
+                );
                 let mut counts = BTreeMap::new();
-                for m in model.msgs.values().filter(|m| Model::matches(f, &m.subject)) {
+                for m in model
+                    .msgs
+                    .values()
+                    .filter(|m| Model::matches(f, &m.subject))
+                {
                     *counts.entry(m.subject.clone()).or_insert(0u64) += 1;
                 }
                 prop_assert_eq!(s.subject_counts(f), counts);
