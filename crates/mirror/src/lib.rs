@@ -1,0 +1,24 @@
+//! jetmirror-mirror: holding faithful mirrors of JetStream streams that live on a
+//! real upstream nats-server.
+//!
+//! Parts:
+//! - [`upstream`]: [`UpstreamClient`], a tokio-backed NATS client over
+//!   `jetmirror-protocol` with reconnect, jittered back-off, ping liveness and the
+//!   server list learned from INFO.
+//! - [`core`]: [`MirrorIngest`], the sans-IO state machine of one mirror (consumer
+//!   create requests, origin sequences and timestamps, gaps, flow control,
+//!   heartbeats, stall detection, retry back-off). It talks to the stream layer only
+//!   through its effects.
+#![deny(clippy::unwrap_used)]
+
+pub mod core;
+pub mod upstream;
+
+pub use crate::core::{
+    CreateReply, Effect, Inbound, MirrorConfig, MirrorInfo, MirrorIngest, RetryReason, StoreError,
+    StoreMsg, StoreState,
+};
+pub use upstream::{
+    ConnectionEvent, Message, PublishError, RequestError, Status, Subscription, UpstreamClient,
+    UpstreamConfig,
+};
