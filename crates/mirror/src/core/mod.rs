@@ -401,11 +401,9 @@ impl MirrorIngest {
         self.next_origin_info = Some(now);
         self.origin_info_in_flight = false;
         if self.requests_sent == 0 {
-            // Keep the initial 100–200 ms jitter of a brand-new mirror.
-            if self.setup_at.is_none() {
-                let jitter = self.jitter();
-                self.setup_at = Some(now + jitter);
-            }
+            // A brand-new mirror: first setup 100–200 ms from now.
+            let jitter = self.jitter();
+            self.setup_at = Some(now + jitter);
             return;
         }
         self.retry(now, RetryReason::Reconnected);
