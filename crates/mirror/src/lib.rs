@@ -9,15 +9,19 @@
 //!   create requests, origin sequences and timestamps, gaps, flow control,
 //!   heartbeats, stall detection, retry back-off). It talks to the stream layer only
 //!   through its effects.
+//! - [`driver`]: the tokio shell that runs one `MirrorIngest` on an
+//!   `UpstreamClient` and writes into a [`MirrorSink`] (the stream layer's side).
 #![deny(clippy::unwrap_used)]
 
 pub mod core;
+pub mod driver;
 pub mod upstream;
 
 pub use crate::core::{
     CreateReply, Effect, Inbound, MirrorConfig, MirrorInfo, MirrorIngest, RetryReason, StoreError,
     StoreMsg, StoreState,
 };
+pub use driver::{spawn_mirror, MirrorHandle, MirrorSink, MirrorSnapshot, SinkOp};
 pub use upstream::{
     ConnectionEvent, Message, PublishError, RequestError, Status, Subscription, UpstreamClient,
     UpstreamConfig,

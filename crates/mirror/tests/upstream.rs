@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
-use jetmirror_mirror::upstream::{ConnectionEvent, RequestError, Status, UpstreamClient, UpstreamConfig};
+use jetmirror_mirror::upstream::{
+    ConnectionEvent, RequestError, Status, UpstreamClient, UpstreamConfig,
+};
 use jetmirror_testkit::{Server, ServerSpec};
 
 fn fast_config(urls: Vec<String>) -> UpstreamConfig {
@@ -38,14 +40,27 @@ async fn publish_subscribe_request_and_no_responders() -> Result<()> {
 
     let mut sub = client.subscribe("foo.>").await?;
     // A PING round trip makes sure the SUB is registered before we publish.
-    client.request("nobody.home", Bytes::new(), Duration::from_secs(2)).await.ok();
-    client.publish("foo.a", None, None, Bytes::from_static(b"plain")).await?;
+    client
+        .request("nobody.home", Bytes::new(), Duration::from_secs(2))
+        .await
+        .ok();
+    client
+        .publish("foo.a", None, None, Bytes::from_static(b"plain"))
+        .await?;
     let hdr = Bytes::from_static(b"NATS/1.0\r\nX-Key:  v1 \r\nX-Key: v2\r\n\r\n");
     client
-        .publish("foo.b", Some("reply.to"), Some(hdr.clone()), Bytes::from_static(b"with headers"))
+        .publish(
+            "foo.b",
+            Some("reply.to"),
+            Some(hdr.clone()),
+            Bytes::from_static(b"with headers"),
+        )
         .await?;
     let m1 = next_msg(&mut sub).await?;
-    assert_eq!((&m1.subject[..], &m1.payload[..], m1.headers.is_none()), (&b"foo.a"[..], &b"plain"[..], true));
+    assert_eq!(
+        (&m1.subject[..], &m1.payload[..], m1.headers.is_none()),
+        (&b"foo.a"[..], &b"plain"[..], true)
+    );
     let m2 = next_msg(&mut sub).await?;
     assert_eq!(&m2.subject[..], b"foo.b");
     assert_eq!(m2.reply.as_deref(), Some(&b"reply.to"[..]));
@@ -58,11 +73,16 @@ async fn publish_subscribe_request_and_no_responders() -> Result<()> {
     tokio::spawn(async move {
         while let Some(m) = svc.next().await {
             if let Some(r) = m.reply.as_deref().and_then(|r| std::str::from_utf8(r).ok()) {
-                let _ = responder.publish(r, None, m.headers.clone(), m.payload.clone()).await;
+                let _ = responder
+                    .publish(r, None, m.headers.clone(), m.payload.clone())
+                    .await;
             }
         }
     });
-    client.request("nobody.home", Bytes::new(), Duration::from_secs(2)).await.ok();
+    client
+        .request("nobody.home", Bytes::new(), Duration::from_secs(2))
+        .await
+        .ok();
     let answer = client
         .request_with_headers(
             "svc.echo",
@@ -72,14 +92,22 @@ async fn publish_subscribe_request_and_no_responders() -> Result<()> {
         )
         .await?;
     assert_eq!(&answer.payload[..], b"ping");
-    assert_eq!(answer.headers.as_deref(), Some(&b"NATS/1.0\r\nA: b\r\n\r\n"[..]));
+    assert_eq!(
+        answer.headers.as_deref(),
+        Some(&b"NATS/1.0\r\nA: b\r\n\r\n"[..])
+    );
 
-    match client.request("nobody.home", Bytes::new(), Duration::from_secs(2)).await {
+    match client
+        .request("nobody.home", Bytes::new(), Duration::from_secs(2))
+        .await
+    {
         Err(RequestError::NoResponders(s)) => assert_eq!(s, "nobody.home"),
         other => bail!("expected no responders, got {other:?}"),
     }
     assert!(matches!(
-        client.publish("bad subject", None, None, Bytes::new()).await,
+        client
+            .publish("bad subject", None, None, Bytes::new())
+            .await,
         Err(jetmirror_mirror::PublishError::InvalidSubject(_))
     ));
 
@@ -96,7 +124,10 @@ async fn publish_subscribe_request_and_no_responders() -> Result<()> {
 async fn reconnects_after_restart_and_resubscribes() -> Result<()> {
     let mut server = Server::start(ServerSpec::default())?;
     let client = UpstreamClient::connect(fast_config(vec![server.client_url()]))?;
-    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     let mut events = client.events();
     let mut sub = client.subscribe("after.restart").await?;
 
@@ -123,8 +154,13 @@ async fn reconnects_after_restart_and_resubscribes() -> Result<()> {
     }
     assert!(saw_disconnect);
     // While disconnected publishes were refused; now the replayed SUB works.
-    client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
-    client.publish("after.restart", None, None, Bytes::from_static(b"back")).await?;
+    client
+        .request("sync.point", Bytes::new(), Duration::from_secs(2))
+        .await
+        .ok();
+    client
+        .publish("after.restart", None, None, Bytes::from_static(b"back"))
+        .await?;
     let m = next_msg(&mut sub).await?;
     assert_eq!(&m.payload[..], b"back");
     client.close().await;
@@ -136,10 +172,16 @@ async fn frozen_upstream_is_left_for_the_next_url_within_4s() -> Result<()> {
     let a = Server::start(ServerSpec::default())?;
     let b = Server::start(ServerSpec::default())?;
     let client = UpstreamClient::connect(fast_config(vec![a.client_url(), b.client_url()]))?;
-    let url = client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    let url = client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     assert_eq!(url, a.client_url());
     let mut sub = client.subscribe("live.>").await?;
-    client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
+    client
+        .request("sync.point", Bytes::new(), Duration::from_secs(2))
+        .await
+        .ok();
 
     a.signal(libc::SIGSTOP);
     let frozen_at = Instant::now();
@@ -170,8 +212,13 @@ async fn frozen_upstream_is_left_for_the_next_url_within_4s() -> Result<()> {
         Ok(())
     })();
     if result.is_ok() {
-        client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
-        client.publish("live.on.b", None, None, Bytes::from_static(b"hello b")).await?;
+        client
+            .request("sync.point", Bytes::new(), Duration::from_secs(2))
+            .await
+            .ok();
+        client
+            .publish("live.on.b", None, None, Bytes::from_static(b"hello b"))
+            .await?;
         let m = next_msg(&mut sub).await?;
         assert_eq!(&m.subject[..], b"live.on.b");
     }

@@ -61,7 +61,8 @@ mod tests {
 
     #[test]
     fn v1_observed_subject() {
-        let a = parse_ack_reply("$JS.ACK.ORIG.JS_MIRROR_L9fwEMNd-sVKZOIRp.1.2.2.1795442514622133394.3");
+        let a =
+            parse_ack_reply("$JS.ACK.ORIG.JS_MIRROR_L9fwEMNd-sVKZOIRp.1.2.2.1795442514622133394.3");
         assert_eq!(
             a,
             Some(AckInfo {
@@ -78,10 +79,13 @@ mod tests {
 
     #[test]
     fn v2_subject_with_domain_and_account_hash() {
-        let a = parse_ack_reply("$JS.ACK.hub.ACCHASH.ORIG.C1.1.7.5.100.0.token")
-            .expect("v2 parses");
+        let a =
+            parse_ack_reply("$JS.ACK.hub.ACCHASH.ORIG.C1.1.7.5.100.0.token").expect("v2 parses");
         assert_eq!((a.stream, a.consumer), ("ORIG", "C1"));
-        assert_eq!((a.stream_seq, a.consumer_seq, a.timestamp_ns, a.pending), (7, 5, 100, 0));
+        assert_eq!(
+            (a.stream_seq, a.consumer_seq, a.timestamp_ns, a.pending),
+            (7, 5, 100, 0)
+        );
     }
 
     #[test]

@@ -73,6 +73,9 @@ mod tests {
             retry_delay(Some(Duration::from_millis(500)), 1, j),
             Duration::from_millis(1500 + 10_000 + 150)
         );
-        assert_eq!(retry_delay(Some(Duration::from_secs(9)), 2, j), Duration::from_millis(20_150));
+        assert_eq!(
+            retry_delay(Some(Duration::from_secs(9)), 2, j),
+            Duration::from_millis(20_150)
+        );
     }
 }

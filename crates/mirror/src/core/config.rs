@@ -80,7 +80,9 @@ impl MirrorConfig {
 
     /// True when the origin delivers only part of its subjects.
     pub fn is_filtered(&self) -> bool {
-        self.filter_subject.as_deref().is_some_and(|f| !f.is_empty())
+        self.filter_subject
+            .as_deref()
+            .is_some_and(|f| !f.is_empty())
             || !self.subject_transforms.is_empty()
     }
 }

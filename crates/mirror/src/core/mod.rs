@@ -55,8 +55,8 @@ pub use config::{External, MirrorConfig, SubjectTransform};
 pub use request::{build_create_request, consumer_base_name, CreateRequest};
 
 use backoff::{
-    retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL, STALL_AFTER,
-    STALLED_HEARTBEATS_LIMIT,
+    retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
+    STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
 
 /// Most effects queued before the shell drains them; beyond it the core drops the
@@ -144,7 +144,10 @@ pub enum Effect {
     RequestOriginInfo { subject: String, timeout: Duration },
     /// The consumer will be recreated after `after` (informational; the core's own
     /// timer does it).
-    Retry { after: Duration, reason: RetryReason },
+    Retry {
+        after: Duration,
+        reason: RetryReason,
+    },
     /// `mirror.error` changed to this API error object (for logs and StreamInfo).
     Error(Value),
 }
@@ -282,7 +285,12 @@ impl MirrorIngest {
     }
 
     /// [`MirrorIngest::new`] with a fixed RNG seed (tests).
-    pub fn with_seed(cfg: MirrorConfig, store: StoreState, now: Instant, seed: u64) -> MirrorIngest {
+    pub fn with_seed(
+        cfg: MirrorConfig,
+        store: StoreState,
+        now: Instant,
+        seed: u64,
+    ) -> MirrorIngest {
         let mut m = MirrorIngest {
             cfg,
             rng: StdRng::seed_from_u64(seed),
@@ -384,10 +392,15 @@ impl MirrorIngest {
         };
         let setup = self.setup_at.filter(|_| self.connected);
         let info = self.next_origin_info.filter(|_| self.connected);
-        [setup, self.in_flight.as_ref().map(|f| f.deadline), stall, info]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            setup,
+            self.in_flight.as_ref().map(|f| f.deadline),
+            stall,
+            info,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // ----- inputs ------------------------------------------------------------------
@@ -515,7 +528,10 @@ impl MirrorIngest {
         if let Some(err) = parsed.get("error").filter(|e| !e.is_null()) {
             let code = err.get("code").and_then(Value::as_u64);
             let err_code = err.get("err_code").and_then(Value::as_u64);
-            let old_origin = matches!((code, err_code), (Some(412), Some(10185)) | (Some(400), Some(10025)));
+            let old_origin = matches!(
+                (code, err_code),
+                (Some(412), Some(10185)) | (Some(400), Some(10025))
+            );
             if old_origin && !flight.legacy {
                 info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin below API level 4, resending without sourcing");
                 self.send_create(now, true);
@@ -578,7 +594,11 @@ impl MirrorIngest {
             self.on_control(headers, msg.reply, now);
             return;
         }
-        let Some(reply) = msg.reply.as_deref().and_then(|r| std::str::from_utf8(r).ok()) else {
+        let Some(reply) = msg
+            .reply
+            .as_deref()
+            .and_then(|r| std::str::from_utf8(r).ok())
+        else {
             warn!(stream = %self.cfg.stream, "mirror message without ack reply ignored");
             return;
         };

@@ -93,7 +93,11 @@ pub fn build_create_request(
     let mut filter_subject = cfg.filter_subject.clone().filter(|f| !f.is_empty());
     let mut filter_subjects = Vec::new();
     if !cfg.subject_transforms.is_empty() {
-        let sources: Vec<String> = cfg.subject_transforms.iter().map(|t| t.src.clone()).collect();
+        let sources: Vec<String> = cfg
+            .subject_transforms
+            .iter()
+            .map(|t| t.src.clone())
+            .collect();
         if filter_subject.is_none() && sources.len() == 1 {
             filter_subject = sources.into_iter().next();
         } else {
@@ -125,7 +129,10 @@ pub fn build_create_request(
     c.insert("flow_control".into(), json!(true));
     c.insert("deliver_subject".into(), json!(deliver_subject));
     c.insert("idle_heartbeat".into(), json!(nanos(IDLE_HEARTBEAT)));
-    c.insert("inactive_threshold".into(), json!(nanos(INACTIVE_THRESHOLD)));
+    c.insert(
+        "inactive_threshold".into(),
+        json!(nanos(INACTIVE_THRESHOLD)),
+    );
     c.insert("num_replicas".into(), json!(0));
     c.insert("direct".into(), json!(true));
     if legacy_suffix.is_none() {
@@ -170,7 +177,10 @@ mod tests {
     #[test]
     fn hash_matches_nats_server_observation() {
         // mirror.md §4.1: mirror MIR in $G → JS_MIRROR_L9fwEMNd.
-        assert_eq!(consumer_base_name(&MirrorConfig::new("MIR", "ORIG")), "JS_MIRROR_L9fwEMNd");
+        assert_eq!(
+            consumer_base_name(&MirrorConfig::new("MIR", "ORIG")),
+            "JS_MIRROR_L9fwEMNd"
+        );
     }
 
     #[test]
@@ -178,7 +188,10 @@ mod tests {
         let cfg = MirrorConfig::new("MIR", "ORIG");
         let r = build_create_request(&cfg, &StoreState::default(), "$JS.M.Wzv2KNDJ", None);
         assert_eq!(r.subject, "$JS.API.CONSUMER.CREATE.ORIG");
-        assert_eq!(r.headers.as_deref(), Some(&b"NATS/1.0\r\nNats-Required-Api-Level: 4\r\n\r\n"[..]));
+        assert_eq!(
+            r.headers.as_deref(),
+            Some(&b"NATS/1.0\r\nNats-Required-Api-Level: 4\r\n\r\n"[..])
+        );
         let want = concat!(
             r#"{"stream_name":"ORIG","config":{"name":"JS_MIRROR_L9fwEMNd","deliver_policy":"all","#,
             r#""ack_policy":"none","ack_wait":79200000000000,"max_deliver":1,"replay_policy":"instant","#,
@@ -193,14 +206,27 @@ mod tests {
     fn resume_uses_last_seq_plus_one_and_ignores_start_options() {
         let mut cfg = MirrorConfig::new("MIR", "ORIG");
         cfg.opt_start_seq = 3;
-        let st = StoreState { messages: 5, first_seq: 1, last_seq: 5 };
+        let st = StoreState {
+            messages: 5,
+            first_seq: 1,
+            last_seq: 5,
+        };
         let r = build_create_request(&cfg, &st, "$JS.M.x", None);
         let p = std::str::from_utf8(&r.payload).unwrap_or("");
-        assert!(p.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":6,"ack_policy""#), "{p}");
+        assert!(
+            p.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":6,"ack_policy""#),
+            "{p}"
+        );
         // A purged mirror (no messages, first_seq > 0) continues too.
-        let st = StoreState { messages: 0, first_seq: 8, last_seq: 7 };
+        let st = StoreState {
+            messages: 0,
+            first_seq: 8,
+            last_seq: 7,
+        };
         let r = build_create_request(&cfg, &st, "$JS.M.x", None);
-        assert!(std::str::from_utf8(&r.payload).unwrap_or("").contains(r#""opt_start_seq":8"#));
+        assert!(std::str::from_utf8(&r.payload)
+            .unwrap_or("")
+            .contains(r#""opt_start_seq":8"#));
     }
 
     #[test]
@@ -210,7 +236,10 @@ mod tests {
         cfg.opt_start_time = Some("2020-01-01T00:00:00Z".into());
         let r = build_create_request(&cfg, &StoreState::default(), "$JS.M.x", None);
         let p = String::from_utf8_lossy(&r.payload).into_owned();
-        assert!(p.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":3,"ack_policy""#), "{p}");
+        assert!(
+            p.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":3,"ack_policy""#),
+            "{p}"
+        );
         cfg.opt_start_seq = 0;
         let r = build_create_request(&cfg, &StoreState::default(), "$JS.M.x", None);
         let p = String::from_utf8_lossy(&r.payload).into_owned();
@@ -222,18 +251,33 @@ mod tests {
         let mut cfg = MirrorConfig::new("MIR", "ORIG");
         cfg.filter_subject = Some("o1.a".into());
         cfg.local_domain = Some("leaf".into());
-        cfg.external = Some(External { api: "$JS.hub.API".into(), deliver: String::new() });
+        cfg.external = Some(External {
+            api: "$JS.hub.API".into(),
+            deliver: String::new(),
+        });
         let r = build_create_request(&cfg, &StoreState::default(), "$JS.M.x", None);
         let name = consumer_base_name(&cfg);
-        assert_eq!(r.subject, format!("$JS.hub.API.CONSUMER.CREATE.ORIG.{name}.o1.a"));
+        assert_eq!(
+            r.subject,
+            format!("$JS.hub.API.CONSUMER.CREATE.ORIG.{name}.o1.a")
+        );
         let p = String::from_utf8_lossy(&r.payload).into_owned();
-        assert!(p.contains(r#""max_deliver":1,"filter_subject":"o1.a","replay_policy""#), "{p}");
+        assert!(
+            p.contains(r#""max_deliver":1,"filter_subject":"o1.a","replay_policy""#),
+            "{p}"
+        );
         assert!(p.contains(r#""metadata":{"_nats.mirror.acc":"$G","_nats.mirror.domain":"leaf","_nats.mirror.stream":"MIR"}"#), "{p}");
 
         let mut cfg = MirrorConfig::new("MIR", "ORIG");
         cfg.subject_transforms = vec![
-            SubjectTransform { src: "o1.a".into(), dest: "t.a".into() },
-            SubjectTransform { src: "o1.b".into(), dest: String::new() },
+            SubjectTransform {
+                src: "o1.a".into(),
+                dest: "t.a".into(),
+            },
+            SubjectTransform {
+                src: "o1.b".into(),
+                dest: String::new(),
+            },
         ];
         let r = build_create_request(&cfg, &StoreState::default(), "$JS.M.x", Some("abcdefgh"));
         assert_eq!(r.subject, "$JS.API.CONSUMER.CREATE.ORIG");
@@ -248,7 +292,10 @@ mod tests {
     fn deliver_prefix_from_external() {
         let mut cfg = MirrorConfig::new("MIR", "ORIG");
         assert_eq!(cfg.deliver_prefix(), "$JS.M");
-        cfg.external = Some(External { api: "$JS.hub.API.".into(), deliver: "dp.".into() });
+        cfg.external = Some(External {
+            api: "$JS.hub.API.".into(),
+            deliver: "dp.".into(),
+        });
         assert_eq!(cfg.deliver_prefix(), "dp.M");
         assert_eq!(cfg.api_prefix(), "$JS.hub.API");
     }

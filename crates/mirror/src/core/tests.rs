@@ -13,7 +13,10 @@ struct Sim {
 }
 
 fn ack(sseq: u64, dseq: u64, pending: u64) -> String {
-    format!("$JS.ACK.ORIG.{CONSUMER}.1.{sseq}.{dseq}.{}.{pending}", 1_700_000_000_000_000_000u64 + sseq)
+    format!(
+        "$JS.ACK.ORIG.{CONSUMER}.1.{sseq}.{dseq}.{}.{pending}",
+        1_700_000_000_000_000_000u64 + sseq
+    )
 }
 
 fn reply(delivered_stream: u64, deliver: &str) -> Bytes {
@@ -52,7 +55,11 @@ impl Sim {
                     ..
                 } = e
                 {
-                    return (request_id, subject, String::from_utf8_lossy(&payload).into_owned());
+                    return (
+                        request_id,
+                        subject,
+                        String::from_utf8_lossy(&payload).into_owned(),
+                    );
                 }
             }
             let next = self.m.poll_timeout().expect("a timer is armed");
@@ -66,12 +73,27 @@ impl Sim {
     fn setup(&mut self, delivered: u64) -> Vec<Effect> {
         let (id, _, payload) = self.expect_create();
         let v: Value = serde_json::from_str(&payload).expect("json");
-        self.deliver = v["config"]["deliver_subject"].as_str().expect("deliver").to_owned();
-        self.m.on_create_reply(id, CreateReply::Response(reply(delivered, &self.deliver)), self.now);
+        self.deliver = v["config"]["deliver_subject"]
+            .as_str()
+            .expect("deliver")
+            .to_owned();
+        self.m.on_create_reply(
+            id,
+            CreateReply::Response(reply(delivered, &self.deliver)),
+            self.now,
+        );
         self.drain()
     }
 
-    fn data(&mut self, sseq: u64, dseq: u64, pending: u64, subject: &str, hdr: Option<&str>, payload: &str) {
+    fn data(
+        &mut self,
+        sseq: u64,
+        dseq: u64,
+        pending: u64,
+        subject: &str,
+        hdr: Option<&str>,
+        payload: &str,
+    ) {
         self.m.on_message(
             Inbound {
                 deliver_subject: self.deliver.clone(),
@@ -124,7 +146,10 @@ fn nothing_before_connect_then_first_setup_after_jitter() {
     let t0 = s.now;
     let (_, subject, payload) = s.expect_create();
     let waited = s.now - t0;
-    assert!(waited >= Duration::from_millis(100) && waited < Duration::from_millis(200), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(100) && waited < Duration::from_millis(200),
+        "{waited:?}"
+    );
     assert_eq!(subject, "$JS.API.CONSUMER.CREATE.ORIG");
     assert!(payload.contains(r#""deliver_policy":"all""#));
     assert!(payload.contains(r#""deliver_subject":"$JS.M."#));
@@ -135,7 +160,12 @@ fn nothing_before_connect_then_first_setup_after_jitter() {
 fn stores_with_origin_seq_and_timestamp_and_cleans_headers() {
     let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
     let fx = s.setup(0);
-    assert_eq!(fx.first(), Some(&Effect::Subscribe { deliver_subject: s.deliver.clone() }));
+    assert_eq!(
+        fx.first(),
+        Some(&Effect::Subscribe {
+            deliver_subject: s.deliver.clone()
+        })
+    );
     s.data(1, 1, 2, "orig.a", None, "one");
     s.data(
         2,
@@ -145,7 +175,14 @@ fn stores_with_origin_seq_and_timestamp_and_cleans_headers() {
         Some("NATS/1.0\r\nNats-Expected-Last-Sequence: 1\r\nNats-Msg-Id: abc\r\nNats-Batch-Id: z\r\nX-Keep:  1 \r\n\r\n"),
         "two",
     );
-    s.data(3, 3, 0, "orig.c", Some("NATS/1.0\r\nNats-Expected-Stream: ORIG\r\n\r\n"), "");
+    s.data(
+        3,
+        3,
+        0,
+        "orig.c",
+        Some("NATS/1.0\r\nNats-Expected-Stream: ORIG\r\n\r\n"),
+        "",
+    );
     let fx = s.drain();
     let msgs: Vec<&StoreMsg> = fx
         .iter()
@@ -156,7 +193,15 @@ fn stores_with_origin_seq_and_timestamp_and_cleans_headers() {
         .collect();
     assert_eq!(msgs.len(), 3);
     let first = msgs.first().expect("first");
-    assert_eq!((first.seq, first.ts_ns, &first.subject[..], &first.payload[..]), (1, 1_700_000_000_000_000_001, &b"orig.a"[..], &b"one"[..]));
+    assert_eq!(
+        (
+            first.seq,
+            first.ts_ns,
+            &first.subject[..],
+            &first.payload[..]
+        ),
+        (1, 1_700_000_000_000_000_001, &b"orig.a"[..], &b"one"[..])
+    );
     assert_eq!(first.headers, None);
     let second = msgs.get(1).expect("second");
     assert_eq!(
@@ -166,9 +211,20 @@ fn stores_with_origin_seq_and_timestamp_and_cleans_headers() {
     );
     let third = msgs.get(2).expect("third");
     assert_eq!(third.headers, None, "nothing left → no header block");
-    assert_eq!(third.payload.len(), 0, "an empty data message is data, not control");
+    assert_eq!(
+        third.payload.len(),
+        0,
+        "an empty data message is data, not control"
+    );
     assert_eq!((s.m.last_seq(), s.m.delivered_seq(), s.m.lag()), (3, 3, 0));
-    assert_eq!(s.m.store_state(), StoreState { messages: 3, first_seq: 1, last_seq: 3 });
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 3,
+            first_seq: 1,
+            last_seq: 3
+        }
+    );
 }
 
 #[test]
@@ -195,11 +251,22 @@ fn origin_gap_becomes_skip_and_duplicates_are_dropped() {
     let fx = s.drain();
     assert!(fx.contains(&Effect::SkipTo { seq: 4 }));
     assert_eq!(stores(&fx), vec![1, 2, 5]);
-    assert_eq!(s.m.store_state(), StoreState { messages: 3, first_seq: 1, last_seq: 5 });
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 3,
+            first_seq: 1,
+            last_seq: 5
+        }
+    );
     // A duplicate (already stored) is dropped.
     s.data(5, 4, 0, "a", None, "5");
     assert!(stores(&s.drain()).is_empty());
-    assert_eq!(s.m.delivered_seq(), 4, "delivered accounting follows dseq+1");
+    assert_eq!(
+        s.m.delivered_seq(),
+        4,
+        "delivered accounting follows dseq+1"
+    );
 }
 
 #[test]
@@ -212,12 +279,23 @@ fn consumer_seq_gap_recreates_from_last_seq_plus_one() {
     s.advance(Duration::from_secs(3) - Duration::from_millis(1));
     s.data(4, 4, 6, "a", None, "4"); // dseq 3 lost in transit
     let fx = s.drain();
-    assert!(fx.contains(&Effect::Unsubscribe { deliver_subject: s.deliver.clone() }));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::ConsumerSeqGap, .. })));
+    assert!(fx.contains(&Effect::Unsubscribe {
+        deliver_subject: s.deliver.clone()
+    }));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::ConsumerSeqGap,
+            ..
+        }
+    )));
     assert!(stores(&fx).is_empty());
     let old = s.deliver.clone();
     let (_, _, payload) = s.expect_create();
-    assert!(payload.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":3,"#), "{payload}");
+    assert!(
+        payload.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":3,"#),
+        "{payload}"
+    );
     // Messages still arriving on the old subscription are ignored.
     let mut m = s.m;
     m.on_message(
@@ -236,7 +314,11 @@ fn consumer_seq_gap_recreates_from_last_seq_plus_one() {
 #[test]
 fn resume_drops_duplicates_and_continues() {
     // Store already has 1..=5 (e.g. after a restart).
-    let st = StoreState { messages: 5, first_seq: 1, last_seq: 5 };
+    let st = StoreState {
+        messages: 5,
+        first_seq: 1,
+        last_seq: 5,
+    };
     let mut s = connected(MirrorConfig::new("MIR", "ORIG"), st);
     let (id, _, payload) = s.expect_create();
     assert!(payload.contains(r#""opt_start_seq":6"#));
@@ -260,12 +342,17 @@ fn flow_control_is_answered_with_counters() {
         s.data(i, i, 0, "a", None, "x");
     }
     s.drain();
-    s.control("NATS/1.0 100 FlowControl Request\r\n\r\n", Some("$JS.FC.ORIG.C.abcd"));
+    s.control(
+        "NATS/1.0 100 FlowControl Request\r\n\r\n",
+        Some("$JS.FC.ORIG.C.abcd"),
+    );
     assert_eq!(
         s.drain(),
         vec![Effect::Publish {
             subject: "$JS.FC.ORIG.C.abcd".into(),
-            headers: Some(Bytes::from_static(b"NATS/1.0\r\nNats-Last-Consumer: 32\r\nNats-Last-Stream: 32\r\n\r\n")),
+            headers: Some(Bytes::from_static(
+                b"NATS/1.0\r\nNats-Last-Consumer: 32\r\nNats-Last-Stream: 32\r\n\r\n"
+            )),
             payload: Bytes::new(),
         }]
     );
@@ -277,7 +364,10 @@ fn heartbeat_checks_last_consumer_and_answers_stalled() {
     s.setup(0);
     s.data(1, 1, 0, "a", None, "x");
     s.drain();
-    s.control("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\nNats-Last-Stream: 1\r\n\r\n", None);
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\nNats-Last-Stream: 1\r\n\r\n",
+        None,
+    );
     assert!(s.drain().is_empty());
     s.control(
         "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\nNats-Last-Stream: 1\r\nNats-Consumer-Stalled: $JS.FC.ORIG.C.zzzz\r\n\r\n",
@@ -285,12 +375,28 @@ fn heartbeat_checks_last_consumer_and_answers_stalled() {
     );
     assert_eq!(
         s.drain(),
-        vec![Effect::Publish { subject: "$JS.FC.ORIG.C.zzzz".into(), headers: None, payload: Bytes::new() }]
+        vec![Effect::Publish {
+            subject: "$JS.FC.ORIG.C.zzzz".into(),
+            headers: None,
+            payload: Bytes::new()
+        }]
     );
     // The origin says it delivered 3 but we saw 1: missed messages → recreate.
-    s.control("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n", None);
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n",
+        None,
+    );
     let fx = s.drain();
-    assert!(fx.iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::HeartbeatGap, .. })), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Retry {
+                reason: RetryReason::HeartbeatGap,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
     assert_eq!(s.m.consumer_name(), "");
 }
 
@@ -305,7 +411,16 @@ fn unanswered_flow_control_recreates() {
     }
     s.control(hb, None);
     let fx = s.drain();
-    assert!(fx.iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::FlowControlUnanswered, .. })), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Retry {
+                reason: RetryReason::FlowControlUnanswered,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -321,9 +436,16 @@ fn three_missed_heartbeats_recreate_at_once_then_back_off() {
     assert!(fx.iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::Stalled, after } if after.is_zero())), "{fx:?}");
     let (id, _, payload) = {
         let create = fx.iter().find_map(|e| match e {
-            Effect::SendConsumerCreate { request_id, subject, payload, .. } => {
-                Some((*request_id, subject.clone(), String::from_utf8_lossy(payload).into_owned()))
-            }
+            Effect::SendConsumerCreate {
+                request_id,
+                subject,
+                payload,
+                ..
+            } => Some((
+                *request_id,
+                subject.clone(),
+                String::from_utf8_lossy(payload).into_owned(),
+            )),
             _ => None,
         });
         create.expect("recreated at once (last request was > 2 s ago)")
@@ -334,11 +456,17 @@ fn three_missed_heartbeats_recreate_at_once_then_back_off() {
     s.m.on_create_reply(id, CreateReply::Timeout, s.now);
     let fx = s.drain();
     let after = fx.iter().find_map(|e| match e {
-        Effect::Retry { after, reason: RetryReason::CreateFailed } => Some(*after),
+        Effect::Retry {
+            after,
+            reason: RetryReason::CreateFailed,
+        } => Some(*after),
         _ => None,
     });
     let after = after.expect("scheduled");
-    assert!(after >= Duration::from_millis(12_100) && after < Duration::from_millis(12_200), "{after:?}");
+    assert!(
+        after >= Duration::from_millis(12_100) && after < Duration::from_millis(12_200),
+        "{after:?}"
+    );
     // An error reply is kept in mirror.error and the back-off grows.
     let t0 = s.now;
     let (id, _, _) = s.expect_create();
@@ -346,7 +474,11 @@ fn three_missed_heartbeats_recreate_at_once_then_back_off() {
     let err = br#"{"type":"io.nats.jetstream.api.v1.consumer_create_response","error":{"code":404,"err_code":10059,"description":"stream not found"}}"#;
     s.m.on_create_reply(id, CreateReply::Response(Bytes::from_static(err)), s.now);
     let fx = s.drain();
-    assert!(fx.iter().any(|e| matches!(e, Effect::Retry { after, .. } if *after >= Duration::from_secs(22))), "{fx:?}");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Retry { after, .. } if *after >= Duration::from_secs(22))),
+        "{fx:?}"
+    );
     assert_eq!(
         s.m.info(s.now).error,
         Some(serde_json::json!({"code":404,"err_code":10059,"description":"stream not found"}))
@@ -363,7 +495,13 @@ fn create_reply_timeout_fires_from_the_core_timer() {
     let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
     let _ = s.expect_create();
     s.advance(CREATE_REPLY_TIMEOUT);
-    assert!(s.drain().iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::CreateFailed, .. })));
+    assert!(s.drain().iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::CreateFailed,
+            ..
+        }
+    )));
     assert_eq!(s.m.fails(), 1);
 }
 
@@ -374,20 +512,32 @@ fn disconnect_cancels_and_reconnect_recreates_immediately() {
     s.data(1, 1, 0, "a", None, "x");
     s.drain();
     s.m.on_disconnected(s.now);
-    assert_eq!(s.drain(), vec![Effect::Unsubscribe { deliver_subject: s.deliver.clone() }]);
+    assert_eq!(
+        s.drain(),
+        vec![Effect::Unsubscribe {
+            deliver_subject: s.deliver.clone()
+        }]
+    );
     s.advance(Duration::from_secs(60));
     assert!(s.drain().is_empty(), "no requests while disconnected");
     s.m.on_connected(s.now);
     let fx = s.drain();
     let create = fx.iter().find_map(|e| match e {
-        Effect::SendConsumerCreate { payload, .. } => Some(String::from_utf8_lossy(payload).into_owned()),
+        Effect::SendConsumerCreate { payload, .. } => {
+            Some(String::from_utf8_lossy(payload).into_owned())
+        }
         _ => None,
     });
-    assert!(create.expect("immediately").contains(r#""opt_start_seq":2"#));
+    assert!(create
+        .expect("immediately")
+        .contains(r#""opt_start_seq":2"#));
     // Even right after another request (no 2 s spacing on reconnect).
     s.m.on_disconnected(s.now);
     s.m.on_connected(s.now);
-    assert!(s.drain().iter().any(|e| matches!(e, Effect::SendConsumerCreate { .. })));
+    assert!(s
+        .drain()
+        .iter()
+        .any(|e| matches!(e, Effect::SendConsumerCreate { .. })));
 }
 
 #[test]
@@ -407,7 +557,14 @@ fn delivered_ahead_of_empty_store_skips() {
     let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
     let fx = s.setup(41);
     assert!(fx.contains(&Effect::SkipTo { seq: 41 }));
-    assert_eq!(s.m.store_state(), StoreState { messages: 0, first_seq: 42, last_seq: 41 });
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 0,
+            first_seq: 42,
+            last_seq: 41
+        }
+    );
     s.data(42, 1, 0, "a", None, "x");
     assert_eq!(stores(&s.drain()), vec![42]);
 }
@@ -419,7 +576,13 @@ fn store_mismatch_recreates_from_store_last_seq() {
     s.data(1, 1, 0, "a", None, "x");
     s.data(2, 2, 0, "a", None, "x");
     s.drain();
-    s.m.on_store_error(StoreError::LastSeqMismatch { seq: 2, last_seq: 1 }, s.now);
+    s.m.on_store_error(
+        StoreError::LastSeqMismatch {
+            seq: 2,
+            last_seq: 1,
+        },
+        s.now,
+    );
     let (_, _, payload) = s.expect_create();
     assert!(payload.contains(r#""opt_start_seq":2"#), "{payload}");
 }
@@ -432,10 +595,15 @@ fn old_origin_gets_legacy_resend() {
     s.m.on_create_reply(id, CreateReply::Response(Bytes::from_static(err)), s.now);
     let fx = s.drain();
     match fx.as_slice() {
-        [Effect::SendConsumerCreate { headers, payload, .. }] => {
+        [Effect::SendConsumerCreate {
+            headers, payload, ..
+        }] => {
             assert_eq!(*headers, None);
             let p = String::from_utf8_lossy(payload);
-            assert!(!p.contains("sourcing") && p.contains("JS_MIRROR_L9fwEMNd_"), "{p}");
+            assert!(
+                !p.contains("sourcing") && p.contains("JS_MIRROR_L9fwEMNd_"),
+                "{p}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -444,11 +612,20 @@ fn old_origin_gets_legacy_resend() {
 #[test]
 fn transforms_rename_and_origin_info_subject_uses_external_api() {
     let mut cfg = MirrorConfig::new("MIR", "ORIG");
-    cfg.subject_transforms = vec![SubjectTransform { src: "o1.*".into(), dest: "t.$1".into() }];
-    cfg.external = Some(External { api: "$JS.hub.API".into(), deliver: String::new() });
+    cfg.subject_transforms = vec![SubjectTransform {
+        src: "o1.*".into(),
+        dest: "t.$1".into(),
+    }];
+    cfg.external = Some(External {
+        api: "$JS.hub.API".into(),
+        deliver: String::new(),
+    });
     let mut s = connected(cfg, StoreState::default());
     let (id, subject, payload) = s.expect_create();
-    assert!(subject.starts_with("$JS.hub.API.CONSUMER.CREATE.ORIG.JS_MIRROR_"), "{subject}");
+    assert!(
+        subject.starts_with("$JS.hub.API.CONSUMER.CREATE.ORIG.JS_MIRROR_"),
+        "{subject}"
+    );
     assert!(subject.ends_with(".o1.*"), "{subject}");
     s.deliver = serde_json::from_str::<Value>(&payload).expect("json")["config"]["deliver_subject"]
         .as_str()
@@ -502,12 +679,20 @@ fn redeliveries_and_foreign_consumers_are_ignored() {
 #[test]
 fn clean_headers_rules() {
     let h = |s: &'static str| Some(Bytes::from_static(s.as_bytes()));
-    assert_eq!(clean_headers(h("NATS/1.0\r\nA: 1\r\n\r\n")), h("NATS/1.0\r\nA: 1\r\n\r\n"));
+    assert_eq!(
+        clean_headers(h("NATS/1.0\r\nA: 1\r\n\r\n")),
+        h("NATS/1.0\r\nA: 1\r\n\r\n")
+    );
     // Only at a line start, case-sensitive.
     assert_eq!(
-        clean_headers(h("NATS/1.0\r\nX-Nats-Expected-Foo: 1\r\nnats-expected-x: 2\r\n\r\n")),
+        clean_headers(h(
+            "NATS/1.0\r\nX-Nats-Expected-Foo: 1\r\nnats-expected-x: 2\r\n\r\n"
+        )),
         h("NATS/1.0\r\nX-Nats-Expected-Foo: 1\r\nnats-expected-x: 2\r\n\r\n")
     );
-    assert_eq!(clean_headers(h("NATS/1.0\r\nNats-Batch-Id: 1\r\n\r\n")), None);
+    assert_eq!(
+        clean_headers(h("NATS/1.0\r\nNats-Batch-Id: 1\r\n\r\n")),
+        None
+    );
     assert_eq!(clean_headers(None), None);
 }

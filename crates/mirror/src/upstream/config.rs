@@ -123,7 +123,9 @@ pub fn parse_url(url: &str) -> Result<ServerAddr, UrlError> {
         None => (None, None),
     };
     let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-        let (h, p) = h.split_once(']').ok_or_else(|| UrlError::Host(url.to_owned()))?;
+        let (h, p) = h
+            .split_once(']')
+            .ok_or_else(|| UrlError::Host(url.to_owned()))?;
         (h, p.strip_prefix(':'))
     } else {
         match hostport.rsplit_once(':') {
@@ -135,7 +137,9 @@ pub fn parse_url(url: &str) -> Result<ServerAddr, UrlError> {
         return Err(UrlError::Host(url.to_owned()));
     }
     let port = match port {
-        Some(p) => p.parse::<u16>().map_err(|_| UrlError::Port(url.to_owned()))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| UrlError::Port(url.to_owned()))?,
         None => 4222,
     };
     Ok(ServerAddr {
@@ -155,7 +159,10 @@ mod tests {
     fn urls() {
         let a = parse_url("nats://u:p@127.0.0.1:4333").expect("parses");
         assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 4333));
-        assert_eq!((a.user.as_deref(), a.password.as_deref()), (Some("u"), Some("p")));
+        assert_eq!(
+            (a.user.as_deref(), a.password.as_deref()),
+            (Some("u"), Some("p"))
+        );
         let b = parse_url("localhost").expect("parses");
         assert_eq!((b.host.as_str(), b.port, b.user), ("localhost", 4222, None));
         let c = parse_url("[::1]:5000").expect("parses");

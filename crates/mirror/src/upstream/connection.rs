@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use jetmirror_protocol::{encode_connect, encode_sub, encode_unsub, Limits, ServerOp, ServerOpDecoder, PING, PONG};
+use jetmirror_protocol::{
+    encode_connect, encode_sub, encode_unsub, Limits, ServerOp, ServerOpDecoder, PING, PONG,
+};
 use rand::Rng;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -180,7 +182,9 @@ pub(crate) async fn run(
                     Exit::Lost(reason) => {
                         warn!(upstream = %url, %reason, "upstream connection lost");
                         shared.set_status(Status::Disconnected);
-                        let _ = shared.events.send(ConnectionEvent::Disconnected { url, reason });
+                        let _ = shared
+                            .events
+                            .send(ConnectionEvent::Disconnected { url, reason });
                         publish_servers(&shared, &servers);
                         // The failed server goes to the back of the line.
                         idx = (idx + 1) % servers.len().max(1);
@@ -292,7 +296,9 @@ async fn handshake(addr: &ServerAddr, cfg: &UpstreamConfig) -> Result<(Conn, Str
             ServerOp::Info(json) => serde_json::from_slice::<ServerInfo>(&json)
                 .map_err(|e| ConnError::Info(e.to_string()))?,
             ServerOp::Err(text) => {
-                return Err(ConnError::Server(String::from_utf8_lossy(&text).into_owned()))
+                return Err(ConnError::Server(
+                    String::from_utf8_lossy(&text).into_owned(),
+                ))
             }
             _ => return Err(ConnError::Info("first op is not INFO".into())),
         };
@@ -314,7 +320,9 @@ async fn handshake(addr: &ServerAddr, cfg: &UpstreamConfig) -> Result<(Conn, Str
                 ServerOp::Pong => break,
                 ServerOp::Ping => conn.stream.write_all(PONG).await?,
                 ServerOp::Err(text) => {
-                    return Err(ConnError::Server(String::from_utf8_lossy(&text).into_owned()))
+                    return Err(ConnError::Server(
+                        String::from_utf8_lossy(&text).into_owned(),
+                    ))
                 }
                 ServerOp::Info(_) | ServerOp::Ok => {}
                 ServerOp::Msg { .. } | ServerOp::HMsg { .. } => {}
@@ -382,14 +390,25 @@ async fn serve(
     let mut out = BytesMut::new();
     // Replay: the request inbox first, then every subscription.
     let inbox = format!("{}.*", shared.inbox_prefix);
-    encode_sub(&mut out, inbox.as_bytes(), None, INBOX_SID.to_string().as_bytes());
+    encode_sub(
+        &mut out,
+        inbox.as_bytes(),
+        None,
+        INBOX_SID.to_string().as_bytes(),
+    );
     if let Ok(subs) = shared.subs.lock() {
         for (sid, entry) in subs.iter() {
-            encode_sub(&mut out, entry.subject.as_bytes(), None, sid.to_string().as_bytes());
+            encode_sub(
+                &mut out,
+                entry.subject.as_bytes(),
+                None,
+                sid.to_string().as_bytes(),
+            );
         }
     }
     let ping_interval = cfg.ping_interval.max(Duration::from_millis(10));
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pings_out: u32 = 0;
     loop {
@@ -412,7 +431,9 @@ async fn serve(
                         merge_connect_urls(servers, &info.connect_urls);
                         publish_servers(shared, servers);
                         if info.max_payload > 0 {
-                            shared.max_payload.store(info.max_payload, Ordering::Relaxed);
+                            shared
+                                .max_payload
+                                .store(info.max_payload, Ordering::Relaxed);
                         }
                     }
                 }

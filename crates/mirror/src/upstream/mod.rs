@@ -78,7 +78,10 @@ impl Message {
 pub enum Status {
     /// Not connected yet, or between attempts.
     Disconnected,
-    Connected { url: String, server_id: String },
+    Connected {
+        url: String,
+        server_id: String,
+    },
     /// [`UpstreamClient::close`] was called (or every handle dropped).
     Closed,
 }
@@ -225,7 +228,14 @@ fn random_id(n: usize) -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     (0..n)
-        .map(|_| char::from(DIGITS.get(rng.gen_range(0..DIGITS.len())).copied().unwrap_or(b'x')))
+        .map(|_| {
+            char::from(
+                DIGITS
+                    .get(rng.gen_range(0..DIGITS.len()))
+                    .copied()
+                    .unwrap_or(b'x'),
+            )
+        })
         .collect()
 }
 
@@ -396,7 +406,11 @@ impl UpstreamClient {
         payload: Bytes,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        let token = self.shared.next_token.fetch_add(1, Ordering::Relaxed).to_string();
+        let token = self
+            .shared
+            .next_token
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string();
         let (tx, rx) = oneshot::channel();
         {
             let Ok(mut reqs) = self.shared.requests.lock() else {
