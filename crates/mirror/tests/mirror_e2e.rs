@@ -354,3 +354,62 @@ async fn mirror_copies_origin_byte_for_byte_with_gaps_and_resume() -> Result<()>
     client.close().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_heals_after_upstream_restart() -> Result<()> {
+    let mut server = Server::start(ServerSpec {
+        jetstream: true,
+        ..ServerSpec::default()
+    })?;
+    let client = UpstreamClient::connect(UpstreamConfig {
+        ping_interval: Duration::from_secs(1),
+        ..UpstreamConfig::new([server.client_url()])
+    })?;
+    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.ORIG",
+        json!({"name":"ORIG","subjects":["orig.>"],"storage":"file"}),
+    )
+    .await?;
+    for i in 1..=5u64 {
+        publish_js(&client, "orig.a", None, format!("before-{i}")).await?;
+    }
+    let sink = MemSink::default();
+    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    wait_last_seq(&sink, 5).await?;
+    let first_consumer = mirror.snapshot().consumer;
+
+    let mut server = tokio::task::spawn_blocking(move || -> Result<Server> {
+        server.restart()?;
+        Ok(server)
+    })
+    .await??;
+    let restarted = Instant::now();
+    client.wait_connected(Duration::from_secs(10)).await.context("no reconnect")?;
+    // Publish as soon as JetStream answers again.
+    let mut i = 6u64;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while i <= 8 {
+        match publish_js(&client, "orig.a", None, format!("after-{i}")).await {
+            Ok(seq) => {
+                assert_eq!(seq, i);
+                i += 1;
+            }
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("publish after restart: {e:#}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    wait_last_seq(&sink, 8).await?;
+    eprintln!("mirror healed {:?} after the upstream restart", restarted.elapsed());
+    assert_equal_to_origin(&client, &sink, 8).await?;
+    let snap = mirror.snapshot();
+    assert!(!snap.consumer.is_empty() && snap.consumer != first_consumer, "{snap:?} vs {first_consumer}");
+    mirror.stop().await;
+    client.close().await;
+    server.stop();
+    Ok(())
+}

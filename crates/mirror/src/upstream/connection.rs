@@ -143,10 +143,7 @@ pub(crate) async fn run(
     let mut idx = 0usize;
     let mut failed_in_pass = 0usize;
     let mut passes = 0u32;
-    loop {
-        let Some(addr) = servers.get(idx % servers.len().max(1)).cloned() else {
-            break;
-        };
+    while let Some(addr) = servers.get(idx % servers.len().max(1)).cloned() {
         let attempt = while_offline(handshake(&addr, &cfg), &mut rx).await;
         let Some(result) = attempt else { break };
         match result {
