@@ -226,3 +226,64 @@ async fn frozen_upstream_is_left_for_the_next_url_within_4s() -> Result<()> {
     client.close().await;
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learns_connect_urls_and_leaves_a_frozen_node_for_a_learned_one() -> Result<()> {
+    let (ra, rb) = (jetmirror_testkit::free_port()?, jetmirror_testkit::free_port()?);
+    let cluster = |me: u16, other: u16, name: &str| ServerSpec {
+        config: format!(
+            "server_name: {name}\ncluster {{\n  name: c1\n  listen: 127.0.0.1:{me}\n  routes: [\"nats-route://127.0.0.1:{other}\"]\n}}\n"
+        ),
+        ..ServerSpec::default()
+    };
+    let a = Server::start(cluster(ra, rb, "a"))?;
+    let b = Server::start(cluster(rb, ra, "b"))?;
+    // Only A is configured; B must come from INFO connect_urls.
+    let client = UpstreamClient::connect(fast_config(vec![a.client_url()]))?;
+    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    let b_authority = format!("127.0.0.1:{}", b.port());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client.servers().contains(&b_authority) {
+        if Instant::now() > deadline {
+            bail!("B never announced; servers {:?}", client.servers());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut sub = client.subscribe("learned.>").await?;
+    client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
+
+    a.signal(libc::SIGSTOP);
+    let frozen_at = Instant::now();
+    let mut status = client.status_watch();
+    let switched = tokio::time::timeout(Duration::from_secs(6), async {
+        loop {
+            if let Status::Connected { url, .. } = &*status.borrow_and_update() {
+                if *url == b.client_url() {
+                    return true;
+                }
+            }
+            if status.changed().await.is_err() {
+                return false;
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let took = frozen_at.elapsed();
+    eprintln!("liveness (learned url): switched in {took:?}");
+    let result = (|| -> Result<()> {
+        if !switched || took > Duration::from_secs(4) {
+            bail!("switched={switched} after {took:?}");
+        }
+        Ok(())
+    })();
+    if result.is_ok() {
+        client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
+        client.publish("learned.b", None, None, Bytes::from_static(b"x")).await?;
+        let m = next_msg(&mut sub).await?;
+        assert_eq!(&m.subject[..], b"learned.b");
+    }
+    a.signal(libc::SIGCONT);
+    client.close().await;
+    result
+}
