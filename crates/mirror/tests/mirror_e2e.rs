@@ -413,3 +413,46 @@ async fn mirror_heals_after_upstream_restart() -> Result<()> {
     server.stop();
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vanished_origin_consumer_is_recreated_after_three_missed_heartbeats() -> Result<()> {
+    let server = Server::start(ServerSpec {
+        jetstream: true,
+        ..ServerSpec::default()
+    })?;
+    let client = UpstreamClient::connect(UpstreamConfig {
+        ping_interval: Duration::from_secs(1),
+        ..UpstreamConfig::new([server.client_url()])
+    })?;
+    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.ORIG",
+        json!({"name":"ORIG","subjects":["orig.>"],"storage":"memory"}),
+    )
+    .await?;
+    publish_js(&client, "orig.a", None, "1".into()).await?;
+    let sink = MemSink::default();
+    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    wait_last_seq(&sink, 1).await?;
+    let consumer = mirror.snapshot().consumer;
+    // The origin loses the consumer while the connection stays up: no more
+    // heartbeats; the mirror must notice on its own.
+    api(
+        &client,
+        &format!("$JS.API.CONSUMER.DELETE.ORIG.{consumer}"),
+        json!({}),
+    )
+    .await?;
+    let deleted_at = Instant::now();
+    publish_js(&client, "orig.a", None, "2".into()).await?;
+    wait_last_seq(&sink, 2).await?;
+    let took = deleted_at.elapsed();
+    eprintln!("mirror recreated its consumer {took:?} after it vanished");
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(5), "{took:?}");
+    assert_ne!(mirror.snapshot().consumer, consumer);
+    assert_equal_to_origin(&client, &sink, 2).await?;
+    mirror.stop().await;
+    client.close().await;
+    Ok(())
+}
