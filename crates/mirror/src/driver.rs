@@ -157,8 +157,8 @@ async fn run<S: MirrorSink>(
 ) {
     let stream = cfg.stream.clone();
     let mut core = MirrorIngest::new(cfg, sink.state(), Instant::now());
-    let mut events = client.events();
-    if matches!(client.status(), Status::Connected { .. }) {
+    let (status, mut events) = client.events_with_status();
+    if matches!(status, Status::Connected { .. }) {
         core.on_connected(Instant::now());
     }
     let (in_tx, mut in_rx) = mpsc::channel::<Input>(256);

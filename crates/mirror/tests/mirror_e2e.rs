@@ -365,7 +365,10 @@ async fn mirror_heals_after_upstream_restart() -> Result<()> {
         ping_interval: Duration::from_secs(1),
         ..UpstreamConfig::new([server.client_url()])
     })?;
-    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     api(
         &client,
         "$JS.API.STREAM.CREATE.ORIG",
@@ -376,7 +379,11 @@ async fn mirror_heals_after_upstream_restart() -> Result<()> {
         publish_js(&client, "orig.a", None, format!("before-{i}")).await?;
     }
     let sink = MemSink::default();
-    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    let mirror = spawn_mirror(
+        client.clone(),
+        MirrorConfig::new("MIR", "ORIG"),
+        sink.clone(),
+    );
     wait_last_seq(&sink, 5).await?;
     let first_consumer = mirror.snapshot().consumer;
 
@@ -386,7 +393,10 @@ async fn mirror_heals_after_upstream_restart() -> Result<()> {
     })
     .await??;
     let restarted = Instant::now();
-    client.wait_connected(Duration::from_secs(10)).await.context("no reconnect")?;
+    client
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .context("no reconnect")?;
     // Publish as soon as JetStream answers again.
     let mut i = 6u64;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -404,10 +414,16 @@ async fn mirror_heals_after_upstream_restart() -> Result<()> {
         }
     }
     wait_last_seq(&sink, 8).await?;
-    eprintln!("mirror healed {:?} after the upstream restart", restarted.elapsed());
+    eprintln!(
+        "mirror healed {:?} after the upstream restart",
+        restarted.elapsed()
+    );
     assert_equal_to_origin(&client, &sink, 8).await?;
     let snap = mirror.snapshot();
-    assert!(!snap.consumer.is_empty() && snap.consumer != first_consumer, "{snap:?} vs {first_consumer}");
+    assert!(
+        !snap.consumer.is_empty() && snap.consumer != first_consumer,
+        "{snap:?} vs {first_consumer}"
+    );
     mirror.stop().await;
     client.close().await;
     server.stop();
@@ -424,7 +440,10 @@ async fn vanished_origin_consumer_is_recreated_after_three_missed_heartbeats() -
         ping_interval: Duration::from_secs(1),
         ..UpstreamConfig::new([server.client_url()])
     })?;
-    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     api(
         &client,
         "$JS.API.STREAM.CREATE.ORIG",
@@ -433,7 +452,11 @@ async fn vanished_origin_consumer_is_recreated_after_three_missed_heartbeats() -
     .await?;
     publish_js(&client, "orig.a", None, "1".into()).await?;
     let sink = MemSink::default();
-    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    let mirror = spawn_mirror(
+        client.clone(),
+        MirrorConfig::new("MIR", "ORIG"),
+        sink.clone(),
+    );
     wait_last_seq(&sink, 1).await?;
     let consumer = mirror.snapshot().consumer;
     // The origin loses the consumer while the connection stays up: no more
@@ -449,9 +472,46 @@ async fn vanished_origin_consumer_is_recreated_after_three_missed_heartbeats() -
     wait_last_seq(&sink, 2).await?;
     let took = deleted_at.elapsed();
     eprintln!("mirror recreated its consumer {took:?} after it vanished");
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     assert_ne!(mirror.snapshot().consumer, consumer);
     assert_equal_to_origin(&client, &sink, 2).await?;
+    mirror.stop().await;
+    client.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_reaches_origin_through_a_domain_api_prefix() -> Result<()> {
+    let server = Server::start(ServerSpec {
+        jetstream: true,
+        jetstream_domain: Some("hub".into()),
+        ..ServerSpec::default()
+    })?;
+    let client = UpstreamClient::connect(UpstreamConfig::new([server.client_url()]))?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
+    api(
+        &client,
+        "$JS.hub.API.STREAM.CREATE.ORIG",
+        json!({"name":"ORIG","subjects":["orig.>"],"storage":"memory"}),
+    )
+    .await?;
+    for i in 1..=3u64 {
+        publish_js(&client, "orig.d", None, format!("d-{i}")).await?;
+    }
+    let sink = MemSink::default();
+    let cfg = MirrorConfig::new("MIR", "ORIG").with_origin_domain("hub");
+    let mirror = spawn_mirror(client.clone(), cfg, sink.clone());
+    wait_last_seq(&sink, 3).await?;
+    assert_equal_to_origin(&client, &sink, 3).await?;
+    // Lag is polled through $JS.hub.API.STREAM.INFO.ORIG: 0 once caught up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mirror.snapshot().lag, 0);
     mirror.stop().await;
     client.close().await;
     Ok(())

@@ -229,18 +229,26 @@ async fn frozen_upstream_is_left_for_the_next_url_within_4s() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learns_connect_urls_and_leaves_a_frozen_node_for_a_learned_one() -> Result<()> {
-    let (ra, rb) = (jetmirror_testkit::free_port()?, jetmirror_testkit::free_port()?);
-    let cluster = |me: u16, other: u16, name: &str| ServerSpec {
+    let (ra, rb) = (
+        jetmirror_testkit::free_port()?,
+        jetmirror_testkit::free_port()?,
+    );
+    let cluster = |me: u16, other: u16, name: &str| {
+        ServerSpec {
         config: format!(
             "server_name: {name}\ncluster {{\n  name: c1\n  listen: 127.0.0.1:{me}\n  routes: [\"nats-route://127.0.0.1:{other}\"]\n}}\n"
         ),
         ..ServerSpec::default()
+    }
     };
     let a = Server::start(cluster(ra, rb, "a"))?;
     let b = Server::start(cluster(rb, ra, "b"))?;
     // Only A is configured; B must come from INFO connect_urls.
     let client = UpstreamClient::connect(fast_config(vec![a.client_url()]))?;
-    client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     let b_authority = format!("127.0.0.1:{}", b.port());
     let deadline = Instant::now() + Duration::from_secs(10);
     while !client.servers().contains(&b_authority) {
@@ -250,7 +258,10 @@ async fn learns_connect_urls_and_leaves_a_frozen_node_for_a_learned_one() -> Res
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut sub = client.subscribe("learned.>").await?;
-    client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
+    client
+        .request("sync.point", Bytes::new(), Duration::from_secs(2))
+        .await
+        .ok();
 
     a.signal(libc::SIGSTOP);
     let frozen_at = Instant::now();
@@ -278,8 +289,13 @@ async fn learns_connect_urls_and_leaves_a_frozen_node_for_a_learned_one() -> Res
         Ok(())
     })();
     if result.is_ok() {
-        client.request("sync.point", Bytes::new(), Duration::from_secs(2)).await.ok();
-        client.publish("learned.b", None, None, Bytes::from_static(b"x")).await?;
+        client
+            .request("sync.point", Bytes::new(), Duration::from_secs(2))
+            .await
+            .ok();
+        client
+            .publish("learned.b", None, None, Bytes::from_static(b"x"))
+            .await?;
         let m = next_msg(&mut sub).await?;
         assert_eq!(&m.subject[..], b"learned.b");
     }

@@ -61,6 +61,16 @@ impl MirrorConfig {
         }
     }
 
+    /// The `domain: D` shorthand of a mirror block: the origin is reached through
+    /// `$JS.D.API` (what client libraries send as `external.api`).
+    pub fn with_origin_domain(mut self, domain: &str) -> MirrorConfig {
+        self.external = Some(External {
+            api: format!("$JS.{domain}.API"),
+            deliver: String::new(),
+        });
+        self
+    }
+
     /// The API prefix the origin is reached through: `external.api` (any `..`
     /// collapsed, trailing `.` dropped), else `$JS.API`.
     pub fn api_prefix(&self) -> String {

@@ -164,24 +164,26 @@ pub(crate) async fn run(
                 shared.max_payload.store(max_payload, Ordering::Relaxed);
                 let url = addr.url();
                 info!(upstream = %url, server_id = %server_id, "upstream connected");
-                shared.set_status(Status::Connected {
-                    url: url.clone(),
-                    server_id: server_id.clone(),
-                });
-                let _ = shared.events.send(ConnectionEvent::Connected {
-                    url: url.clone(),
-                    server_id,
-                });
+                shared.transition(
+                    Status::Connected {
+                        url: url.clone(),
+                        server_id: server_id.clone(),
+                    },
+                    ConnectionEvent::Connected {
+                        url: url.clone(),
+                        server_id,
+                    },
+                );
                 let exit = serve(conn, &cfg, &shared, &mut rx, &mut servers).await;
                 fail_requests(&shared);
                 match exit {
                     Exit::Closed => break,
                     Exit::Lost(reason) => {
                         warn!(upstream = %url, %reason, "upstream connection lost");
-                        shared.set_status(Status::Disconnected);
-                        let _ = shared
-                            .events
-                            .send(ConnectionEvent::Disconnected { url, reason });
+                        shared.transition(
+                            Status::Disconnected,
+                            ConnectionEvent::Disconnected { url, reason },
+                        );
                         publish_servers(&shared, &servers);
                         // The failed server goes to the back of the line.
                         idx = (idx + 1) % servers.len().max(1);
@@ -217,8 +219,7 @@ pub(crate) async fn run(
         }
     }
     fail_requests(&shared);
-    shared.set_status(Status::Closed);
-    let _ = shared.events.send(ConnectionEvent::Closed);
+    shared.transition(Status::Closed, ConnectionEvent::Closed);
     info!("upstream client closed");
 }
 

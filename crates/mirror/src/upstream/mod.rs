@@ -157,11 +157,16 @@ pub(crate) struct Shared {
     /// The current server list (`host:port`), for observability.
     pub(crate) servers: Mutex<Vec<String>>,
     sub_capacity: usize,
+    transition_lock: Mutex<()>,
 }
 
 impl Shared {
-    pub(crate) fn set_status(&self, status: Status) {
+    /// Sets the status and sends the matching event as one step with respect to
+    /// [`UpstreamClient::events_with_status`].
+    pub(crate) fn transition(&self, status: Status, event: ConnectionEvent) {
+        let _guard = self.transition_lock.lock();
         self.status.send_replace(status);
+        let _ = self.events.send(event);
     }
 }
 
@@ -265,6 +270,7 @@ impl UpstreamClient {
             dropped: AtomicU64::new(0),
             servers: Mutex::new(servers.iter().map(ServerAddr::authority).collect()),
             sub_capacity: cfg.subscription_capacity.max(1),
+            transition_lock: Mutex::new(()),
         });
         let (cmd, rx) = mpsc::channel(COMMAND_CAPACITY);
         tokio::spawn(connection::run(cfg, servers, Arc::clone(&shared), rx));
@@ -284,6 +290,14 @@ impl UpstreamClient {
     /// Connection events from now on.
     pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// The current status and a receiver of every later event, taken atomically:
+    /// no transition is missed or seen twice.
+    pub fn events_with_status(&self) -> (Status, broadcast::Receiver<ConnectionEvent>) {
+        let _guard = self.shared.transition_lock.lock();
+        let rx = self.shared.events.subscribe();
+        (self.status(), rx)
     }
 
     /// The server list in use (`host:port`; configured, then learned).
