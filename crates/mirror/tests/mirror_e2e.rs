@@ -516,3 +516,103 @@ async fn mirror_reaches_origin_through_a_domain_api_prefix() -> Result<()> {
     client.close().await;
     Ok(())
 }
+
+/// The liveness promise, end to end: a 3-node JetStream cluster holds an R3
+/// origin; the mirror's upstream connection sits on a node that is not the stream
+/// leader; that node is SIGSTOPped (TCP stays open). The client must move to another
+/// node and the mirror must recreate its consumer there and catch up within 4 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()> {
+    let routes: Vec<u16> = (0..3).map(|_| jetmirror_testkit::free_port()).collect::<Result<_>>()?;
+    let route_list = routes
+        .iter()
+        .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut nodes = Vec::new();
+    for (i, port) in routes.iter().enumerate() {
+        nodes.push(Server::start(ServerSpec {
+            config: format!(
+                "server_name: n{i}\ncluster {{\n  name: c1\n  listen: 127.0.0.1:{port}\n  routes: [{route_list}]\n}}\n"
+            ),
+            jetstream: true,
+            ..ServerSpec::default()
+        })?);
+    }
+    let urls: Vec<String> = nodes.iter().map(Server::client_url).collect();
+    let admin = UpstreamClient::connect(UpstreamConfig::new(urls.clone()))?;
+    admin.wait_connected(Duration::from_secs(5)).await.context("admin not connected")?;
+    // Wait for the JetStream meta layer, then create an R3 origin.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match api(
+            &admin,
+            "$JS.API.STREAM.CREATE.ORIG",
+            json!({"name":"ORIG","subjects":["orig.>"],"storage":"file","num_replicas":3}),
+        )
+        .await
+        {
+            Ok(_) => break,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("stream create: {e:#}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let leader = loop {
+        let info = api(&admin, "$JS.API.STREAM.INFO.ORIG", json!({})).await?;
+        if let Some(l) = info.pointer("/cluster/leader").and_then(Value::as_str) {
+            break l.to_owned();
+        }
+        if Instant::now() > deadline {
+            bail!("no stream leader: {info}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let leader_idx: usize = leader.trim_start_matches('n').parse()?;
+    let frozen_idx = (leader_idx + 1) % 3;
+    for i in 1..=5u64 {
+        publish_js(&admin, "orig.a", None, format!("before-{i}")).await?;
+    }
+
+    // The mirror's client starts on the node that will freeze.
+    let mut mirror_urls = vec![urls[frozen_idx].clone()];
+    mirror_urls.extend(urls.iter().enumerate().filter(|(i, _)| *i != frozen_idx).map(|(_, u)| u.clone()));
+    let client = UpstreamClient::connect(UpstreamConfig {
+        ping_interval: Duration::from_secs(1),
+        max_pings_out: 2,
+        connect_timeout: Duration::from_secs(1),
+        ..UpstreamConfig::new(mirror_urls)
+    })?;
+    let url = client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    assert_eq!(url, urls[frozen_idx]);
+    let sink = MemSink::default();
+    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    wait_last_seq(&sink, 5).await?;
+
+    // Keep the admin off the frozen node.
+    let admin_ok = UpstreamClient::connect(UpstreamConfig::new([urls[leader_idx].clone()]))?;
+    admin_ok.wait_connected(Duration::from_secs(5)).await.context("admin2")?;
+    nodes[frozen_idx].signal(libc::SIGSTOP);
+    let frozen_at = Instant::now();
+    for i in 6..=8u64 {
+        publish_js(&admin_ok, "orig.a", None, format!("during-{i}")).await?;
+    }
+    let healed = wait_last_seq(&sink, 8).await;
+    let took = frozen_at.elapsed();
+    eprintln!("mirror healed {took:?} after its upstream node froze (connected to {:?})", client.status());
+    nodes[frozen_idx].signal(libc::SIGCONT);
+    healed?;
+    assert!(took < Duration::from_secs(4), "healed after {took:?}");
+    {
+        let s = sink.0.lock().expect("lock");
+        let seqs: Vec<u64> = s.msgs.keys().copied().collect();
+        assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    }
+    mirror.stop().await;
+    client.close().await;
+    admin_ok.close().await;
+    admin.close().await;
+    Ok(())
+}
