@@ -128,7 +128,8 @@ async fn reconnects_after_restart_and_resubscribes() -> Result<()> {
         .wait_connected(Duration::from_secs(5))
         .await
         .context("not connected")?;
-    let mut events = client.events();
+    let (status, mut events) = client.events_with_status();
+    assert!(matches!(status, Status::Connected { .. }));
     let mut sub = client.subscribe("after.restart").await?;
 
     let server = tokio::task::spawn_blocking(move || -> Result<Server> {
