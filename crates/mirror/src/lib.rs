@@ -12,6 +12,7 @@
 //! - [`driver`]: the tokio shell that runs one `MirrorIngest` on an
 //!   `UpstreamClient` and writes into a [`MirrorSink`] (the stream layer's side).
 #![deny(clippy::unwrap_used)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod core;
 pub mod driver;

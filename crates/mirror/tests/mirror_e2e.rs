@@ -523,7 +523,9 @@ async fn mirror_reaches_origin_through_a_domain_api_prefix() -> Result<()> {
 /// node and the mirror must recreate its consumer there and catch up within 4 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()> {
-    let routes: Vec<u16> = (0..3).map(|_| jetmirror_testkit::free_port()).collect::<Result<_>>()?;
+    let routes: Vec<u16> = (0..3)
+        .map(|_| jetmirror_testkit::free_port())
+        .collect::<Result<_>>()?;
     let route_list = routes
         .iter()
         .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
@@ -541,7 +543,10 @@ async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()
     }
     let urls: Vec<String> = nodes.iter().map(Server::client_url).collect();
     let admin = UpstreamClient::connect(UpstreamConfig::new(urls.clone()))?;
-    admin.wait_connected(Duration::from_secs(5)).await.context("admin not connected")?;
+    admin
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("admin not connected")?;
     // Wait for the JetStream meta layer, then create an R3 origin.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -578,22 +583,37 @@ async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()
 
     // The mirror's client starts on the node that will freeze.
     let mut mirror_urls = vec![urls[frozen_idx].clone()];
-    mirror_urls.extend(urls.iter().enumerate().filter(|(i, _)| *i != frozen_idx).map(|(_, u)| u.clone()));
+    mirror_urls.extend(
+        urls.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != frozen_idx)
+            .map(|(_, u)| u.clone()),
+    );
     let client = UpstreamClient::connect(UpstreamConfig {
         ping_interval: Duration::from_secs(1),
         max_pings_out: 2,
         connect_timeout: Duration::from_secs(1),
         ..UpstreamConfig::new(mirror_urls)
     })?;
-    let url = client.wait_connected(Duration::from_secs(5)).await.context("not connected")?;
+    let url = client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
     assert_eq!(url, urls[frozen_idx]);
     let sink = MemSink::default();
-    let mirror = spawn_mirror(client.clone(), MirrorConfig::new("MIR", "ORIG"), sink.clone());
+    let mirror = spawn_mirror(
+        client.clone(),
+        MirrorConfig::new("MIR", "ORIG"),
+        sink.clone(),
+    );
     wait_last_seq(&sink, 5).await?;
 
     // Keep the admin off the frozen node.
     let admin_ok = UpstreamClient::connect(UpstreamConfig::new([urls[leader_idx].clone()]))?;
-    admin_ok.wait_connected(Duration::from_secs(5)).await.context("admin2")?;
+    admin_ok
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("admin2")?;
     nodes[frozen_idx].signal(libc::SIGSTOP);
     let frozen_at = Instant::now();
     for i in 6..=8u64 {
@@ -601,7 +621,10 @@ async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()
     }
     let healed = wait_last_seq(&sink, 8).await;
     let took = frozen_at.elapsed();
-    eprintln!("mirror healed {took:?} after its upstream node froze (connected to {:?})", client.status());
+    eprintln!(
+        "mirror healed {took:?} after its upstream node froze (connected to {:?})",
+        client.status()
+    );
     nodes[frozen_idx].signal(libc::SIGCONT);
     healed?;
     assert!(took < Duration::from_secs(4), "healed after {took:?}");

@@ -59,8 +59,10 @@ use backoff::{
     STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
 
-/// Most effects queued before the shell drains them; beyond it the core drops the
-/// consumer (the shell is not keeping up) rather than grow without bound.
+/// Most effects queued before the shell drains them. Beyond it, inbound deliveries
+/// are refused as if lost in transit (the next one shows a consumer-sequence gap and
+/// the consumer is recreated from the last stored sequence + 1), so the queue stays
+/// bounded without ever dropping an effect.
 pub const MAX_QUEUED_EFFECTS: usize = 65_536;
 
 /// What the mirror's store holds, as the stream layer reports it.
@@ -148,7 +150,8 @@ pub enum Effect {
         after: Duration,
         reason: RetryReason,
     },
-    /// `mirror.error` changed to this API error object (for logs and StreamInfo).
+    /// `mirror.error` changed to this API error object (for logs and StreamInfo);
+    /// `Value::Null` when a successful setup cleared it.
     Error(Value),
 }
 
@@ -588,6 +591,10 @@ impl MirrorIngest {
         if self.deliver.as_deref() != Some(msg.deliver_subject.as_str()) {
             return; // old subscription
         }
+        if self.effects.len() >= MAX_QUEUED_EFFECTS {
+            warn!(stream = %self.cfg.stream, seq = self.sseq, "mirror effect queue full; delivery dropped");
+            return;
+        }
         self.last_activity = Some(now);
         let headers = clean_headers(msg.headers);
         if is_control(headers.as_ref(), &msg.payload) {
@@ -719,14 +726,6 @@ impl MirrorIngest {
     }
 
     fn push(&mut self, e: Effect) {
-        if self.effects.len() >= MAX_QUEUED_EFFECTS {
-            // The shell is not draining; stop the flood at its source.
-            warn!(stream = %self.cfg.stream, "mirror effect queue full, dropping consumer");
-            self.effects.clear();
-            self.cname.clear();
-            self.deliver = None;
-            return;
-        }
         self.effects.push_back(e);
     }
 

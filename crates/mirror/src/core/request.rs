@@ -14,6 +14,10 @@ use super::StoreState;
 
 const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+fn digit(i: usize) -> char {
+    char::from(DIGITS.get(i % DIGITS.len()).copied().unwrap_or(b'0'))
+}
+
 /// The header block sent with a create request (API level 4 consumers).
 pub const REQUIRED_API_LEVEL_HEADERS: &[u8] = b"NATS/1.0\r\nNats-Required-Api-Level: 4\r\n\r\n";
 
@@ -22,7 +26,7 @@ pub fn stable_hash(input: &str) -> String {
     sha256(input.as_bytes())
         .iter()
         .take(8)
-        .map(|b| char::from(DIGITS[usize::from(*b) % DIGITS.len()]))
+        .map(|b| digit(usize::from(*b)))
         .collect()
 }
 
@@ -39,7 +43,7 @@ pub fn consumer_base_name(cfg: &MirrorConfig) -> String {
 /// `n` random characters from `0-9A-Za-z`.
 pub fn random_token(rng: &mut impl rand::Rng, n: usize) -> String {
     (0..n)
-        .map(|_| char::from(DIGITS[rng.gen_range(0..DIGITS.len())]))
+        .map(|_| digit(rng.gen_range(0..DIGITS.len())))
         .collect()
 }
 

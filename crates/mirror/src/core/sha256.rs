@@ -33,10 +33,13 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
             }
         }
         for i in 16..64 {
-            let (w15, w2, w16, w7) = (w[i - 15], w[i - 2], w[i - 16], w[i - 7]);
+            let at = |j: usize| w.get(j).copied().unwrap_or(0);
+            let (w15, w2, w16, w7) = (at(i - 15), at(i - 2), at(i - 16), at(i - 7));
             let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
             let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
-            w[i] = w16.wrapping_add(s0).wrapping_add(w7).wrapping_add(s1);
+            if let Some(slot) = w.get_mut(i) {
+                *slot = w16.wrapping_add(s0).wrapping_add(w7).wrapping_add(s1);
+            }
         }
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
         for (ki, wi) in K.iter().zip(w.iter()) {

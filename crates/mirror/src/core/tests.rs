@@ -696,3 +696,25 @@ fn clean_headers_rules() {
     );
     assert_eq!(clean_headers(None), None);
 }
+
+#[test]
+fn full_effect_queue_refuses_deliveries_and_the_gap_recreates() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    for i in 1..=(MAX_QUEUED_EFFECTS as u64 + 1) {
+        s.data(i, i, 0, "a", None, "x");
+    }
+    // Exactly MAX stores queued, the last delivery refused.
+    let fx = s.drain();
+    assert_eq!(fx.len(), MAX_QUEUED_EFFECTS);
+    assert_eq!(s.m.last_seq(), MAX_QUEUED_EFFECTS as u64);
+    let next = MAX_QUEUED_EFFECTS as u64 + 2;
+    s.data(next, next, 0, "a", None, "x");
+    assert!(s.drain().iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::ConsumerSeqGap,
+            ..
+        }
+    )));
+}
