@@ -639,3 +639,49 @@ async fn mirror_heals_within_4s_while_its_upstream_node_is_frozen() -> Result<()
     admin.close().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_control_is_answered_so_large_backlogs_flow_without_recreate() -> Result<()> {
+    let server = Server::start(ServerSpec {
+        jetstream: true,
+        ..ServerSpec::default()
+    })?;
+    let client = UpstreamClient::connect(UpstreamConfig::new([server.client_url()]))?;
+    client
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("not connected")?;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.ORIG",
+        json!({"name":"ORIG","subjects":["orig.>"],"storage":"memory"}),
+    )
+    .await?;
+    // 8 MiB of backlog: far beyond the origin's first 2 MiB flow-control window.
+    let big = "x".repeat(100 * 1024);
+    for i in 1..=80u64 {
+        publish_js(&client, "orig.big", None, format!("{i}:{big}")).await?;
+    }
+    let sink = MemSink::default();
+    let mirror = spawn_mirror(
+        client.clone(),
+        MirrorConfig::new("MIR", "ORIG"),
+        sink.clone(),
+    );
+    let started = Instant::now();
+    wait_last_seq(&sink, 1).await?;
+    let consumer = mirror.snapshot().consumer;
+    wait_last_seq(&sink, 80).await?;
+    let took = started.elapsed();
+    eprintln!("8 MiB backlog mirrored in {took:?}");
+    assert_eq!(
+        mirror.snapshot().consumer,
+        consumer,
+        "no recreate: every flow control was answered"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_equal_to_origin(&client, &sink, 80).await?;
+    mirror.stop().await;
+    client.close().await;
+    Ok(())
+}

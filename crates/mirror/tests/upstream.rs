@@ -304,3 +304,36 @@ async fn learns_connect_urls_and_leaves_a_frozen_node_for_a_learned_one() -> Res
     client.close().await;
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_credentials_from_config_and_url() -> Result<()> {
+    let server = Server::start(ServerSpec {
+        config: "authorization {\n  user: mirror\n  password: s3cret\n}\n".into(),
+        ..ServerSpec::default()
+    })?;
+    let good = UpstreamClient::connect(UpstreamConfig {
+        user: Some("mirror".into()),
+        password: Some("s3cret".into()),
+        ..fast_config(vec![server.client_url()])
+    })?;
+    good.wait_connected(Duration::from_secs(5))
+        .await
+        .context("config credentials")?;
+    let in_url = format!("nats://mirror:s3cret@127.0.0.1:{}", server.port());
+    let url_creds = UpstreamClient::connect(fast_config(vec![in_url]))?;
+    url_creds
+        .wait_connected(Duration::from_secs(5))
+        .await
+        .context("url credentials")?;
+    let bad = UpstreamClient::connect(UpstreamConfig {
+        user: Some("mirror".into()),
+        password: Some("wrong".into()),
+        ..fast_config(vec![server.client_url()])
+    })?;
+    assert_eq!(bad.wait_connected(Duration::from_millis(800)).await, None);
+    assert_eq!(bad.status(), Status::Disconnected);
+    for c in [good, url_creds, bad] {
+        c.close().await;
+    }
+    Ok(())
+}
