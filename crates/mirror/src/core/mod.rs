@@ -1,0 +1,827 @@
+//! The sans-IO mirror ingest core: one [`MirrorIngest`] per mirror stream.
+//!
+//! It reproduces nats-server's mirror consumer (mirror.md §4–§7; nats-server
+//! `server/stream.go`, funcs setupMirrorConsumer, processInboundMirrorMsg,
+//! retryMirrorConsumer, scheduleSetupMirrorConsumerRetry) without doing any IO:
+//!
+//! ```text
+//!   shell (tokio, UpstreamClient, stream layer)              core
+//!   ─────────────────────────────────────────────             ────
+//!   upstream connected / lost       ── on_connected / on_disconnected ──▶
+//!   create reply / timeout          ── on_create_reply ──────────────────▶  state
+//!   message on the deliver subject  ── on_message ───────────────────────▶  change
+//!   STREAM.INFO of the origin       ── on_origin_info ───────────────────▶
+//!   timer fired (poll_timeout)      ── on_timer ─────────────────────────▶
+//!   store reports a seq mismatch    ── on_store_error ───────────────────▶
+//!                                   ◀── poll_effect: Subscribe, Unsubscribe,
+//!                                       SendConsumerCreate, Publish, Store,
+//!                                       SkipTo, RequestOriginInfo, Retry, Error
+//! ```
+//!
+//! Time arrives with every event (`now`); randomness (deliver subject, jitter) comes
+//! from a seeded RNG so tests are deterministic. The stream layer is reached only
+//! through [`Effect::Store`] and [`Effect::SkipTo`] (and reports back through
+//! [`MirrorIngest::on_store_error`] / [`MirrorIngest::on_store_state`]).
+//!
+//! Differences from nats-server, on purpose (the issue: "never silently stale"):
+//! - stall detection fires after [`backoff::STALL_AFTER`] (3 missed heartbeats), not
+//!   10–20 s, and the first recreate happens at once (only the jitter), then with
+//!   nats-server's capped back-off;
+//! - a `Nats-Consumer-Stalled` subject that is still reported after we answered it
+//!   [`backoff::STALLED_HEARTBEATS_LIMIT`] heartbeats in a row recreates the consumer;
+//! - a reconnect of the upstream sets up at once (the 2 s spacing is waived);
+//! - lag also considers the origin's real last sequence (polled STREAM.INFO) for
+//!   unfiltered mirrors, so a stalled consumer never shows lag 0.
+
+pub mod ack;
+pub mod backoff;
+pub mod config;
+pub mod request;
+mod sha256;
+pub mod transform;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use jetmirror_protocol::HeaderMap;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use tracing::{debug, info, warn};
+
+pub use ack::{parse_ack_reply, AckInfo};
+pub use config::{External, MirrorConfig, SubjectTransform};
+pub use request::{build_create_request, consumer_base_name, CreateRequest};
+
+use backoff::{
+    retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
+    STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
+};
+
+/// Most effects queued before the shell drains them. Beyond it, inbound deliveries
+/// are refused as if lost in transit (the next one shows a consumer-sequence gap and
+/// the consumer is recreated from the last stored sequence + 1), so the queue stays
+/// bounded without ever dropping an effect.
+pub const MAX_QUEUED_EFFECTS: usize = 65_536;
+
+/// What the mirror's store holds, as the stream layer reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreState {
+    pub messages: u64,
+    /// 0 only for a store that never held anything.
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// One message to store, exactly as the origin holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreMsg {
+    /// The ORIGIN sequence. If the store never held anything its first_seq becomes
+    /// this; otherwise it must be last_seq + 1, else the store reports
+    /// [`StoreError::LastSeqMismatch`].
+    pub seq: u64,
+    /// The ORIGIN timestamp, Unix nanoseconds.
+    pub ts_ns: i64,
+    /// The original subject (after the mirror's subject transforms).
+    pub subject: Bytes,
+    /// The origin's header block minus `Nats-Expected-*` / `Nats-Batch-*` lines,
+    /// otherwise byte for byte; `None` when nothing is left.
+    pub headers: Option<Bytes>,
+    pub payload: Bytes,
+}
+
+/// Why the consumer is being recreated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryReason {
+    /// First setup of the mirror.
+    Start,
+    /// No data, heartbeat or flow control for [`backoff::STALL_AFTER`].
+    Stalled,
+    /// A heartbeat's `Nats-Last-Consumer` differs from our delivered sequence.
+    HeartbeatGap,
+    /// The consumer sequence jumped (messages lost in transit).
+    ConsumerSeqGap,
+    /// The origin keeps reporting `Nats-Consumer-Stalled` after we answered.
+    FlowControlUnanswered,
+    /// The store refused a message (sequence mismatch).
+    StoreMismatch,
+    /// The create request failed, timed out or was refused.
+    CreateFailed,
+    /// The upstream connection came back.
+    Reconnected,
+}
+
+/// What the shell must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Subscribe to the new consumer's deliver subject on the upstream and feed every
+    /// message to [`MirrorIngest::on_message`] with this `deliver_subject`.
+    Subscribe { deliver_subject: String },
+    /// Drop the subscription to an old deliver subject.
+    Unsubscribe { deliver_subject: String },
+    /// Send a request on the upstream; report the outcome with
+    /// [`MirrorIngest::on_create_reply`] and this `request_id`.
+    SendConsumerCreate {
+        request_id: u64,
+        subject: String,
+        headers: Option<Bytes>,
+        payload: Bytes,
+        timeout: Duration,
+    },
+    /// Publish on the upstream (flow-control replies, stalled-heartbeat answers).
+    Publish {
+        subject: String,
+        headers: Option<Bytes>,
+        payload: Bytes,
+    },
+    /// Store a message (batched by the shell; never block the upstream on disk).
+    Store(StoreMsg),
+    /// Origin sequences `last_seq + 1 ..= seq` do not exist in the mirror: a store
+    /// holding no messages moves to first_seq = seq + 1, last_seq = seq (a purge);
+    /// otherwise they are recorded as deleted (nats-server `skipMsgs`).
+    SkipTo { seq: u64 },
+    /// Request the origin's STREAM.INFO and report `state.last_seq` with
+    /// [`MirrorIngest::on_origin_info`].
+    RequestOriginInfo { subject: String, timeout: Duration },
+    /// The consumer will be recreated after `after` (informational; the core's own
+    /// timer does it).
+    Retry {
+        after: Duration,
+        reason: RetryReason,
+    },
+    /// `mirror.error` changed to this API error object (for logs and StreamInfo);
+    /// `Value::Null` when a successful setup cleared it.
+    Error(Value),
+}
+
+/// The outcome of a create request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateReply {
+    /// The reply payload (a `consumer_create_response`).
+    Response(Bytes),
+    Timeout,
+    NoResponders,
+    /// The upstream connection was lost while waiting.
+    Disconnected,
+}
+
+/// What the stream layer could not do with a [`Effect::Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The message's seq was not last_seq + 1 of a non-empty store.
+    #[error("store of origin seq {seq} refused: store last_seq is {last_seq}")]
+    LastSeqMismatch { seq: u64, last_seq: u64 },
+    /// Any other failure (limits, IO); the message is dropped and only logged.
+    #[error("store of origin seq {seq} failed")]
+    Other { seq: u64 },
+}
+
+/// One message received on a deliver subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The deliver subject of the subscription it arrived on.
+    pub deliver_subject: String,
+    /// The subject on the MSG/HMSG line (the original subject for data).
+    pub subject: Bytes,
+    pub reply: Option<Bytes>,
+    pub headers: Option<Bytes>,
+    pub payload: Bytes,
+}
+
+/// `mirror` in StreamInfo (mirror.md §7), minus the config echoes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorInfo {
+    pub lag: u64,
+    /// Nanoseconds since the last contact, -1 if none yet.
+    pub active_ns: i64,
+    pub error: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    id: u64,
+    deadline: Instant,
+    deliver_subject: String,
+    /// True for the legacy resend (no `sourcing`).
+    legacy: bool,
+}
+
+/// One mirror's ingest state machine.
+#[derive(Debug)]
+pub struct MirrorIngest {
+    cfg: MirrorConfig,
+    rng: StdRng,
+    store: StoreState,
+    connected: bool,
+    /// Current consumer name (from the create reply), empty when none.
+    cname: String,
+    /// Current deliver subject, while a consumer is set up.
+    deliver: Option<String>,
+    sseq: u64,
+    dseq: u64,
+    pending_lag: u64,
+    origin_last_seq: Option<u64>,
+    last_activity: Option<Instant>,
+    error: Option<Value>,
+    fails: u32,
+    last_request: Option<Instant>,
+    in_flight: Option<InFlight>,
+    next_request_id: u64,
+    requests_sent: u64,
+    setup_at: Option<Instant>,
+    next_origin_info: Option<Instant>,
+    origin_info_in_flight: bool,
+    stalled_fc: Option<(String, u32)>,
+    effects: VecDeque<Effect>,
+}
+
+/// Removes header lines starting with `prefix` like nats-server's
+/// `removeHeaderIfPrefixPresent`: case-sensitive, only at a line start; an empty
+/// block left over becomes `None`.
+fn remove_header_prefix(hdr: Bytes, prefix: &[u8]) -> Option<Bytes> {
+    const EMPTY_HDR_LINE_LEN: usize = b"NATS/1.0\r\n\r\n".len();
+    let found = hdr
+        .windows(prefix.len() + 1)
+        .any(|w| w.first() == Some(&b'\n') && w.get(1..) == Some(prefix));
+    if !found {
+        return Some(hdr);
+    }
+    let mut out = Vec::with_capacity(hdr.len());
+    let mut rest: &[u8] = &hdr;
+    let mut first = true;
+    while !rest.is_empty() {
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(rest.len(), |i| i + 2);
+        let (line, next) = rest.split_at(end);
+        let drop = !first && line.starts_with(prefix) && line.ends_with(b"\r\n");
+        if !drop {
+            out.extend_from_slice(line);
+        }
+        first = false;
+        rest = next;
+    }
+    if out.len() <= EMPTY_HDR_LINE_LEN {
+        return None;
+    }
+    Some(Bytes::from(out))
+}
+
+/// The header block a mirror stores: `Nats-Expected-*` and `Nats-Batch-*` removed.
+pub fn clean_headers(hdr: Option<Bytes>) -> Option<Bytes> {
+    let hdr = hdr.filter(|h| !h.is_empty())?;
+    let hdr = remove_header_prefix(hdr, b"Nats-Expected-")?;
+    remove_header_prefix(hdr, b"Nats-Batch-")
+}
+
+fn is_control(headers: Option<&Bytes>, payload: &Bytes) -> bool {
+    payload.is_empty() && headers.is_some_and(|h| h.starts_with(b"NATS/1.0 100 "))
+}
+
+impl MirrorIngest {
+    /// A mirror whose store is in `store` state; the first setup is scheduled
+    /// 100–200 ms after `now` and happens once the upstream is connected.
+    pub fn new(cfg: MirrorConfig, store: StoreState, now: Instant) -> MirrorIngest {
+        MirrorIngest::with_seed(cfg, store, now, rand::random())
+    }
+
+    /// [`MirrorIngest::new`] with a fixed RNG seed (tests).
+    pub fn with_seed(
+        cfg: MirrorConfig,
+        store: StoreState,
+        now: Instant,
+        seed: u64,
+    ) -> MirrorIngest {
+        let mut m = MirrorIngest {
+            cfg,
+            rng: StdRng::seed_from_u64(seed),
+            store,
+            connected: false,
+            cname: String::new(),
+            deliver: None,
+            sseq: store.last_seq,
+            dseq: 0,
+            pending_lag: 0,
+            origin_last_seq: None,
+            last_activity: None,
+            error: None,
+            fails: 0,
+            last_request: None,
+            in_flight: None,
+            next_request_id: 1,
+            requests_sent: 0,
+            setup_at: None,
+            next_origin_info: None,
+            origin_info_in_flight: false,
+            stalled_fc: None,
+            effects: VecDeque::new(),
+        };
+        let jitter = m.jitter();
+        m.setup_at = Some(now + jitter);
+        m
+    }
+
+    // ----- accessors -------------------------------------------------------------
+
+    pub fn config(&self) -> &MirrorConfig {
+        &self.cfg
+    }
+
+    /// Last origin sequence handled (stored or skipped).
+    pub fn last_seq(&self) -> u64 {
+        self.sseq
+    }
+
+    /// Last consumer delivery sequence handled.
+    pub fn delivered_seq(&self) -> u64 {
+        self.dseq
+    }
+
+    /// The current origin consumer's name (empty when none).
+    pub fn consumer_name(&self) -> &str {
+        &self.cname
+    }
+
+    /// The current deliver subject, while a consumer is set up.
+    pub fn deliver_subject(&self) -> Option<&str> {
+        self.deliver.as_deref()
+    }
+
+    /// The core's view of the store.
+    pub fn store_state(&self) -> StoreState {
+        self.store
+    }
+
+    /// Consecutive failed setups.
+    pub fn fails(&self) -> u32 {
+        self.fails
+    }
+
+    /// Lag: `pending - 1` of the last data message; for unfiltered mirrors at least
+    /// the distance to the origin's polled last sequence.
+    pub fn lag(&self) -> u64 {
+        let handled = self.sseq.max(self.store.last_seq);
+        match self.origin_last_seq {
+            Some(last) if !self.cfg.is_filtered() => {
+                self.pending_lag.max(last.saturating_sub(handled))
+            }
+            _ => self.pending_lag,
+        }
+    }
+
+    /// `lag`, `active`, `error` for StreamInfo.
+    pub fn info(&self, now: Instant) -> MirrorInfo {
+        MirrorInfo {
+            lag: self.lag(),
+            active_ns: self.last_activity.map_or(-1, |t| {
+                i64::try_from(now.saturating_duration_since(t).as_nanos()).unwrap_or(i64::MAX)
+            }),
+            error: self.error.clone(),
+        }
+    }
+
+    /// The next queued effect.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// When [`MirrorIngest::on_timer`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let stall = match (&self.deliver, self.last_activity) {
+            (Some(_), Some(last)) if self.connected => Some(last + STALL_AFTER),
+            _ => None,
+        };
+        let setup = self.setup_at.filter(|_| self.connected);
+        let info = self.next_origin_info.filter(|_| self.connected);
+        [
+            setup,
+            self.in_flight.as_ref().map(|f| f.deadline),
+            stall,
+            info,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- inputs ------------------------------------------------------------------
+
+    /// The upstream connection is (again) up: set up at once, fails reset.
+    pub fn on_connected(&mut self, now: Instant) {
+        self.connected = true;
+        self.fails = 0;
+        // A new connection is a reason of its own: do not wait out the 2 s spacing.
+        self.last_request = None;
+        self.next_origin_info = Some(now);
+        self.origin_info_in_flight = false;
+        if self.requests_sent == 0 {
+            // A brand-new mirror: first setup 100–200 ms from now.
+            let jitter = self.jitter();
+            self.setup_at = Some(now + jitter);
+            return;
+        }
+        self.retry(now, RetryReason::Reconnected);
+    }
+
+    /// The upstream connection is gone: the consumer is lost with it (its deliver
+    /// subscription died); wait for [`MirrorIngest::on_connected`].
+    pub fn on_disconnected(&mut self, _now: Instant) {
+        self.connected = false;
+        self.cancel();
+        self.in_flight = None;
+        self.origin_info_in_flight = false;
+    }
+
+    /// The store's real state (at start, after a local purge, ...).
+    pub fn on_store_state(&mut self, state: StoreState) {
+        self.store = state;
+        if self.cname.is_empty() {
+            self.sseq = state.last_seq;
+        }
+    }
+
+    /// The stream layer refused a [`Effect::Store`].
+    pub fn on_store_error(&mut self, err: StoreError, now: Instant) {
+        match err {
+            StoreError::LastSeqMismatch { seq, last_seq } => {
+                warn!(stream = %self.cfg.stream, seq, last_seq, "mirror store sequence mismatch, recreating consumer");
+                self.store.last_seq = last_seq;
+                self.retry(now, RetryReason::StoreMismatch);
+            }
+            StoreError::Other { seq } => {
+                warn!(stream = %self.cfg.stream, seq, "mirror store failed; message dropped");
+            }
+        }
+    }
+
+    /// The origin's STREAM.INFO `state.last_seq` (or `None` when the request failed).
+    pub fn on_origin_info(&mut self, last_seq: Option<u64>, now: Instant) {
+        self.origin_info_in_flight = false;
+        if let Some(last) = last_seq {
+            self.origin_last_seq = Some(last);
+        }
+        self.next_origin_info = Some(now + ORIGIN_INFO_INTERVAL);
+    }
+
+    /// Timers: scheduled setup, create-reply timeout, stall check, origin info poll.
+    pub fn on_timer(&mut self, now: Instant) {
+        if !self.connected {
+            return;
+        }
+        if let Some(f) = &self.in_flight {
+            if now >= f.deadline {
+                let id = f.id;
+                self.on_create_reply(id, CreateReply::Timeout, now);
+            }
+        }
+        if self.setup_at.is_some_and(|t| now >= t) {
+            self.setup_at = None;
+            self.setup(now);
+        }
+        if self.deliver.is_some() {
+            if let Some(last) = self.last_activity {
+                if now.saturating_duration_since(last) >= STALL_AFTER {
+                    info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.sseq, "mirror consumer stalled, recreating");
+                    self.retry(now, RetryReason::Stalled);
+                }
+            }
+        }
+        if !self.origin_info_in_flight && self.next_origin_info.is_some_and(|t| now >= t) {
+            self.origin_info_in_flight = true;
+            self.next_origin_info = None;
+            let subject = format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin);
+            self.push(Effect::RequestOriginInfo {
+                subject,
+                timeout: Duration::from_secs(5),
+            });
+        }
+    }
+
+    /// The outcome of the create request `request_id` (stale ids are ignored).
+    pub fn on_create_reply(&mut self, request_id: u64, reply: CreateReply, now: Instant) {
+        let Some(flight) = self.in_flight.take_if(|f| f.id == request_id) else {
+            debug!(stream = %self.cfg.stream, request_id, "stale consumer create reply ignored");
+            return;
+        };
+        let body = match reply {
+            CreateReply::Response(body) => body,
+            CreateReply::Timeout | CreateReply::NoResponders | CreateReply::Disconnected => {
+                let text = match reply {
+                    CreateReply::Timeout => "consumer create request timed out",
+                    CreateReply::NoResponders => "no responders for consumer create request",
+                    _ => "upstream disconnected during consumer create",
+                };
+                warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "{text}");
+                self.fail(now, None);
+                return;
+            }
+        };
+        let parsed: Value = match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                self.fail(
+                    now,
+                    Some(serde_json::json!({"code":400,"err_code":10025,"description":"invalid JSON"})),
+                );
+                return;
+            }
+        };
+        if let Some(err) = parsed.get("error").filter(|e| !e.is_null()) {
+            let code = err.get("code").and_then(Value::as_u64);
+            let err_code = err.get("err_code").and_then(Value::as_u64);
+            let old_origin = matches!(
+                (code, err_code),
+                (Some(412), Some(10185)) | (Some(400), Some(10025))
+            );
+            if old_origin && !flight.legacy {
+                info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin below API level 4, resending without sourcing");
+                self.send_create(now, true);
+                return;
+            }
+            self.fail(now, Some(err.clone()));
+            return;
+        }
+        let Some(config) = parsed.get("config").filter(|c| c.is_object()) else {
+            self.fail(
+                now,
+                Some(serde_json::json!({"code":400,"err_code":10025,"description":"invalid JSON"})),
+            );
+            return;
+        };
+        let deliver = config
+            .get("deliver_subject")
+            .and_then(Value::as_str)
+            .unwrap_or(&flight.deliver_subject)
+            .to_owned();
+        let name = parsed
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let delivered_stream = parsed
+            .pointer("/delivered/stream_seq")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if self.error.take().is_some() {
+            self.push(Effect::Error(Value::Null));
+        }
+        self.fails = 0;
+        self.push(Effect::Subscribe {
+            deliver_subject: deliver.clone(),
+        });
+        if self.store.last_seq < delivered_stream {
+            self.push(Effect::SkipTo {
+                seq: delivered_stream,
+            });
+            self.apply_skip(delivered_stream);
+        }
+        info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer = %name, seq = self.store.last_seq, "mirror consumer created");
+        self.cname = name;
+        self.deliver = Some(deliver);
+        self.dseq = 0;
+        self.sseq = delivered_stream.max(self.store.last_seq);
+        self.last_activity = Some(now);
+        self.stalled_fc = None;
+    }
+
+    /// A message from the current (or an old) deliver subscription.
+    pub fn on_message(&mut self, msg: Inbound, now: Instant) {
+        if self.deliver.as_deref() != Some(msg.deliver_subject.as_str()) {
+            return; // old subscription
+        }
+        if self.effects.len() >= MAX_QUEUED_EFFECTS {
+            warn!(stream = %self.cfg.stream, seq = self.sseq, "mirror effect queue full; delivery dropped");
+            return;
+        }
+        self.last_activity = Some(now);
+        let headers = clean_headers(msg.headers);
+        if is_control(headers.as_ref(), &msg.payload) {
+            self.on_control(headers, msg.reply, now);
+            return;
+        }
+        let Some(reply) = msg
+            .reply
+            .as_deref()
+            .and_then(|r| std::str::from_utf8(r).ok())
+        else {
+            warn!(stream = %self.cfg.stream, "mirror message without ack reply ignored");
+            return;
+        };
+        let Some(ack) = parse_ack_reply(reply) else {
+            warn!(stream = %self.cfg.stream, reply, "mirror message with unparsable ack reply ignored");
+            return;
+        };
+        if self.cname.is_empty() || ack.consumer != self.cname || ack.delivered > 1 {
+            return;
+        }
+        let (sseq, dseq) = (ack.stream_seq, ack.consumer_seq);
+        if sseq <= self.sseq {
+            // Already have it (a duplicate after a resume).
+            if dseq == self.dseq + 1 {
+                self.dseq += 1;
+            }
+            return;
+        } else if sseq == self.sseq + 1 {
+            self.dseq = dseq;
+            self.sseq += 1;
+        } else if dseq == self.dseq + 1 {
+            // The origin skipped (deleted, expired or filtered-out messages).
+            self.push(Effect::SkipTo { seq: sseq - 1 });
+            self.apply_skip(sseq - 1);
+            self.dseq += 1;
+            self.sseq = sseq;
+        } else {
+            warn!(stream = %self.cfg.stream, seq = sseq, dseq, expected_dseq = self.dseq + 1, "mirror consumer sequence gap, recreating");
+            self.retry(now, RetryReason::ConsumerSeqGap);
+            return;
+        }
+        self.pending_lag = ack.pending.saturating_sub(1);
+        let subject = match std::str::from_utf8(&msg.subject)
+            .ok()
+            .and_then(|s| transform::apply(&self.cfg.subject_transforms, s))
+        {
+            Some(t) => Bytes::from(t),
+            None => msg.subject,
+        };
+        self.apply_store(sseq);
+        self.push(Effect::Store(StoreMsg {
+            seq: sseq,
+            ts_ns: ack.timestamp_ns,
+            subject,
+            headers,
+            payload: msg.payload,
+        }));
+    }
+
+    // ----- internals ---------------------------------------------------------------
+
+    fn on_control(&mut self, headers: Option<Bytes>, reply: Option<Bytes>, now: Instant) {
+        if let Some(reply) = reply.filter(|r| !r.is_empty()) {
+            let Ok(subject) = String::from_utf8(reply.to_vec()) else {
+                return;
+            };
+            let hdr = format!(
+                "NATS/1.0\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n\r\n",
+                self.dseq, self.sseq
+            );
+            self.push(Effect::Publish {
+                subject,
+                headers: Some(Bytes::from(hdr)),
+                payload: Bytes::new(),
+            });
+            return;
+        }
+        let Some(map) = headers.as_deref().and_then(|h| HeaderMap::parse(h).ok()) else {
+            return;
+        };
+        let last_consumer = map
+            .get("Nats-Last-Consumer")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if last_consumer > 0 && last_consumer != self.dseq {
+            warn!(stream = %self.cfg.stream, seq = self.sseq, dseq = self.dseq, last_consumer, "heartbeat shows missed messages, recreating");
+            self.retry(now, RetryReason::HeartbeatGap);
+            return;
+        }
+        match map.get("Nats-Consumer-Stalled").filter(|s| !s.is_empty()) {
+            Some(fc) => {
+                let count = match &self.stalled_fc {
+                    Some((subj, n)) if subj == fc => n + 1,
+                    _ => 1,
+                };
+                if count > STALLED_HEARTBEATS_LIMIT {
+                    warn!(stream = %self.cfg.stream, seq = self.sseq, "flow control stays unanswered, recreating");
+                    self.retry(now, RetryReason::FlowControlUnanswered);
+                    return;
+                }
+                self.stalled_fc = Some((fc.to_owned(), count));
+                self.push(Effect::Publish {
+                    subject: fc.to_owned(),
+                    headers: None,
+                    payload: Bytes::new(),
+                });
+            }
+            None => self.stalled_fc = None,
+        }
+    }
+
+    fn apply_store(&mut self, seq: u64) {
+        if self.store.first_seq == 0 {
+            self.store.first_seq = seq;
+        }
+        self.store.last_seq = seq;
+        self.store.messages += 1;
+    }
+
+    fn apply_skip(&mut self, seq: u64) {
+        if seq <= self.store.last_seq {
+            return;
+        }
+        if self.store.messages == 0 {
+            self.store.first_seq = seq + 1;
+        }
+        self.store.last_seq = seq;
+    }
+
+    fn push(&mut self, e: Effect) {
+        self.effects.push_back(e);
+    }
+
+    fn jitter(&mut self) -> Duration {
+        let span = u64::try_from(JITTER_SPAN.as_nanos()).unwrap_or(1).max(1);
+        JITTER_MIN + Duration::from_nanos(self.rng.gen_range(0..span))
+    }
+
+    /// Forget the current consumer (nats-server cancelMirrorConsumer).
+    fn cancel(&mut self) {
+        if let Some(d) = self.deliver.take() {
+            self.push(Effect::Unsubscribe { deliver_subject: d });
+        }
+        self.cname.clear();
+        self.stalled_fc = None;
+    }
+
+    /// Cancel and set up again (nats-server retryMirrorConsumer).
+    fn retry(&mut self, now: Instant, reason: RetryReason) {
+        self.cancel();
+        if self.in_flight.is_some() {
+            return; // its reply or timeout will continue
+        }
+        self.setup_at = None;
+        self.setup_with_reason(now, reason);
+    }
+
+    fn setup(&mut self, now: Instant) {
+        self.setup_with_reason(now, RetryReason::Start);
+    }
+
+    fn setup_with_reason(&mut self, now: Instant, reason: RetryReason) {
+        if !self.connected || self.in_flight.is_some() {
+            return;
+        }
+        if let Some(last) = self.last_request {
+            if now.saturating_duration_since(last) < backoff::RETRY_THRESHOLD {
+                self.schedule_retry(now, reason);
+                return;
+            }
+        }
+        self.cancel();
+        if reason != RetryReason::Start {
+            self.push(Effect::Retry {
+                after: Duration::ZERO,
+                reason,
+            });
+        }
+        self.send_create(now, false);
+    }
+
+    fn schedule_retry(&mut self, now: Instant, reason: RetryReason) {
+        let jitter = self.jitter();
+        let since = self.last_request.map(|t| now.saturating_duration_since(t));
+        let after = retry_delay(since, self.fails, jitter);
+        self.setup_at = Some(now + after);
+        self.push(Effect::Retry { after, reason });
+    }
+
+    fn fail(&mut self, now: Instant, err: Option<Value>) {
+        if let Some(e) = err {
+            self.error = Some(e.clone());
+            self.push(Effect::Error(e));
+        }
+        self.fails = self.fails.saturating_add(1);
+        self.cancel();
+        self.schedule_retry(now, RetryReason::CreateFailed);
+    }
+
+    fn send_create(&mut self, now: Instant, legacy: bool) {
+        self.sseq = self.store.last_seq;
+        self.dseq = 0;
+        let token = request::random_token(&mut self.rng, 8);
+        let deliver = format!("{}.{token}", self.cfg.deliver_prefix());
+        let legacy_suffix = legacy.then(|| request::random_token(&mut self.rng, 8));
+        let req = build_create_request(&self.cfg, &self.store, &deliver, legacy_suffix.as_deref());
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        self.requests_sent += 1;
+        self.last_request = Some(now);
+        self.in_flight = Some(InFlight {
+            id,
+            deadline: now + CREATE_REPLY_TIMEOUT,
+            deliver_subject: deliver,
+            legacy,
+        });
+        debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq + 1, subject = %req.subject, "sending mirror consumer create");
+        self.push(Effect::SendConsumerCreate {
+            request_id: id,
+            subject: req.subject,
+            headers: req.headers,
+            payload: req.payload,
+            timeout: CREATE_REPLY_TIMEOUT,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

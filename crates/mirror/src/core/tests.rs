@@ -1,0 +1,720 @@
+//! Scripted event sequences against [`MirrorIngest`] with simulated time: the
+//! "upstream" here is the test, which plays the origin's replies, deliveries,
+//! heartbeats and flow-control requests exactly as nats-server 2.15.1 sends them.
+
+use super::*;
+
+const CONSUMER: &str = "JS_MIRROR_L9fwEMNd-sVKZOIRp";
+
+struct Sim {
+    m: MirrorIngest,
+    now: Instant,
+    deliver: String,
+}
+
+fn ack(sseq: u64, dseq: u64, pending: u64) -> String {
+    format!(
+        "$JS.ACK.ORIG.{CONSUMER}.1.{sseq}.{dseq}.{}.{pending}",
+        1_700_000_000_000_000_000u64 + sseq
+    )
+}
+
+fn reply(delivered_stream: u64, deliver: &str) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"type":"io.nats.jetstream.api.v1.consumer_create_response","stream_name":"ORIG","name":"{CONSUMER}","config":{{"deliver_subject":"{deliver}"}},"delivered":{{"consumer_seq":0,"stream_seq":{delivered_stream}}}}}"#
+    ))
+}
+
+impl Sim {
+    fn new(cfg: MirrorConfig, store: StoreState) -> Sim {
+        let now = Instant::now();
+        Sim {
+            m: MirrorIngest::with_seed(cfg, store, now, 7),
+            now,
+            deliver: String::new(),
+        }
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.m.on_timer(self.now);
+    }
+
+    fn drain(&mut self) -> Vec<Effect> {
+        std::iter::from_fn(|| self.m.poll_effect()).collect()
+    }
+
+    /// Runs timers until a create request goes out; returns (id, subject, payload).
+    fn expect_create(&mut self) -> (u64, String, String) {
+        for _ in 0..10_000 {
+            for e in self.drain() {
+                if let Effect::SendConsumerCreate {
+                    request_id,
+                    subject,
+                    payload,
+                    ..
+                } = e
+                {
+                    return (
+                        request_id,
+                        subject,
+                        String::from_utf8_lossy(&payload).into_owned(),
+                    );
+                }
+            }
+            let next = self.m.poll_timeout().expect("a timer is armed");
+            self.now = next.max(self.now);
+            self.m.on_timer(self.now);
+        }
+        panic!("no create request");
+    }
+
+    /// Connects and completes a setup with a consumer that has delivered `delivered`.
+    fn setup(&mut self, delivered: u64) -> Vec<Effect> {
+        let (id, _, payload) = self.expect_create();
+        let v: Value = serde_json::from_str(&payload).expect("json");
+        self.deliver = v["config"]["deliver_subject"]
+            .as_str()
+            .expect("deliver")
+            .to_owned();
+        self.m.on_create_reply(
+            id,
+            CreateReply::Response(reply(delivered, &self.deliver)),
+            self.now,
+        );
+        self.drain()
+    }
+
+    fn data(
+        &mut self,
+        sseq: u64,
+        dseq: u64,
+        pending: u64,
+        subject: &str,
+        hdr: Option<&str>,
+        payload: &str,
+    ) {
+        self.m.on_message(
+            Inbound {
+                deliver_subject: self.deliver.clone(),
+                subject: Bytes::from(subject.to_owned()),
+                reply: Some(Bytes::from(ack(sseq, dseq, pending))),
+                headers: hdr.map(|h| Bytes::from(h.to_owned())),
+                payload: Bytes::from(payload.to_owned()),
+            },
+            self.now,
+        );
+    }
+
+    fn control(&mut self, hdr: &str, reply: Option<&str>) {
+        self.m.on_message(
+            Inbound {
+                deliver_subject: self.deliver.clone(),
+                subject: Bytes::from(self.deliver.clone()),
+                reply: reply.map(|r| Bytes::from(r.to_owned())),
+                headers: Some(Bytes::from(hdr.to_owned())),
+                payload: Bytes::new(),
+            },
+            self.now,
+        );
+    }
+}
+
+fn stores(effects: &[Effect]) -> Vec<u64> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Store(m) => Some(m.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+fn connected(cfg: MirrorConfig, store: StoreState) -> Sim {
+    let mut s = Sim::new(cfg, store);
+    s.m.on_connected(s.now);
+    s
+}
+
+#[test]
+fn nothing_before_connect_then_first_setup_after_jitter() {
+    let mut s = Sim::new(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    assert_eq!(s.m.poll_timeout(), None, "no timers while disconnected");
+    s.advance(Duration::from_secs(5));
+    assert!(s.drain().is_empty());
+    s.m.on_connected(s.now);
+    let t0 = s.now;
+    let (_, subject, payload) = s.expect_create();
+    let waited = s.now - t0;
+    assert!(
+        waited >= Duration::from_millis(100) && waited < Duration::from_millis(200),
+        "{waited:?}"
+    );
+    assert_eq!(subject, "$JS.API.CONSUMER.CREATE.ORIG");
+    assert!(payload.contains(r#""deliver_policy":"all""#));
+    assert!(payload.contains(r#""deliver_subject":"$JS.M."#));
+    assert_eq!(s.m.info(s.now).active_ns, -1);
+}
+
+#[test]
+fn stores_with_origin_seq_and_timestamp_and_cleans_headers() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let fx = s.setup(0);
+    assert_eq!(
+        fx.first(),
+        Some(&Effect::Subscribe {
+            deliver_subject: s.deliver.clone()
+        })
+    );
+    s.data(1, 1, 2, "orig.a", None, "one");
+    s.data(
+        2,
+        2,
+        1,
+        "orig.b",
+        Some("NATS/1.0\r\nNats-Expected-Last-Sequence: 1\r\nNats-Msg-Id: abc\r\nNats-Batch-Id: z\r\nX-Keep:  1 \r\n\r\n"),
+        "two",
+    );
+    s.data(
+        3,
+        3,
+        0,
+        "orig.c",
+        Some("NATS/1.0\r\nNats-Expected-Stream: ORIG\r\n\r\n"),
+        "",
+    );
+    let fx = s.drain();
+    let msgs: Vec<&StoreMsg> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Store(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(msgs.len(), 3);
+    let first = msgs.first().expect("first");
+    assert_eq!(
+        (
+            first.seq,
+            first.ts_ns,
+            &first.subject[..],
+            &first.payload[..]
+        ),
+        (1, 1_700_000_000_000_000_001, &b"orig.a"[..], &b"one"[..])
+    );
+    assert_eq!(first.headers, None);
+    let second = msgs.get(1).expect("second");
+    assert_eq!(
+        second.headers.as_deref(),
+        Some(&b"NATS/1.0\r\nNats-Msg-Id: abc\r\nX-Keep:  1 \r\n\r\n"[..]),
+        "kept byte for byte"
+    );
+    let third = msgs.get(2).expect("third");
+    assert_eq!(third.headers, None, "nothing left → no header block");
+    assert_eq!(
+        third.payload.len(),
+        0,
+        "an empty data message is data, not control"
+    );
+    assert_eq!((s.m.last_seq(), s.m.delivered_seq(), s.m.lag()), (3, 3, 0));
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 3,
+            first_seq: 1,
+            last_seq: 3
+        }
+    );
+}
+
+#[test]
+fn lag_is_pending_minus_one_and_origin_info_floor() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 5, "a", None, "x");
+    assert_eq!(s.m.lag(), 4);
+    s.data(2, 2, 0, "a", None, "x");
+    assert_eq!(s.m.lag(), 0);
+    // The origin has moved on but nothing arrives: lag from STREAM.INFO.
+    s.m.on_origin_info(Some(10), s.now);
+    assert_eq!(s.m.lag(), 8);
+}
+
+#[test]
+fn origin_gap_becomes_skip_and_duplicates_are_dropped() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 3, "a", None, "1");
+    s.data(2, 2, 2, "a", None, "2");
+    // Origin deleted 3 and 4: consumer seq continues, stream seq jumps.
+    s.data(5, 3, 0, "a", None, "5");
+    let fx = s.drain();
+    assert!(fx.contains(&Effect::SkipTo { seq: 4 }));
+    assert_eq!(stores(&fx), vec![1, 2, 5]);
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 3,
+            first_seq: 1,
+            last_seq: 5
+        }
+    );
+    // A duplicate (already stored) is dropped.
+    s.data(5, 4, 0, "a", None, "5");
+    assert!(stores(&s.drain()).is_empty());
+    assert_eq!(
+        s.m.delivered_seq(),
+        4,
+        "delivered accounting follows dseq+1"
+    );
+}
+
+#[test]
+fn consumer_seq_gap_recreates_from_last_seq_plus_one() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 9, "a", None, "1");
+    s.data(2, 2, 8, "a", None, "2");
+    s.drain();
+    s.advance(Duration::from_secs(3) - Duration::from_millis(1));
+    s.data(4, 4, 6, "a", None, "4"); // dseq 3 lost in transit
+    let fx = s.drain();
+    assert!(fx.contains(&Effect::Unsubscribe {
+        deliver_subject: s.deliver.clone()
+    }));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::ConsumerSeqGap,
+            ..
+        }
+    )));
+    assert!(stores(&fx).is_empty());
+    let old = s.deliver.clone();
+    let (_, _, payload) = s.expect_create();
+    assert!(
+        payload.contains(r#""deliver_policy":"by_start_sequence","opt_start_seq":3,"#),
+        "{payload}"
+    );
+    // Messages still arriving on the old subscription are ignored.
+    let mut m = s.m;
+    m.on_message(
+        Inbound {
+            deliver_subject: old,
+            subject: Bytes::from_static(b"a"),
+            reply: Some(Bytes::from(ack(3, 3, 0))),
+            headers: None,
+            payload: Bytes::from_static(b"3"),
+        },
+        s.now,
+    );
+    assert!(std::iter::from_fn(|| m.poll_effect()).next().is_none());
+}
+
+#[test]
+fn resume_drops_duplicates_and_continues() {
+    // Store already has 1..=5 (e.g. after a restart).
+    let st = StoreState {
+        messages: 5,
+        first_seq: 1,
+        last_seq: 5,
+    };
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), st);
+    let (id, _, payload) = s.expect_create();
+    assert!(payload.contains(r#""opt_start_seq":6"#));
+    s.deliver = serde_json::from_str::<Value>(&payload).expect("json")["config"]["deliver_subject"]
+        .as_str()
+        .expect("deliver")
+        .to_owned();
+    s.m.on_create_reply(id, CreateReply::Response(reply(5, &s.deliver)), s.now);
+    s.drain();
+    s.data(5, 1, 2, "a", None, "dup");
+    s.data(6, 2, 1, "a", None, "6");
+    s.data(7, 3, 0, "a", None, "7");
+    assert_eq!(stores(&s.drain()), vec![6, 7]);
+}
+
+#[test]
+fn flow_control_is_answered_with_counters() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    for i in 1..=32 {
+        s.data(i, i, 0, "a", None, "x");
+    }
+    s.drain();
+    s.control(
+        "NATS/1.0 100 FlowControl Request\r\n\r\n",
+        Some("$JS.FC.ORIG.C.abcd"),
+    );
+    assert_eq!(
+        s.drain(),
+        vec![Effect::Publish {
+            subject: "$JS.FC.ORIG.C.abcd".into(),
+            headers: Some(Bytes::from_static(
+                b"NATS/1.0\r\nNats-Last-Consumer: 32\r\nNats-Last-Stream: 32\r\n\r\n"
+            )),
+            payload: Bytes::new(),
+        }]
+    );
+}
+
+#[test]
+fn heartbeat_checks_last_consumer_and_answers_stalled() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 0, "a", None, "x");
+    s.drain();
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\nNats-Last-Stream: 1\r\n\r\n",
+        None,
+    );
+    assert!(s.drain().is_empty());
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 1\r\nNats-Last-Stream: 1\r\nNats-Consumer-Stalled: $JS.FC.ORIG.C.zzzz\r\n\r\n",
+        None,
+    );
+    assert_eq!(
+        s.drain(),
+        vec![Effect::Publish {
+            subject: "$JS.FC.ORIG.C.zzzz".into(),
+            headers: None,
+            payload: Bytes::new()
+        }]
+    );
+    // The origin says it delivered 3 but we saw 1: missed messages → recreate.
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n",
+        None,
+    );
+    let fx = s.drain();
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Retry {
+                reason: RetryReason::HeartbeatGap,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    assert_eq!(s.m.consumer_name(), "");
+}
+
+#[test]
+fn unanswered_flow_control_recreates() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    let hb = "NATS/1.0 100 Idle Heartbeat\r\nNats-Consumer-Stalled: $JS.FC.ORIG.C.q\r\n\r\n";
+    for _ in 0..STALLED_HEARTBEATS_LIMIT {
+        s.control(hb, None);
+        assert!(matches!(s.drain().as_slice(), [Effect::Publish { .. }]));
+    }
+    s.control(hb, None);
+    let fx = s.drain();
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Retry {
+                reason: RetryReason::FlowControlUnanswered,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn three_missed_heartbeats_recreate_at_once_then_back_off() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 0, "a", None, "x");
+    s.drain();
+    s.advance(Duration::from_millis(2_900));
+    assert!(s.drain().is_empty(), "not stalled yet");
+    s.advance(Duration::from_millis(100));
+    let fx = s.drain();
+    assert!(fx.iter().any(|e| matches!(e, Effect::Retry { reason: RetryReason::Stalled, after } if after.is_zero())), "{fx:?}");
+    let (id, _, payload) = {
+        let create = fx.iter().find_map(|e| match e {
+            Effect::SendConsumerCreate {
+                request_id,
+                subject,
+                payload,
+                ..
+            } => Some((
+                *request_id,
+                subject.clone(),
+                String::from_utf8_lossy(payload).into_owned(),
+            )),
+            _ => None,
+        });
+        create.expect("recreated at once (last request was > 2 s ago)")
+    };
+    assert!(payload.contains(r#""opt_start_seq":2"#));
+    // The origin is gone: the request times out, then back-off 10 s (+2 s spacing
+    // already passed after 30 s) + jitter.
+    s.m.on_create_reply(id, CreateReply::Timeout, s.now);
+    let fx = s.drain();
+    let after = fx.iter().find_map(|e| match e {
+        Effect::Retry {
+            after,
+            reason: RetryReason::CreateFailed,
+        } => Some(*after),
+        _ => None,
+    });
+    let after = after.expect("scheduled");
+    assert!(
+        after >= Duration::from_millis(12_100) && after < Duration::from_millis(12_200),
+        "{after:?}"
+    );
+    // An error reply is kept in mirror.error and the back-off grows.
+    let t0 = s.now;
+    let (id, _, _) = s.expect_create();
+    assert!(s.now - t0 >= Duration::from_millis(12_100));
+    let err = br#"{"type":"io.nats.jetstream.api.v1.consumer_create_response","error":{"code":404,"err_code":10059,"description":"stream not found"}}"#;
+    s.m.on_create_reply(id, CreateReply::Response(Bytes::from_static(err)), s.now);
+    let fx = s.drain();
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Retry { after, .. } if *after >= Duration::from_secs(22))),
+        "{fx:?}"
+    );
+    assert_eq!(
+        s.m.info(s.now).error,
+        Some(serde_json::json!({"code":404,"err_code":10059,"description":"stream not found"}))
+    );
+    assert_eq!(s.m.fails(), 2);
+    // Success clears the error and the failure count.
+    s.setup(1);
+    assert_eq!(s.m.info(s.now).error, None);
+    assert_eq!(s.m.fails(), 0);
+}
+
+#[test]
+fn create_reply_timeout_fires_from_the_core_timer() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let _ = s.expect_create();
+    s.advance(CREATE_REPLY_TIMEOUT);
+    assert!(s.drain().iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::CreateFailed,
+            ..
+        }
+    )));
+    assert_eq!(s.m.fails(), 1);
+}
+
+#[test]
+fn disconnect_cancels_and_reconnect_recreates_immediately() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 0, "a", None, "x");
+    s.drain();
+    s.m.on_disconnected(s.now);
+    assert_eq!(
+        s.drain(),
+        vec![Effect::Unsubscribe {
+            deliver_subject: s.deliver.clone()
+        }]
+    );
+    s.advance(Duration::from_secs(60));
+    assert!(s.drain().is_empty(), "no requests while disconnected");
+    s.m.on_connected(s.now);
+    let fx = s.drain();
+    let create = fx.iter().find_map(|e| match e {
+        Effect::SendConsumerCreate { payload, .. } => {
+            Some(String::from_utf8_lossy(payload).into_owned())
+        }
+        _ => None,
+    });
+    assert!(create
+        .expect("immediately")
+        .contains(r#""opt_start_seq":2"#));
+    // Even right after another request (no 2 s spacing on reconnect).
+    s.m.on_disconnected(s.now);
+    s.m.on_connected(s.now);
+    assert!(s
+        .drain()
+        .iter()
+        .any(|e| matches!(e, Effect::SendConsumerCreate { .. })));
+}
+
+#[test]
+fn stale_create_replies_are_ignored() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let (id, _, _) = s.expect_create();
+    s.m.on_disconnected(s.now);
+    s.m.on_connected(s.now);
+    s.drain();
+    s.m.on_create_reply(id, CreateReply::Response(reply(0, "$JS.M.old")), s.now);
+    assert!(s.drain().is_empty());
+    assert_eq!(s.m.deliver_subject(), None);
+}
+
+#[test]
+fn delivered_ahead_of_empty_store_skips() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let fx = s.setup(41);
+    assert!(fx.contains(&Effect::SkipTo { seq: 41 }));
+    assert_eq!(
+        s.m.store_state(),
+        StoreState {
+            messages: 0,
+            first_seq: 42,
+            last_seq: 41
+        }
+    );
+    s.data(42, 1, 0, "a", None, "x");
+    assert_eq!(stores(&s.drain()), vec![42]);
+}
+
+#[test]
+fn store_mismatch_recreates_from_store_last_seq() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    s.data(1, 1, 0, "a", None, "x");
+    s.data(2, 2, 0, "a", None, "x");
+    s.drain();
+    s.m.on_store_error(
+        StoreError::LastSeqMismatch {
+            seq: 2,
+            last_seq: 1,
+        },
+        s.now,
+    );
+    let (_, _, payload) = s.expect_create();
+    assert!(payload.contains(r#""opt_start_seq":2"#), "{payload}");
+}
+
+#[test]
+fn old_origin_gets_legacy_resend() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let (id, _, _) = s.expect_create();
+    let err = br#"{"error":{"code":400,"err_code":10025,"description":"json: unknown field \"sourcing\""}}"#;
+    s.m.on_create_reply(id, CreateReply::Response(Bytes::from_static(err)), s.now);
+    let fx = s.drain();
+    match fx.as_slice() {
+        [Effect::SendConsumerCreate {
+            headers, payload, ..
+        }] => {
+            assert_eq!(*headers, None);
+            let p = String::from_utf8_lossy(payload);
+            assert!(
+                !p.contains("sourcing") && p.contains("JS_MIRROR_L9fwEMNd_"),
+                "{p}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn transforms_rename_and_origin_info_subject_uses_external_api() {
+    let mut cfg = MirrorConfig::new("MIR", "ORIG");
+    cfg.subject_transforms = vec![SubjectTransform {
+        src: "o1.*".into(),
+        dest: "t.$1".into(),
+    }];
+    cfg.external = Some(External {
+        api: "$JS.hub.API".into(),
+        deliver: String::new(),
+    });
+    let mut s = connected(cfg, StoreState::default());
+    let (id, subject, payload) = s.expect_create();
+    assert!(
+        subject.starts_with("$JS.hub.API.CONSUMER.CREATE.ORIG.JS_MIRROR_"),
+        "{subject}"
+    );
+    assert!(subject.ends_with(".o1.*"), "{subject}");
+    s.deliver = serde_json::from_str::<Value>(&payload).expect("json")["config"]["deliver_subject"]
+        .as_str()
+        .expect("deliver")
+        .to_owned();
+    s.m.on_create_reply(id, CreateReply::Response(reply(0, &s.deliver)), s.now);
+    s.drain();
+    s.data(1, 1, 0, "o1.x", None, "p");
+    let fx = s.drain();
+    let subj = fx.iter().find_map(|e| match e {
+        Effect::Store(m) => Some(m.subject.clone()),
+        _ => None,
+    });
+    assert_eq!(subj.as_deref(), Some(&b"t.x"[..]));
+    // STREAM.INFO polling goes through the external API prefix, every 2 s.
+    s.m.on_origin_info(Some(1), s.now);
+    s.advance(ORIGIN_INFO_INTERVAL);
+    let fx = s.drain();
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::RequestOriginInfo { subject, .. } if subject == "$JS.hub.API.STREAM.INFO.ORIG")),
+        "{fx:?}"
+    );
+    // Filtered mirrors keep the pending-based lag.
+    s.m.on_origin_info(Some(100), s.now);
+    assert_eq!(s.m.lag(), 0);
+}
+
+#[test]
+fn redeliveries_and_foreign_consumers_are_ignored() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    let deliver = s.deliver.clone();
+    let mut send = |reply: &str| {
+        s.m.on_message(
+            Inbound {
+                deliver_subject: deliver.clone(),
+                subject: Bytes::from_static(b"a"),
+                reply: Some(Bytes::from(reply.to_owned())),
+                headers: None,
+                payload: Bytes::from_static(b"x"),
+            },
+            s.now,
+        );
+    };
+    send(&format!("$JS.ACK.ORIG.{CONSUMER}.2.1.1.5.0"));
+    send("$JS.ACK.ORIG.OTHER.1.1.1.5.0");
+    send("not.an.ack");
+    assert!(stores(&s.drain()).is_empty());
+}
+
+#[test]
+fn clean_headers_rules() {
+    let h = |s: &'static str| Some(Bytes::from_static(s.as_bytes()));
+    assert_eq!(
+        clean_headers(h("NATS/1.0\r\nA: 1\r\n\r\n")),
+        h("NATS/1.0\r\nA: 1\r\n\r\n")
+    );
+    // Only at a line start, case-sensitive.
+    assert_eq!(
+        clean_headers(h(
+            "NATS/1.0\r\nX-Nats-Expected-Foo: 1\r\nnats-expected-x: 2\r\n\r\n"
+        )),
+        h("NATS/1.0\r\nX-Nats-Expected-Foo: 1\r\nnats-expected-x: 2\r\n\r\n")
+    );
+    assert_eq!(
+        clean_headers(h("NATS/1.0\r\nNats-Batch-Id: 1\r\n\r\n")),
+        None
+    );
+    assert_eq!(clean_headers(None), None);
+}
+
+#[test]
+fn full_effect_queue_refuses_deliveries_and_the_gap_recreates() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    for i in 1..=(MAX_QUEUED_EFFECTS as u64 + 1) {
+        s.data(i, i, 0, "a", None, "x");
+    }
+    // Exactly MAX stores queued, the last delivery refused.
+    let fx = s.drain();
+    assert_eq!(fx.len(), MAX_QUEUED_EFFECTS);
+    assert_eq!(s.m.last_seq(), MAX_QUEUED_EFFECTS as u64);
+    let next = MAX_QUEUED_EFFECTS as u64 + 2;
+    s.data(next, next, 0, "a", None, "x");
+    assert!(s.drain().iter().any(|e| matches!(
+        e,
+        Effect::Retry {
+            reason: RetryReason::ConsumerSeqGap,
+            ..
+        }
+    )));
+}

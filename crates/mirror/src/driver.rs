@@ -1,0 +1,319 @@
+//! The tokio shell around one [`MirrorIngest`]: it executes the core's effects on an
+//! [`UpstreamClient`], feeds it deliveries, replies, connection events and timers,
+//! and hands stores and skips to the stream layer through [`MirrorSink`], in
+//! batches, on a blocking thread.
+//!
+//! Backpressure: the upstream socket is never held back by the sink. Deliveries wait
+//! in the subscription's bounded queue (`UpstreamConfig::subscription_capacity`);
+//! batches wait in a bounded channel ([`MAX_PENDING_BATCHES`]) for the writer. When
+//! the sink is slower than the origin for long enough, the subscription queue
+//! overflows, the client drops deliveries, and the core sees a consumer-sequence gap
+//! and recreates the consumer from the last stored sequence + 1: slower, never stale
+//! and never wrong.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use crate::core::{
+    CreateReply, Effect, Inbound, MirrorConfig, MirrorIngest, StoreError, StoreMsg, StoreState,
+};
+use crate::upstream::{ConnectionEvent, RequestError, Status, Subscription, UpstreamClient};
+
+/// Batches queued for the writer before the driver waits.
+pub const MAX_PENDING_BATCHES: usize = 16;
+/// Most deliveries taken from the subscription in one go (one batch).
+pub const MAX_BATCH_MESSAGES: usize = 1024;
+
+/// One write for the stream layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkOp {
+    /// See [`Effect::Store`].
+    Store(StoreMsg),
+    /// See [`Effect::SkipTo`].
+    SkipTo(u64),
+}
+
+/// The stream layer as the mirror sees it. Called on a blocking thread.
+pub trait MirrorSink: Send + 'static {
+    /// The store's current state (read once at start).
+    fn state(&self) -> StoreState;
+    /// Applies `ops` in order; on the first failure returns it (the rest of the
+    /// batch is not applied).
+    fn apply(&mut self, ops: Vec<SinkOp>) -> Result<(), StoreError>;
+}
+
+/// What the driver publishes about its mirror (for StreamInfo `mirror`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MirrorSnapshot {
+    pub lag: u64,
+    /// Nanoseconds since the last contact, -1 if none.
+    pub active_ns: i64,
+    pub error: Option<Value>,
+    /// Last origin sequence handled.
+    pub last_seq: u64,
+    pub consumer: String,
+}
+
+/// A running mirror. Dropping it stops the driver.
+pub struct MirrorHandle {
+    snapshot: watch::Receiver<MirrorSnapshot>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl MirrorHandle {
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> MirrorSnapshot {
+        self.snapshot.borrow().clone()
+    }
+
+    /// A receiver of snapshot changes.
+    pub fn watch(&self) -> watch::Receiver<MirrorSnapshot> {
+        self.snapshot.clone()
+    }
+
+    /// Stops the driver and waits for it (the sink has applied every batch).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MirrorHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+enum Input {
+    CreateReply(u64, CreateReply),
+    OriginInfo(Option<u64>),
+    StoreFailed(StoreError),
+}
+
+/// Starts the driver for `cfg` on `client`, writing into `sink`.
+pub fn spawn_mirror<S: MirrorSink>(
+    client: UpstreamClient,
+    cfg: MirrorConfig,
+    sink: S,
+) -> MirrorHandle {
+    let (snap_tx, snapshot) = watch::channel(MirrorSnapshot {
+        active_ns: -1,
+        ..MirrorSnapshot::default()
+    });
+    let (stop, stop_rx) = oneshot::channel();
+    let task = tokio::spawn(run(client, cfg, sink, snap_tx, stop_rx));
+    MirrorHandle {
+        snapshot,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+async fn writer<S: MirrorSink>(
+    mut sink: S,
+    mut rx: mpsc::Receiver<Vec<SinkOp>>,
+    back: mpsc::Sender<Input>,
+) {
+    while let Some(batch) = rx.recv().await {
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = sink.apply(batch);
+            (sink, r)
+        })
+        .await;
+        let Ok((s, result)) = joined else {
+            warn!("mirror sink panicked; writer stops");
+            return;
+        };
+        sink = s;
+        if let Err(e) = result {
+            let _ = back.send(Input::StoreFailed(e)).await;
+        }
+    }
+}
+
+fn origin_last_seq(reply: &Result<crate::upstream::Message, RequestError>) -> Option<u64> {
+    let m = reply.as_ref().ok()?;
+    let v: Value = serde_json::from_slice(&m.payload).ok()?;
+    v.pointer("/state/last_seq").and_then(Value::as_u64)
+}
+
+async fn run<S: MirrorSink>(
+    client: UpstreamClient,
+    cfg: MirrorConfig,
+    sink: S,
+    snap_tx: watch::Sender<MirrorSnapshot>,
+    mut stop_rx: oneshot::Receiver<()>,
+) {
+    let stream = cfg.stream.clone();
+    let mut core = MirrorIngest::new(cfg, sink.state(), Instant::now());
+    let (status, mut events) = client.events_with_status();
+    if matches!(status, Status::Connected { .. }) {
+        core.on_connected(Instant::now());
+    }
+    let (in_tx, mut in_rx) = mpsc::channel::<Input>(256);
+    let (batch_tx, batch_rx) = mpsc::channel::<Vec<SinkOp>>(MAX_PENDING_BATCHES);
+    let writer_task = tokio::spawn(writer(sink, batch_rx, in_tx.clone()));
+    let mut current: Option<(String, Subscription)> = None;
+    let mut batch: Vec<SinkOp> = Vec::new();
+    loop {
+        // Execute everything the core asked for.
+        while let Some(effect) = core.poll_effect() {
+            match effect {
+                Effect::Subscribe { deliver_subject } => {
+                    match client.subscribe(&deliver_subject).await {
+                        Ok(sub) => current = Some((deliver_subject, sub)),
+                        Err(e) => {
+                            warn!(stream = %stream, error = %e, "cannot subscribe to deliver subject")
+                        }
+                    }
+                }
+                Effect::Unsubscribe { deliver_subject } => {
+                    if current.as_ref().is_some_and(|(d, _)| *d == deliver_subject) {
+                        current = None;
+                    }
+                }
+                Effect::SendConsumerCreate {
+                    request_id,
+                    subject,
+                    headers,
+                    payload,
+                    timeout,
+                } => {
+                    let (client, tx) = (client.clone(), in_tx.clone());
+                    tokio::spawn(async move {
+                        let reply = match client
+                            .request_with_headers(&subject, headers, payload, timeout)
+                            .await
+                        {
+                            Ok(m) => CreateReply::Response(m.payload),
+                            Err(RequestError::NoResponders(_)) => CreateReply::NoResponders,
+                            Err(RequestError::Timeout(_)) => CreateReply::Timeout,
+                            Err(_) => CreateReply::Disconnected,
+                        };
+                        let _ = tx.send(Input::CreateReply(request_id, reply)).await;
+                    });
+                }
+                Effect::Publish {
+                    subject,
+                    headers,
+                    payload,
+                } => {
+                    if let Err(e) = client.publish(&subject, None, headers, payload).await {
+                        debug!(stream = %stream, error = %e, "mirror control publish failed");
+                    }
+                }
+                Effect::Store(m) => batch.push(SinkOp::Store(m)),
+                Effect::SkipTo { seq } => batch.push(SinkOp::SkipTo(seq)),
+                Effect::RequestOriginInfo { subject, timeout } => {
+                    let (client, tx) = (client.clone(), in_tx.clone());
+                    tokio::spawn(async move {
+                        let reply = client.request(&subject, Bytes::new(), timeout).await;
+                        let _ = tx.send(Input::OriginInfo(origin_last_seq(&reply))).await;
+                    });
+                }
+                Effect::Retry { after, reason } => {
+                    debug!(stream = %stream, ?after, ?reason, "mirror consumer retry");
+                }
+                Effect::Error(e) => {
+                    if !e.is_null() {
+                        warn!(stream = %stream, error = %e, "mirror error");
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() && batch_tx.send(std::mem::take(&mut batch)).await.is_err() {
+            warn!(stream = %stream, "mirror writer gone; stopping");
+            break;
+        }
+        let now = Instant::now();
+        let info = core.info(now);
+        snap_tx.send_if_modified(|s| {
+            let next = MirrorSnapshot {
+                lag: info.lag,
+                active_ns: info.active_ns,
+                error: info.error,
+                last_seq: core.last_seq(),
+                consumer: core.consumer_name().to_owned(),
+            };
+            let changed = *s != next;
+            *s = next;
+            changed
+        });
+
+        let deadline = core.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            _ = &mut stop_rx => break,
+            input = in_rx.recv() => match input {
+                Some(Input::CreateReply(id, r)) => core.on_create_reply(id, r, Instant::now()),
+                Some(Input::OriginInfo(last)) => core.on_origin_info(last, Instant::now()),
+                Some(Input::StoreFailed(e)) => core.on_store_error(e, Instant::now()),
+                None => break,
+            },
+            ev = events.recv() => match ev {
+                Ok(ConnectionEvent::Connected { url, .. }) => {
+                    info!(stream = %stream, upstream = %url, "upstream up, recreating mirror consumer");
+                    current = None;
+                    core.on_disconnected(Instant::now());
+                    core.on_connected(Instant::now());
+                }
+                Ok(ConnectionEvent::Disconnected { .. }) => {
+                    current = None;
+                    core.on_disconnected(Instant::now());
+                }
+                Ok(ConnectionEvent::Closed) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    core.on_disconnected(Instant::now());
+                    if matches!(client.status(), Status::Connected { .. }) {
+                        core.on_connected(Instant::now());
+                    }
+                }
+                Err(_) => break,
+            },
+            msg = async {
+                match current.as_mut() {
+                    Some((_, sub)) => sub.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let Some((deliver, sub)) = current.as_mut() else { continue };
+                let deliver = deliver.clone();
+                let mut next = msg;
+                let mut n = 0;
+                while let Some(m) = next {
+                    let inbound = Inbound {
+                        deliver_subject: deliver.clone(),
+                        subject: m.subject,
+                        reply: m.reply,
+                        headers: m.headers,
+                        payload: m.payload,
+                    };
+                    core.on_message(inbound, Instant::now());
+                    n += 1;
+                    if n >= MAX_BATCH_MESSAGES {
+                        break;
+                    }
+                    next = sub.try_next();
+                }
+            },
+            _ = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            } => core.on_timer(Instant::now()),
+        }
+    }
+    drop(batch_tx);
+    let _ = writer_task.await;
+}
