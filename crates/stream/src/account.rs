@@ -19,8 +19,28 @@ use crate::stream::{Command, Effect, Outcome, Stream, StreamError, StreamMeta};
 use crate::validate;
 
 /// Parses an API request body like nats-server: bad JSON → 400/10025 `invalid JSON: …`.
+/// A `null` value leaves the field at its default, as Go's decoder does (clients such as
+/// async-nats send `"consumer_limits": null`).
 pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(ApiError::invalid_json)
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(ApiError::invalid_json)?;
+    if value.is_null() {
+        // `null` decodes into a Go struct as "nothing set".
+        value = serde_json::Value::Object(serde_json::Map::new());
+    }
+    strip_nulls(&mut value);
+    serde_json::from_value(value).map_err(ApiError::invalid_json)
+}
+
+/// Removes `null` members from every object in `value`, recursively.
+pub fn strip_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
 }
 
 /// The streams of one account.

@@ -429,7 +429,8 @@ impl Service {
         now: i64,
         update: bool,
     ) -> Result<Vec<u8>, ApiError> {
-        let value: serde_json::Value = parse_request(body)?;
+        let mut value: serde_json::Value = parse_request(body)?;
+        jetmirror_stream::account::strip_nulls(&mut value);
         let pedantic = value
             .get("pedantic")
             .and_then(serde_json::Value::as_bool)
