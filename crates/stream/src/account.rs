@@ -22,7 +22,8 @@ use crate::validate;
 /// A `null` value leaves the field at its default, as Go's decoder does (clients such as
 /// async-nats send `"consumer_limits": null`).
 pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(ApiError::invalid_json)?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(ApiError::invalid_json)?;
     if value.is_null() {
         // `null` decodes into a Go struct as "nothing set".
         value = serde_json::Value::Object(serde_json::Map::new());
@@ -53,20 +54,33 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account").field("root", &self.root).field("streams", &self.streams.len()).finish()
+        f.debug_struct("Account")
+            .field("root", &self.root)
+            .field("streams", &self.streams.len())
+            .finish()
     }
 }
 
 impl Account {
     /// Opens the account under `root` with the persisted stream metadata.
-    pub fn open(root: &Path, domain: &str, sync: SyncPolicy, metas: Vec<StreamMeta>) -> Result<Account, StreamError> {
+    pub fn open(
+        root: &Path,
+        domain: &str,
+        sync: SyncPolicy,
+        metas: Vec<StreamMeta>,
+    ) -> Result<Account, StreamError> {
         let mut streams = BTreeMap::new();
         for m in metas {
             let name = m.config.name.clone();
             let s = Stream::open_with_sync(&root.join(&name), m, sync)?;
             streams.insert(name, s);
         }
-        Ok(Account { root: root.to_path_buf(), domain: domain.to_string(), sync, streams })
+        Ok(Account {
+            root: root.to_path_buf(),
+            domain: domain.to_string(),
+            sync,
+            streams,
+        })
     }
 
     /// Metadata of every stream, to persist.
@@ -90,13 +104,24 @@ impl Account {
     pub fn stream_for_subject(&self, subject: &str) -> Option<&str> {
         self.streams
             .values()
-            .find(|s| s.config().subjects.iter().any(|f| jetmirror_subject::matches(f, subject)))
+            .find(|s| {
+                s.config()
+                    .subjects
+                    .iter()
+                    .any(|f| jetmirror_subject::matches(f, subject))
+            })
             .map(Stream::name)
     }
 
     /// `STREAM.CREATE.<name>`: `subject_name` from the API subject, `config` the body.
     /// Returns the info and advisory (none when the identical stream already existed).
-    pub fn create_stream(&mut self, subject_name: &str, config: &StreamConfig, pedantic: bool, now_ns: i64) -> Result<(StreamInfo, Vec<Effect>), ApiError> {
+    pub fn create_stream(
+        &mut self,
+        subject_name: &str,
+        config: &StreamConfig,
+        pedantic: bool,
+        now_ns: i64,
+    ) -> Result<(StreamInfo, Vec<Effect>), ApiError> {
         if config.name.is_empty() || config.name != subject_name {
             return Err(ApiError::stream_mismatch());
         }
@@ -109,7 +134,9 @@ impl Account {
             return Ok((existing.info(now_ns, false, None), Vec::new()));
         }
         let name = cfg.name.clone();
-        let s = Stream::create_with_sync(&self.root.join(&name), cfg, now_ns, &self.domain, self.sync).map_err(ApiError::stream_create)?;
+        let s =
+            Stream::create_with_sync(&self.root.join(&name), cfg, now_ns, &self.domain, self.sync)
+                .map_err(ApiError::stream_create)?;
         let adv = s.stream_action_advisory("create", now_ns);
         let info = s.info(now_ns, false, None);
         self.streams.insert(name, s);
@@ -117,16 +144,31 @@ impl Account {
     }
 
     /// `STREAM.UPDATE.<name>`.
-    pub fn update_stream(&mut self, subject_name: &str, config: &StreamConfig, pedantic: bool, now_ns: i64) -> Result<(StreamInfo, Vec<Effect>), ApiError> {
+    pub fn update_stream(
+        &mut self,
+        subject_name: &str,
+        config: &StreamConfig,
+        pedantic: bool,
+        now_ns: i64,
+    ) -> Result<(StreamInfo, Vec<Effect>), ApiError> {
         if config.name != subject_name {
             return Err(ApiError::stream_mismatch());
         }
-        let others: Vec<StreamConfig> = self.streams.values().filter(|s| s.name() != subject_name).map(|s| s.config().clone()).collect();
+        let others: Vec<StreamConfig> = self
+            .streams
+            .values()
+            .filter(|s| s.name() != subject_name)
+            .map(|s| s.config().clone())
+            .collect();
         let Some(s) = self.streams.get_mut(subject_name) else {
             return Err(ApiError::stream_not_found());
         };
         let checked = validate::check_stream_update(s.config(), config, pedantic, others.iter())?;
-        let applied = s.apply(Command::UpdateConfig { config: checked, pedantic, now_ns });
+        let applied = s.apply(Command::UpdateConfig {
+            config: checked,
+            pedantic,
+            now_ns,
+        });
         if let Outcome::Failed(e) = applied.outcome {
             return Err(e);
         }
@@ -155,20 +197,36 @@ impl Account {
     fn names_matching(&self, subject: &str) -> Vec<String> {
         self.streams
             .values()
-            .filter(|s| subject.is_empty() || s.config().subjects.iter().any(|f| jetmirror_subject::filters_overlap(f, subject)))
+            .filter(|s| {
+                subject.is_empty()
+                    || s.config()
+                        .subjects
+                        .iter()
+                        .any(|f| jetmirror_subject::filters_overlap(f, subject))
+            })
             .map(|s| s.name().to_string())
             .collect()
     }
 
     /// `STREAM.NAMES` (sorted, paged by 1024).
     pub fn stream_names(&self, offset: i64, subject: &str) -> StreamNamesResponse {
-        let (streams, total, offset, limit) = responses::page(&self.names_matching(subject), offset, responses::NAMES_LIMIT);
-        StreamNamesResponse { total, offset, limit, streams }
+        let (streams, total, offset, limit) = responses::page(
+            &self.names_matching(subject),
+            offset,
+            responses::NAMES_LIMIT,
+        );
+        StreamNamesResponse {
+            total,
+            offset,
+            limit,
+            streams,
+        }
     }
 
     /// `STREAM.LIST` (sorted, paged by 256; metadata without `_nats.ver/_nats.level`).
     pub fn stream_list(&self, offset: i64, subject: &str, now_ns: i64) -> StreamListResponse {
-        let (names, total, offset, limit) = responses::page(&self.names_matching(subject), offset, responses::LIST_LIMIT);
+        let (names, total, offset, limit) =
+            responses::page(&self.names_matching(subject), offset, responses::LIST_LIMIT);
         let streams = names
             .iter()
             .filter_map(|n| self.streams.get(n))
@@ -178,12 +236,21 @@ impl Account {
                 i
             })
             .collect();
-        StreamListResponse { total, offset, limit, streams, missing: Vec::new() }
+        StreamListResponse {
+            total,
+            offset,
+            limit,
+            streams,
+            missing: Vec::new(),
+        }
     }
 
     /// `$JS.API.INFO` (the caller fills `api.total/errors`).
     pub fn info(&self) -> AccountInfo {
-        let mut a = AccountInfo { domain: self.domain.clone(), ..Default::default() };
+        let mut a = AccountInfo {
+            domain: self.domain.clone(),
+            ..Default::default()
+        };
         for s in self.streams.values() {
             let st = s.state(false, None);
             match s.config().storage {

@@ -132,7 +132,9 @@ impl FlowControl {
             let mut n = self.counter;
             let mut suffix = String::with_capacity(4);
             for _ in 0..4 {
-                suffix.push(char::from(DIGITS.get((n % 62) as usize).copied().unwrap_or(b'0')));
+                suffix.push(char::from(
+                    DIGITS.get((n % 62) as usize).copied().unwrap_or(b'0'),
+                ));
                 n /= 62;
             }
             let reply = format!("$JS.FC.{stream}.{consumer}.{suffix}");
@@ -140,7 +142,9 @@ impl FlowControl {
             self.outstanding_bytes = self.pending_bytes;
             return Some(reply);
         }
-        if self.outstanding.is_some() && self.pending_bytes - self.outstanding_bytes >= self.max_pending_bytes {
+        if self.outstanding.is_some()
+            && self.pending_bytes - self.outstanding_bytes >= self.max_pending_bytes
+        {
             self.outstanding_bytes += size;
         }
         None
@@ -167,7 +171,9 @@ impl Consumer {
         if bo.is_empty() {
             return self.config.ack_wait;
         }
-        let i = usize::try_from(deliveries.saturating_sub(1)).unwrap_or(usize::MAX).min(bo.len() - 1);
+        let i = usize::try_from(deliveries.saturating_sub(1))
+            .unwrap_or(usize::MAX)
+            .min(bo.len() - 1);
         bo.get(i).copied().unwrap_or(self.config.ack_wait)
     }
 
@@ -274,8 +280,18 @@ impl Consumer {
 
 /// Builds the v1 ack reply subject:
 /// `$JS.ACK.<stream>.<consumer>.<delivery count>.<stream seq>.<consumer seq>.<timestamp>.<pending>`.
-pub fn ack_reply(stream: &str, consumer: &str, deliveries: u64, stream_seq: u64, consumer_seq: u64, ts_ns: i64, pending: u64) -> String {
-    format!("$JS.ACK.{stream}.{consumer}.{deliveries}.{stream_seq}.{consumer_seq}.{ts_ns}.{pending}")
+pub fn ack_reply(
+    stream: &str,
+    consumer: &str,
+    deliveries: u64,
+    stream_seq: u64,
+    consumer_seq: u64,
+    ts_ns: i64,
+    pending: u64,
+) -> String {
+    format!(
+        "$JS.ACK.{stream}.{consumer}.{deliveries}.{stream_seq}.{consumer_seq}.{ts_ns}.{pending}"
+    )
 }
 
 /// The parsed tokens of an ack reply subject.
@@ -302,7 +318,10 @@ impl AckSubject {
             9 => (None, t.get(2..)?),
             11 | 12 => {
                 let d = *t.get(2)?;
-                (if d == "_" { None } else { Some(d.to_string()) }, t.get(4..11)?)
+                (
+                    if d == "_" { None } else { Some(d.to_string()) },
+                    t.get(4..11)?,
+                )
             }
             _ => return None,
         };
@@ -348,7 +367,9 @@ impl AckKind {
                     #[serde(default)]
                     delay: i64,
                 }
-                serde_json::from_str::<D>(rest).map(|d| d.delay).unwrap_or(0)
+                serde_json::from_str::<D>(rest)
+                    .map(|d| d.delay)
+                    .unwrap_or(0)
             } else {
                 parse_go_duration(rest).unwrap_or(0)
             };
@@ -358,10 +379,17 @@ impl AckKind {
             return AckKind::Progress;
         }
         if let Some(rest) = t.strip_prefix("+NXT") {
-            return AckKind::Next(NextRequest::parse(rest.trim().as_bytes()).unwrap_or(NextRequest { batch: 1, ..Default::default() }));
+            return AckKind::Next(NextRequest::parse(rest.trim().as_bytes()).unwrap_or(
+                NextRequest {
+                    batch: 1,
+                    ..Default::default()
+                },
+            ));
         }
         if let Some(rest) = t.strip_prefix("+TERM") {
-            return AckKind::Term { reason: rest.trim().to_string() };
+            return AckKind::Term {
+                reason: rest.trim().to_string(),
+            };
         }
         AckKind::Ack
     }
@@ -382,10 +410,14 @@ pub fn parse_go_duration(s: &str) -> Option<i64> {
     };
     let mut total: f64 = 0.0;
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let num: f64 = rest.get(..num_end)?.parse().ok()?;
         rest = rest.get(num_end..)?;
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = rest.get(..unit_end)?;
         rest = rest.get(unit_end..)?;
         let mult = match unit {
@@ -455,9 +487,16 @@ mod tests {
         let s = ack_reply("T1", "C1", 1, 3, 2, 1_795_442_590_888_714_985, 3);
         assert_eq!(s, "$JS.ACK.T1.C1.1.3.2.1795442590888714985.3");
         let p = AckSubject::parse(&s);
-        assert_eq!(p.as_ref().map(|p| (p.stream_seq, p.consumer_seq, p.pending)), Some((3, 2, 3)));
+        assert_eq!(
+            p.as_ref()
+                .map(|p| (p.stream_seq, p.consumer_seq, p.pending)),
+            Some((3, 2, 3))
+        );
         let v2 = AckSubject::parse("$JS.ACK.hub.ABCDEFGH.T1.C1.1.3.2.17.3.rand");
-        assert_eq!(v2.map(|p| (p.domain, p.stream)), Some((Some("hub".into()), "T1".into())));
+        assert_eq!(
+            v2.map(|p| (p.domain, p.stream)),
+            Some((Some("hub".into()), "T1".into()))
+        );
         assert_eq!(AckSubject::parse("$JS.ACK.T1.C1.x.3.2.1.3"), None);
     }
 
@@ -466,10 +505,25 @@ mod tests {
         assert_eq!(AckKind::parse(b""), AckKind::Ack);
         assert_eq!(AckKind::parse(b"+ACK"), AckKind::Ack);
         assert_eq!(AckKind::parse(b"-NAK"), AckKind::Nak { delay_ns: 0 });
-        assert_eq!(AckKind::parse(br#"-NAK {"delay":2000000000}"#), AckKind::Nak { delay_ns: 2_000_000_000 });
-        assert_eq!(AckKind::parse(b"-NAK 1.5s"), AckKind::Nak { delay_ns: 1_500_000_000 });
+        assert_eq!(
+            AckKind::parse(br#"-NAK {"delay":2000000000}"#),
+            AckKind::Nak {
+                delay_ns: 2_000_000_000
+            }
+        );
+        assert_eq!(
+            AckKind::parse(b"-NAK 1.5s"),
+            AckKind::Nak {
+                delay_ns: 1_500_000_000
+            }
+        );
         assert_eq!(AckKind::parse(b"+WPI"), AckKind::Progress);
-        assert_eq!(AckKind::parse(b"+TERM bad data"), AckKind::Term { reason: "bad data".into() });
+        assert_eq!(
+            AckKind::parse(b"+TERM bad data"),
+            AckKind::Term {
+                reason: "bad data".into()
+            }
+        );
         assert!(matches!(AckKind::parse(br#"+NXT {"batch":5}"#), AckKind::Next(r) if r.batch == 5));
     }
 

@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use jetmirror_store::{Discard, PurgeRequest, Store, StoreConfig, StoreError, StoredMsg, StreamState, WriteError};
+use jetmirror_store::{
+    Discard, PurgeRequest, Store, StoreConfig, StoreError, StoredMsg, StreamState, WriteError,
+};
 
 fn is_all(filter: &str) -> bool {
     filter.is_empty() || filter == ">"
@@ -37,7 +39,15 @@ pub struct MemStore {
 
 impl MemStore {
     pub fn new(cfg: StoreConfig) -> MemStore {
-        MemStore { cfg, msgs: BTreeMap::new(), subjects: BTreeMap::new(), first_seq: 1, last_seq: 0, last_ts: 0, bytes: 0 }
+        MemStore {
+            cfg,
+            msgs: BTreeMap::new(),
+            subjects: BTreeMap::new(),
+            first_seq: 1,
+            last_seq: 0,
+            last_ts: 0,
+            bytes: 0,
+        }
     }
 
     fn size_of(m: &StoredMsg) -> u64 {
@@ -79,7 +89,12 @@ impl MemStore {
     }
 
     fn enforce_per_subject(&mut self, subject: &str, mmp: u64) {
-        while let Some(first) = self.subjects.get(subject).filter(|s| s.len() as u64 > mmp).and_then(|s| s.iter().next().copied()) {
+        while let Some(first) = self
+            .subjects
+            .get(subject)
+            .filter(|s| s.len() as u64 > mmp)
+            .and_then(|s| s.iter().next().copied())
+        {
             self.remove(first);
         }
         self.normalize();
@@ -92,26 +107,40 @@ impl MemStore {
         let max_msgs = self.cfg.max_msgs;
         if max_msgs > 0 {
             while self.msgs.len() as u64 > max_msgs as u64 {
-                let Some(first) = self.msgs.keys().next().copied() else { break };
+                let Some(first) = self.msgs.keys().next().copied() else {
+                    break;
+                };
                 self.purge_front_to(first + 1);
             }
         }
         let max_bytes = self.cfg.max_bytes;
         if max_bytes > 0 {
             while self.bytes > max_bytes as u64 {
-                let Some(first) = self.msgs.keys().next().copied() else { break };
+                let Some(first) = self.msgs.keys().next().copied() else {
+                    break;
+                };
                 self.purge_front_to(first + 1);
             }
         }
     }
 
-    pub fn append(&mut self, subject: &str, headers: &[u8], payload: &[u8], ts_ns: i64) -> Result<u64, WriteError> {
+    pub fn append(
+        &mut self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        ts_ns: i64,
+    ) -> Result<u64, WriteError> {
         let cfg = &self.cfg;
         if cfg.max_msg_size > 0 && headers.len() + payload.len() > cfg.max_msg_size as usize {
             return Err(WriteError::MsgTooLarge);
         }
         let size = mem_msg_size(subject, headers, payload);
-        let mmp = if cfg.max_msgs_per_subject > 0 { cfg.max_msgs_per_subject as u64 } else { 0 };
+        let mmp = if cfg.max_msgs_per_subject > 0 {
+            cfg.max_msgs_per_subject as u64
+        } else {
+            0
+        };
         let subj_count = self.subjects.get(subject).map_or(0, |s| s.len() as u64);
         if cfg.discard == Discard::New {
             let mut asl = false;
@@ -128,7 +157,10 @@ impl MemStore {
             if cfg.max_msgs > 0 && self.msgs.len() as u64 >= cfg.max_msgs as u64 && !asl {
                 return Err(WriteError::MaxMsgs);
             }
-            if cfg.max_bytes > 0 && self.bytes + size > cfg.max_bytes as u64 && (!asl || first_size < size) {
+            if cfg.max_bytes > 0
+                && self.bytes + size > cfg.max_bytes as u64
+                && (!asl || first_size < size)
+            {
                 return Err(WriteError::MaxBytes);
             }
         }
@@ -136,9 +168,18 @@ impl MemStore {
         if self.msgs.is_empty() {
             self.first_seq = seq;
         }
-        let m = StoredMsg { seq, ts_ns, subject: subject.to_string(), headers: Bytes::copy_from_slice(headers), payload: Bytes::copy_from_slice(payload) };
+        let m = StoredMsg {
+            seq,
+            ts_ns,
+            subject: subject.to_string(),
+            headers: Bytes::copy_from_slice(headers),
+            payload: Bytes::copy_from_slice(payload),
+        };
         self.msgs.insert(seq, m);
-        self.subjects.entry(subject.to_string()).or_default().insert(seq);
+        self.subjects
+            .entry(subject.to_string())
+            .or_default()
+            .insert(seq);
         self.bytes += size;
         self.last_seq = seq;
         self.last_ts = ts_ns;
@@ -151,7 +192,10 @@ impl MemStore {
 
     pub fn skip_to(&mut self, seq: u64) -> Result<(), WriteError> {
         if seq <= self.last_seq {
-            return Err(WriteError::SequenceMismatch { seq, last_seq: self.last_seq });
+            return Err(WriteError::SequenceMismatch {
+                seq,
+                last_seq: self.last_seq,
+            });
         }
         if seq == self.last_seq + 1 {
             return Ok(());
@@ -190,11 +234,25 @@ impl MemStore {
                 return 0;
             }
             let excess = self.msgs.len() - keep as usize;
-            let cut = self.msgs.keys().nth(excess).copied().unwrap_or(self.last_seq + 1);
+            let cut = self
+                .msgs
+                .keys()
+                .nth(excess)
+                .copied()
+                .unwrap_or(self.last_seq + 1);
             return self.purge_front_to(cut);
         }
-        let matching: Vec<u64> = self.msgs.iter().filter(|(_, m)| matches(filter, &m.subject)).map(|(s, _)| *s).collect();
-        let mut seqs: Vec<u64> = matching.iter().copied().filter(|s| up_to <= 1 || *s < up_to).collect();
+        let matching: Vec<u64> = self
+            .msgs
+            .iter()
+            .filter(|(_, m)| matches(filter, &m.subject))
+            .map(|(s, _)| *s)
+            .collect();
+        let mut seqs: Vec<u64> = matching
+            .iter()
+            .copied()
+            .filter(|s| up_to <= 1 || *s < up_to)
+            .collect();
         if let Some(keep) = req.keep.filter(|k| *k > 0) {
             let total = matching.len() as u64;
             if keep >= total {
@@ -217,28 +275,51 @@ impl MemStore {
     }
 
     pub fn next_matching(&self, start: u64, filter: &str) -> Option<StoredMsg> {
-        self.msgs.range(start..).find(|(_, m)| matches(filter, &m.subject)).map(|(_, m)| m.clone())
+        self.msgs
+            .range(start..)
+            .find(|(_, m)| matches(filter, &m.subject))
+            .map(|(_, m)| m.clone())
     }
 
     pub fn last_for_subject(&self, filter: &str) -> Option<StoredMsg> {
-        self.msgs.values().rev().find(|m| matches(filter, &m.subject)).cloned()
+        self.msgs
+            .values()
+            .rev()
+            .find(|m| matches(filter, &m.subject))
+            .cloned()
     }
 
     pub fn subject_counts(&self, filter: &str) -> BTreeMap<String, u64> {
-        self.subjects.iter().filter(|(s, _)| matches(filter, s)).map(|(s, set)| (s.clone(), set.len() as u64)).collect()
+        self.subjects
+            .iter()
+            .filter(|(s, _)| matches(filter, s))
+            .map(|(s, set)| (s.clone(), set.len() as u64))
+            .collect()
     }
 
     pub fn num_pending(&self, start: u64, filter: &str) -> u64 {
         if is_all(filter) {
             return self.msgs.range(start..).count() as u64;
         }
-        self.subjects.iter().filter(|(s, _)| matches(filter, s)).map(|(_, set)| set.range(start..).count() as u64).sum()
+        self.subjects
+            .iter()
+            .filter(|(s, _)| matches(filter, s))
+            .map(|(_, set)| set.range(start..).count() as u64)
+            .sum()
     }
 
     pub fn state(&self, with_deleted: bool) -> StreamState {
         let messages = self.msgs.len() as u64;
-        let first_seq = if messages == 0 && self.last_seq == 0 && self.first_seq == 1 { 0 } else { self.first_seq };
-        let span = if messages == 0 { 0 } else { self.last_seq - self.first_seq + 1 };
+        let first_seq = if messages == 0 && self.last_seq == 0 && self.first_seq == 1 {
+            0
+        } else {
+            self.first_seq
+        };
+        let span = if messages == 0 {
+            0
+        } else {
+            self.last_seq - self.first_seq + 1
+        };
         StreamState {
             messages,
             bytes: self.bytes,
@@ -248,7 +329,13 @@ impl MemStore {
             last_ts: self.last_ts,
             num_subjects: self.subjects.len() as u64,
             num_deleted: span - messages,
-            deleted: if with_deleted && messages > 0 { (self.first_seq..=self.last_seq).filter(|s| !self.msgs.contains_key(s)).collect() } else { Vec::new() },
+            deleted: if with_deleted && messages > 0 {
+                (self.first_seq..=self.last_seq)
+                    .filter(|s| !self.msgs.contains_key(s))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             lost: None,
         }
     }
@@ -257,7 +344,12 @@ impl MemStore {
         self.cfg = cfg;
         if self.cfg.max_msgs_per_subject > 0 {
             let mmp = self.cfg.max_msgs_per_subject as u64;
-            let over: Vec<String> = self.subjects.iter().filter(|(_, s)| s.len() as u64 > mmp).map(|(n, _)| n.clone()).collect();
+            let over: Vec<String> = self
+                .subjects
+                .iter()
+                .filter(|(_, s)| s.len() as u64 > mmp)
+                .map(|(n, _)| n.clone())
+                .collect();
             for s in over {
                 self.enforce_per_subject(&s, mmp);
             }
@@ -282,7 +374,13 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
-    pub fn append(&mut self, subject: &str, headers: &[u8], payload: &[u8], ts_ns: i64) -> Result<u64, WriteError> {
+    pub fn append(
+        &mut self,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        ts_ns: i64,
+    ) -> Result<u64, WriteError> {
         match self {
             Backend::File(s) => s.append(subject, headers, payload, ts_ns),
             Backend::Memory(m) => m.append(subject, headers, payload, ts_ns),

@@ -11,13 +11,21 @@ use std::path::Path;
 
 use bytes::Bytes;
 use jetmirror_protocol::HeaderMap;
-use jetmirror_store::{Discard, PurgeRequest as StorePurge, Store, StoreConfig, StoreError, SyncPolicy, WriteError};
+use jetmirror_store::{
+    Discard, PurgeRequest as StorePurge, Store, StoreConfig, StoreError, SyncPolicy, WriteError,
+};
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
-use crate::api::consumer::{AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest, SequenceInfo};
+use crate::api::consumer::{
+    AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest,
+    SequenceInfo,
+};
 use crate::api::responses::types;
-use crate::api::stream::{DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StorageType, StreamConfig, StreamInfo, StreamState};
+use crate::api::stream::{
+    DiscardPolicy, MsgGetRequest, PubAck, PurgeRequest, RetentionPolicy, StorageType, StreamConfig,
+    StreamInfo, StreamState,
+};
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
 use crate::memstore::{Backend, MemStore};
@@ -39,31 +47,75 @@ pub enum StreamError {
 pub enum Command {
     /// A message published on one of the stream's subjects. `headers` is the raw header
     /// block (empty when none). The PubAck goes to `reply` as an [`Effect::Reply`].
-    Publish { subject: String, reply: Option<String>, headers: Bytes, payload: Bytes, now_ns: i64 },
+    Publish {
+        subject: String,
+        reply: Option<String>,
+        headers: Bytes,
+        payload: Bytes,
+        now_ns: i64,
+    },
     /// `STREAM.MSG.DELETE`.
-    DeleteMsg { seq: u64, no_erase: bool, now_ns: i64 },
+    DeleteMsg {
+        seq: u64,
+        no_erase: bool,
+        now_ns: i64,
+    },
     /// `STREAM.PURGE`.
     Purge { request: PurgeRequest, now_ns: i64 },
     /// `STREAM.UPDATE` (the config is checked here against the current one).
-    UpdateConfig { config: StreamConfig, pedantic: bool, now_ns: i64 },
+    UpdateConfig {
+        config: StreamConfig,
+        pedantic: bool,
+        now_ns: i64,
+    },
     /// `CONSUMER.CREATE` / `DURABLE.CREATE` once the API layer has resolved the name rules.
     /// `generated_name` is used when the config has neither `durable_name` nor `name`
     /// (the shell draws it, keeping this machine free of randomness).
-    CreateConsumer { config: ConsumerConfig, action: ConsumerAction, pedantic: bool, generated_name: String, now_ns: i64 },
+    CreateConsumer {
+        config: ConsumerConfig,
+        action: ConsumerAction,
+        pedantic: bool,
+        generated_name: String,
+        now_ns: i64,
+    },
     /// `CONSUMER.DELETE`.
     DeleteConsumer { name: String, now_ns: i64 },
     /// A message on `$JS.ACK.…` for this stream, already parsed.
     /// `stream_seq` and `consumer_seq` are the ack subject's tokens ([`crate::AckSubject`]).
-    Ack { consumer: String, stream_seq: u64, consumer_seq: u64, kind: AckKind, reply: Option<String>, now_ns: i64 },
+    Ack {
+        consumer: String,
+        stream_seq: u64,
+        consumer_seq: u64,
+        kind: AckKind,
+        reply: Option<String>,
+        now_ns: i64,
+    },
     /// `CONSUMER.MSG.NEXT`.
-    Pull { consumer: String, reply: String, request: NextRequest, now_ns: i64 },
+    Pull {
+        consumer: String,
+        reply: String,
+        request: NextRequest,
+        now_ns: i64,
+    },
     /// The requester of a waiting pull request went away (no interest in its reply subject
     /// any more); the request is dropped silently, as nats-server does.
-    CancelPull { consumer: String, reply: String, now_ns: i64 },
+    CancelPull {
+        consumer: String,
+        reply: String,
+        now_ns: i64,
+    },
     /// A reply on `$JS.FC.<stream>.<consumer>.<id>` (push flow control).
-    FlowControlReply { consumer: String, subject: String, now_ns: i64 },
+    FlowControlReply {
+        consumer: String,
+        subject: String,
+        now_ns: i64,
+    },
     /// A push consumer's deliver subject gained or lost interest.
-    PushInterest { consumer: String, active: bool, now_ns: i64 },
+    PushInterest {
+        consumer: String,
+        active: bool,
+        now_ns: i64,
+    },
     /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
     /// inactive_threshold.
     Tick { now_ns: i64 },
@@ -73,10 +125,20 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// A reply (PubAck, ack-ack, pull status such as `404 No Messages`).
-    Reply { subject: String, headers: Option<Bytes>, payload: Bytes },
+    Reply {
+        subject: String,
+        headers: Option<Bytes>,
+        payload: Bytes,
+    },
     /// A message for a consumer: `subject` is where to send it (deliver subject or pull
     /// reply), `msg_subject` the original subject, `reply` the `$JS.ACK…` subject.
-    Deliver { subject: String, msg_subject: String, reply: Option<String>, headers: Option<Bytes>, payload: Bytes },
+    Deliver {
+        subject: String,
+        msg_subject: String,
+        reply: Option<String>,
+        headers: Option<Bytes>,
+        payload: Bytes,
+    },
     /// An advisory on `$JS.EVENT.ADVISORY.…`; the shell adds `id` with [`Advisory::encode`].
     Advisory(Advisory),
     /// A consumer went away (explicit delete, inactivity); the shell drops its subscriptions.
@@ -99,7 +161,10 @@ impl Advisory {
         let mut m = serde_json::Map::new();
         m.insert("type".into(), self.kind.into());
         m.insert("id".into(), id.into());
-        m.insert("timestamp".into(), crate::api::time::format_rfc3339(self.timestamp_ns).into());
+        m.insert(
+            "timestamp".into(),
+            crate::api::time::format_rfc3339(self.timestamp_ns).into(),
+        );
         for (k, v) in &self.fields {
             m.insert((*k).into(), v.clone());
         }
@@ -112,9 +177,14 @@ impl Advisory {
 pub enum Outcome {
     /// Nothing to answer (ack, tick, interest, publish: its PubAck is an effect).
     Done,
-    Published { seq: u64, duplicate: bool },
+    Published {
+        seq: u64,
+        duplicate: bool,
+    },
     MsgDeleted,
-    Purged { purged: u64 },
+    Purged {
+        purged: u64,
+    },
     ConfigUpdated,
     ConsumerCreated(Box<ConsumerInfo>),
     ConsumerDeleted,
@@ -191,19 +261,33 @@ pub struct Stream {
 
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stream").field("name", &self.config.name).field("consumers", &self.consumers.len()).finish()
+        f.debug_struct("Stream")
+            .field("name", &self.config.name)
+            .field("consumers", &self.consumers.len())
+            .finish()
     }
 }
 
 impl Stream {
     /// Creates a stream in `dir` from a config already checked by
     /// [`validate::check_stream_create`].
-    pub fn create(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str) -> Result<Stream, StreamError> {
+    pub fn create(
+        dir: &Path,
+        config: StreamConfig,
+        created_ns: i64,
+        domain: &str,
+    ) -> Result<Stream, StreamError> {
         Stream::create_with_sync(dir, config, created_ns, domain, SyncPolicy::Always)
     }
 
     /// [`Stream::create`] with another store sync policy.
-    pub fn create_with_sync(dir: &Path, config: StreamConfig, created_ns: i64, domain: &str, sync: SyncPolicy) -> Result<Stream, StreamError> {
+    pub fn create_with_sync(
+        dir: &Path,
+        config: StreamConfig,
+        created_ns: i64,
+        domain: &str,
+        sync: SyncPolicy,
+    ) -> Result<Stream, StreamError> {
         let meta = StreamMeta {
             config,
             created_ns,
@@ -222,13 +306,20 @@ impl Stream {
     }
 
     /// [`Stream::open`] with another store sync policy (tests and benches use `Never`).
-    pub fn open_with_sync(dir: &Path, meta: StreamMeta, sync: SyncPolicy) -> Result<Stream, StreamError> {
+    pub fn open_with_sync(
+        dir: &Path,
+        meta: StreamMeta,
+        sync: SyncPolicy,
+    ) -> Result<Stream, StreamError> {
         let mut scfg = store_config(&meta.config);
         scfg.sync = sync;
         let mut store = if meta.config.storage == StorageType::Memory {
             Backend::Memory(MemStore::new(scfg))
         } else {
-            let (store, report) = Store::open(dir, scfg).map_err(|source| StreamError::Store { stream: meta.config.name.clone(), source })?;
+            let (store, report) = Store::open(dir, scfg).map_err(|source| StreamError::Store {
+                stream: meta.config.name.clone(),
+                source,
+            })?;
             debug!(stream = %meta.config.name, replayed = report.records_replayed, "stream opened");
             Backend::File(store)
         };
@@ -270,7 +361,10 @@ impl Stream {
             stream.dedupe.clear();
             let names = stream.consumer_names();
             for n in names {
-                let fresh = stream.consumers.get(&n).map(|c| stream.initial_state(&c.config, c.state.last_activity_ns));
+                let fresh = stream
+                    .consumers
+                    .get(&n)
+                    .map(|c| stream.initial_state(&c.config, c.state.last_activity_ns));
                 if let (Some(c), Some(st)) = (stream.consumers.get_mut(&n), fresh) {
                     c.state = st;
                 }
@@ -290,7 +384,12 @@ impl Stream {
             consumers: self
                 .consumers
                 .values()
-                .map(|c| ConsumerRecord { name: c.name.clone(), config: c.config.clone(), created_ns: c.created_ns, state: c.state.clone() })
+                .map(|c| ConsumerRecord {
+                    name: c.name.clone(),
+                    config: c.config.clone(),
+                    created_ns: c.created_ns,
+                    state: c.state.clone(),
+                })
                 .collect(),
         }
     }
@@ -327,16 +426,26 @@ impl Stream {
             last_seq: s.last_seq,
             last_ts: s.last_ts,
             num_subjects: s.num_subjects,
-            subjects: subjects_filter.map(|f| self.store.subject_counts(f)).unwrap_or_default(),
+            subjects: subjects_filter
+                .map(|f| self.store.subject_counts(f))
+                .unwrap_or_default(),
             num_deleted: s.num_deleted,
             deleted: s.deleted,
-            lost: s.lost.map(|l| crate::api::stream::LostStreamData { msgs: l.msgs, bytes: l.bytes }),
+            lost: s.lost.map(|l| crate::api::stream::LostStreamData {
+                msgs: l.msgs,
+                bytes: l.bytes,
+            }),
             consumer_count: self.consumers.len() as u64,
         }
     }
 
     /// StreamInfo at `now_ns` (no cluster block; the server adds it for STREAM.INFO).
-    pub fn info(&self, now_ns: i64, deleted_details: bool, subjects_filter: Option<&str>) -> StreamInfo {
+    pub fn info(
+        &self,
+        now_ns: i64,
+        deleted_details: bool,
+        subjects_filter: Option<&str>,
+    ) -> StreamInfo {
         StreamInfo {
             config: self.config_with_metadata(true),
             created: self.created_ns,
@@ -353,10 +462,18 @@ impl Stream {
     /// `_nats.level` when `with_server` (create/info replies; LIST shows only the stored key).
     pub fn config_with_metadata(&self, with_server: bool) -> StreamConfig {
         let mut c = self.config.clone();
-        c.metadata.entry("_nats.req.level".into()).or_insert_with(|| "0".into());
+        c.metadata
+            .entry("_nats.req.level".into())
+            .or_insert_with(|| "0".into());
         if with_server {
-            c.metadata.insert("_nats.ver".into(), crate::api::responses::SERVER_VERSION.into());
-            c.metadata.insert("_nats.level".into(), crate::api::responses::API_LEVEL.to_string());
+            c.metadata.insert(
+                "_nats.ver".into(),
+                crate::api::responses::SERVER_VERSION.into(),
+            );
+            c.metadata.insert(
+                "_nats.level".into(),
+                crate::api::responses::API_LEVEL.to_string(),
+            );
         }
         c
     }
@@ -376,10 +493,18 @@ impl Stream {
 
     fn info_of(&self, c: &Consumer, now_ns: i64, with_server: bool) -> ConsumerInfo {
         let mut cfg = c.config.clone();
-        cfg.metadata.entry("_nats.req.level".into()).or_insert_with(|| "0".into());
+        cfg.metadata
+            .entry("_nats.req.level".into())
+            .or_insert_with(|| "0".into());
         if with_server {
-            cfg.metadata.insert("_nats.ver".into(), crate::api::responses::SERVER_VERSION.into());
-            cfg.metadata.insert("_nats.level".into(), crate::api::responses::API_LEVEL.to_string());
+            cfg.metadata.insert(
+                "_nats.ver".into(),
+                crate::api::responses::SERVER_VERSION.into(),
+            );
+            cfg.metadata.insert(
+                "_nats.level".into(),
+                crate::api::responses::API_LEVEL.to_string(),
+            );
         }
         let s = &c.state;
         ConsumerInfo {
@@ -387,8 +512,16 @@ impl Stream {
             name: c.name.clone(),
             created: c.created_ns,
             config: Some(cfg),
-            delivered: SequenceInfo { consumer_seq: s.delivered_consumer_seq, stream_seq: s.delivered_stream_seq, last_active: s.last_delivered_ns },
-            ack_floor: SequenceInfo { consumer_seq: s.ack_floor_consumer_seq, stream_seq: s.ack_floor_stream_seq, last_active: s.last_ack_ns },
+            delivered: SequenceInfo {
+                consumer_seq: s.delivered_consumer_seq,
+                stream_seq: s.delivered_stream_seq,
+                last_active: s.last_delivered_ns,
+            },
+            ack_floor: SequenceInfo {
+                consumer_seq: s.ack_floor_consumer_seq,
+                stream_seq: s.ack_floor_stream_seq,
+                last_active: s.last_ack_ns,
+            },
             num_ack_pending: s.pending.len() as u64,
             num_redelivered: s.redelivered.len() as u64,
             num_waiting: c.waiting.len() as u64,
@@ -414,7 +547,10 @@ impl Stream {
         let v = if filters.is_empty() {
             self.store.num_pending(start, ">")
         } else {
-            filters.iter().map(|f| self.store.num_pending(start, f)).sum()
+            filters
+                .iter()
+                .map(|f| self.store.num_pending(start, f))
+                .sum()
         };
         c.num_pending_cache.set(Some(v));
         v
@@ -427,17 +563,30 @@ impl Stream {
         for c in self.consumers.values() {
             let st = &c.state;
             if st.ack_floor_stream_seq > st.delivered_stream_seq {
-                return Err(format!("{}: ack floor {} above delivered {}", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+                return Err(format!(
+                    "{}: ack floor {} above delivered {}",
+                    c.name, st.ack_floor_stream_seq, st.delivered_stream_seq
+                ));
             }
-            if let Some(s) = st.pending.keys().find(|s| **s > st.delivered_stream_seq || **s <= st.ack_floor_stream_seq) {
-                return Err(format!("{}: pending {s} outside ({}, {}]", c.name, st.ack_floor_stream_seq, st.delivered_stream_seq));
+            if let Some(s) = st
+                .pending
+                .keys()
+                .find(|s| **s > st.delivered_stream_seq || **s <= st.ack_floor_stream_seq)
+            {
+                return Err(format!(
+                    "{}: pending {s} outside ({}, {}]",
+                    c.name, st.ack_floor_stream_seq, st.delivered_stream_seq
+                ));
             }
             if let Some(cached) = c.num_pending_cache.get() {
                 c.num_pending_cache.set(None);
                 let fresh = self.num_pending(c);
                 c.num_pending_cache.set(Some(cached));
                 if fresh != cached {
-                    return Err(format!("{}: cached num_pending {cached} != {fresh}", c.name));
+                    return Err(format!(
+                        "{}: cached num_pending {cached} != {fresh}",
+                        c.name
+                    ));
                 }
             }
         }
@@ -456,7 +605,12 @@ impl Stream {
         if req.batch > 0 || req.max_bytes > 0 {
             return Err(ApiError::bad_request());
         }
-        if conflicting(req) || (req.seq == 0 && req.last_by_subj.is_empty() && req.next_by_subj.is_empty() && req.start_time.is_none()) {
+        if conflicting(req)
+            || (req.seq == 0
+                && req.last_by_subj.is_empty()
+                && req.next_by_subj.is_empty()
+                && req.start_time.is_none())
+        {
             return Err(ApiError::bad_request());
         }
         self.lookup(req).ok_or_else(ApiError::no_message_found)
@@ -468,11 +622,17 @@ impl Stream {
             None => req.seq,
         };
         if !req.next_by_subj.is_empty() {
-            self.store.next_matching(seq.max(1), &req.next_by_subj).ok().flatten()
+            self.store
+                .next_matching(seq.max(1), &req.next_by_subj)
+                .ok()
+                .flatten()
         } else if seq > 0 {
             self.store.get(seq).ok().flatten()
         } else {
-            self.store.last_for_subject(&req.last_by_subj).ok().flatten()
+            self.store
+                .last_for_subject(&req.last_by_subj)
+                .ok()
+                .flatten()
         }
     }
 
@@ -482,7 +642,10 @@ impl Stream {
     /// Bad Request, 404 Message Not Found. Batch forms are not served yet (408 Bad Request).
     pub fn direct_get(&self, body: &[u8], last_by_subject: Option<&str>) -> (Bytes, Bytes) {
         let req = match last_by_subject {
-            Some(subj) => MsgGetRequest { last_by_subj: subj.to_string(), ..Default::default() },
+            Some(subj) => MsgGetRequest {
+                last_by_subj: subj.to_string(),
+                ..Default::default()
+            },
             None => {
                 if body.iter().all(u8::is_ascii_whitespace) {
                     return (status(408, "Empty Request", &[]), Bytes::new());
@@ -493,7 +656,12 @@ impl Stream {
                 }
             }
         };
-        let (seq_set, last, next, start) = (req.seq > 0, !req.last_by_subj.is_empty(), !req.next_by_subj.is_empty(), req.start_time.is_some());
+        let (seq_set, last, next, start) = (
+            req.seq > 0,
+            !req.last_by_subj.is_empty(),
+            !req.next_by_subj.is_empty(),
+            req.start_time.is_some(),
+        );
         if !seq_set && !last && !next && !start {
             return (status(408, "Empty Request", &[]), Bytes::new());
         }
@@ -514,11 +682,19 @@ impl Stream {
             "update" => "UPDATED",
             _ => "DELETED",
         };
-        let mut fields = vec![("stream", self.config.name.clone().into()), ("action", action.into())];
+        let mut fields = vec![
+            ("stream", self.config.name.clone().into()),
+            ("action", action.into()),
+        ];
         if !self.domain.is_empty() {
             fields.push(("domain", self.domain.clone().into()));
         }
-        Advisory { subject: format!("$JS.EVENT.ADVISORY.STREAM.{verb}.{}", self.config.name), kind: types::STREAM_ACTION_ADVISORY, timestamp_ns: now_ns, fields }
+        Advisory {
+            subject: format!("$JS.EVENT.ADVISORY.STREAM.{verb}.{}", self.config.name),
+            kind: types::STREAM_ACTION_ADVISORY,
+            timestamp_ns: now_ns,
+            fields,
+        }
     }
 
     /// Deleting the stream: the consumers go first (CONSUMER.DELETED advisories and 409 to
@@ -535,17 +711,61 @@ impl Stream {
     pub fn apply(&mut self, cmd: Command) -> Applied {
         let mut fx = Vec::new();
         let outcome = match cmd {
-            Command::Publish { subject, reply, headers, payload, now_ns } => self.publish(&subject, reply, headers, payload, now_ns, &mut fx),
-            Command::DeleteMsg { seq, no_erase, now_ns } => self.delete_msg(seq, no_erase, now_ns),
+            Command::Publish {
+                subject,
+                reply,
+                headers,
+                payload,
+                now_ns,
+            } => self.publish(&subject, reply, headers, payload, now_ns, &mut fx),
+            Command::DeleteMsg {
+                seq,
+                no_erase,
+                now_ns,
+            } => self.delete_msg(seq, no_erase, now_ns),
             Command::Purge { request, now_ns } => self.purge(&request, now_ns),
-            Command::UpdateConfig { config, pedantic, now_ns } => self.update_config(&config, pedantic, now_ns, &mut fx),
-            Command::CreateConsumer { config, action, pedantic, generated_name, now_ns } => {
-                self.create_consumer(config, action, pedantic, generated_name, now_ns, &mut fx)
+            Command::UpdateConfig {
+                config,
+                pedantic,
+                now_ns,
+            } => self.update_config(&config, pedantic, now_ns, &mut fx),
+            Command::CreateConsumer {
+                config,
+                action,
+                pedantic,
+                generated_name,
+                now_ns,
+            } => self.create_consumer(config, action, pedantic, generated_name, now_ns, &mut fx),
+            Command::DeleteConsumer { name, now_ns } => {
+                self.delete_consumer(&name, now_ns, &mut fx)
             }
-            Command::DeleteConsumer { name, now_ns } => self.delete_consumer(&name, now_ns, &mut fx),
-            Command::Ack { consumer, stream_seq, consumer_seq, kind, reply, now_ns } => self.ack(&consumer, stream_seq, consumer_seq, kind, reply, now_ns, &mut fx),
-            Command::Pull { consumer, reply, request, now_ns } => self.pull(&consumer, reply, request, now_ns, &mut fx),
-            Command::PushInterest { consumer, active, now_ns } => {
+            Command::Ack {
+                consumer,
+                stream_seq,
+                consumer_seq,
+                kind,
+                reply,
+                now_ns,
+            } => self.ack(
+                &consumer,
+                stream_seq,
+                consumer_seq,
+                kind,
+                reply,
+                now_ns,
+                &mut fx,
+            ),
+            Command::Pull {
+                consumer,
+                reply,
+                request,
+                now_ns,
+            } => self.pull(&consumer, reply, request, now_ns, &mut fx),
+            Command::PushInterest {
+                consumer,
+                active,
+                now_ns,
+            } => {
                 if let Some(c) = self.consumers.get_mut(&consumer) {
                     c.push_active = active;
                     c.state.last_activity_ns = now_ns;
@@ -555,14 +775,25 @@ impl Stream {
                 }
                 Outcome::Done
             }
-            Command::CancelPull { consumer, reply, now_ns: _ } => {
+            Command::CancelPull {
+                consumer,
+                reply,
+                now_ns: _,
+            } => {
                 if let Some(c) = self.consumers.get_mut(&consumer) {
                     c.waiting.retain(|w| w.reply != reply);
                 }
                 Outcome::Done
             }
-            Command::FlowControlReply { consumer, subject, now_ns } => {
-                let ok = self.consumers.get_mut(&consumer).is_some_and(|c| c.fc.on_reply(&subject));
+            Command::FlowControlReply {
+                consumer,
+                subject,
+                now_ns,
+            } => {
+                let ok = self
+                    .consumers
+                    .get_mut(&consumer)
+                    .is_some_and(|c| c.fc.on_reply(&subject));
                 if ok {
                     self.pump(&consumer, now_ns, &mut fx);
                 }
@@ -573,24 +804,43 @@ impl Stream {
                 Outcome::Done
             }
         };
-        Applied { outcome, effects: fx }
+        Applied {
+            outcome,
+            effects: fx,
+        }
     }
 
     // ---------------------------------------------------------------- publish
 
-    fn publish(&mut self, subject: &str, reply: Option<String>, headers: Bytes, payload: Bytes, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+    fn publish(
+        &mut self,
+        subject: &str,
+        reply: Option<String>,
+        headers: Bytes,
+        payload: Bytes,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
         let reply = reply.filter(|r| !r.is_empty() && !self.config.no_ack);
         let name = self.config.name.clone();
         let fail = |e: ApiError, fx: &mut Vec<Effect>| {
             if let Some(r) = &reply {
-                fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(PubAck::encode_error(&name, &e)) });
+                fx.push(Effect::Reply {
+                    subject: r.clone(),
+                    headers: None,
+                    payload: Bytes::from(PubAck::encode_error(&name, &e)),
+                });
             }
             Outcome::Failed(e)
         };
         if self.config.sealed {
             return fail(ApiError::stream_sealed(), fx);
         }
-        let hdr = if headers.is_empty() { None } else { HeaderMap::parse(&headers).ok() };
+        let hdr = if headers.is_empty() {
+            None
+        } else {
+            HeaderMap::parse(&headers).ok()
+        };
         let get = |k: &str| hdr.as_ref().and_then(|h| h.get(k)).map(str::to_string);
         if let Some(es) = get("Nats-Expected-Stream") {
             if es != self.config.name {
@@ -601,16 +851,27 @@ impl Stream {
             return fail(ApiError::message_ttl_disabled(), fx);
         }
         let state = self.store.state(false);
-        match (get("Nats-Expected-Last-Subject-Sequence"), get("Nats-Expected-Last-Subject-Sequence-Subject")) {
+        match (
+            get("Nats-Expected-Last-Subject-Sequence"),
+            get("Nats-Expected-Last-Subject-Sequence-Subject"),
+        ) {
             (Some(v), subj) => {
                 let want: u64 = v.trim().parse().unwrap_or(0);
                 let s = subj.unwrap_or_else(|| subject.to_string());
-                let have = self.store.last_for_subject(&s).ok().flatten().map(|m| m.seq).unwrap_or(0);
+                let have = self
+                    .store
+                    .last_for_subject(&s)
+                    .ok()
+                    .flatten()
+                    .map(|m| m.seq)
+                    .unwrap_or(0);
                 if want != have {
                     return fail(ApiError::stream_wrong_last_sequence(have), fx);
                 }
             }
-            (None, Some(_)) => return fail(ApiError::stream_expected_last_seq_per_subject_invalid(), fx),
+            (None, Some(_)) => {
+                return fail(ApiError::stream_expected_last_seq_per_subject_invalid(), fx)
+            }
             (None, None) => {}
         }
         if let Some(v) = get("Nats-Expected-Last-Sequence") {
@@ -628,10 +889,22 @@ impl Stream {
             if let Some((seq, _)) = self.dedupe.get(&msg_id) {
                 let seq = *seq;
                 if let Some(r) = &reply {
-                    let ack = PubAck { stream: name.clone(), seq, domain: self.domain.clone(), duplicate: true };
-                    fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(ack.encode()) });
+                    let ack = PubAck {
+                        stream: name.clone(),
+                        seq,
+                        domain: self.domain.clone(),
+                        duplicate: true,
+                    };
+                    fx.push(Effect::Reply {
+                        subject: r.clone(),
+                        headers: None,
+                        payload: Bytes::from(ack.encode()),
+                    });
                 }
-                return Outcome::Published { seq, duplicate: true };
+                return Outcome::Published {
+                    seq,
+                    duplicate: true,
+                };
             }
         }
         if let Some(v) = get("Nats-Expected-Last-Msg-Id") {
@@ -648,18 +921,26 @@ impl Stream {
             match r.as_str() {
                 "sub" => rollup_sub = true,
                 "all" => rollup_all = true,
-                other => return fail(ApiError::stream_rollup_failed(format!("rollup value invalid: {other:?}")), fx),
+                other => {
+                    return fail(
+                        ApiError::stream_rollup_failed(format!("rollup value invalid: {other:?}")),
+                        fx,
+                    )
+                }
             }
         }
         let max = i64::from(self.config.max_msg_size);
-        if max >= 0 && (headers.len() as i64 > max || payload.len() as i64 > max - headers.len() as i64) {
+        if max >= 0
+            && (headers.len() as i64 > max || payload.len() as i64 > max - headers.len() as i64)
+        {
             return fail(ApiError::stream_message_exceeds_maximum(), fx);
         }
         if headers.len() > usize::from(u16::MAX) {
             return fail(ApiError::stream_header_exceeds_maximum(), fx);
         }
         // Interest retention with nobody interested: the sequence is used but nothing kept.
-        let no_interest = self.config.retention == RetentionPolicy::Interest && !self.consumers.values().any(|c| c.matches(subject));
+        let no_interest = self.config.retention == RetentionPolicy::Interest
+            && !self.consumers.values().any(|c| c.matches(subject));
         let seq = if no_interest {
             let next = state.last_seq + 1;
             match self.store.skip_to(next + 1) {
@@ -670,7 +951,9 @@ impl Stream {
             match self.store.append(subject, &headers, &payload, now_ns) {
                 Ok(seq) => {
                     let after = self.store.state(false);
-                    if after.messages == state.messages + 1 && (state.messages == 0 || after.first_seq == state.first_seq) {
+                    if after.messages == state.messages + 1
+                        && (state.messages == 0 || after.first_seq == state.first_seq)
+                    {
                         for c in self.consumers.values() {
                             if c.state.lss.is_empty() && c.matches(subject) {
                                 if let Some(v) = c.num_pending_cache.get() {
@@ -692,26 +975,47 @@ impl Stream {
             self.dedupe.insert(msg_id, (seq, now_ns));
         }
         if rollup_sub {
-            let _ = self.store.purge(StorePurge { subject: Some(subject.to_string()), up_to_seq: None, keep: Some(1) });
+            let _ = self.store.purge(StorePurge {
+                subject: Some(subject.to_string()),
+                up_to_seq: None,
+                keep: Some(1),
+            });
             self.after_removal();
         } else if rollup_all {
-            let _ = self.store.purge(StorePurge { subject: None, up_to_seq: None, keep: Some(1) });
+            let _ = self.store.purge(StorePurge {
+                subject: None,
+                up_to_seq: None,
+                keep: Some(1),
+            });
             self.after_removal();
         }
         if let Some(r) = &reply {
-            let ack = PubAck { stream: name, seq, domain: self.domain.clone(), duplicate: false };
-            fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::from(ack.encode()) });
+            let ack = PubAck {
+                stream: name,
+                seq,
+                domain: self.domain.clone(),
+                duplicate: false,
+            };
+            fx.push(Effect::Reply {
+                subject: r.clone(),
+                headers: None,
+                payload: Bytes::from(ack.encode()),
+            });
         }
         let names: Vec<String> = self.consumers.keys().cloned().collect();
         for n in names {
             self.pump(&n, now_ns, fx);
         }
-        Outcome::Published { seq, duplicate: false }
+        Outcome::Published {
+            seq,
+            duplicate: false,
+        }
     }
 
     fn expire_dedupe(&mut self, now_ns: i64) {
         let window = self.config.duplicate_window;
-        self.dedupe.retain(|_, (_, ts)| now_ns.saturating_sub(*ts) < window);
+        self.dedupe
+            .retain(|_, (_, ts)| now_ns.saturating_sub(*ts) < window);
     }
 
     // ---------------------------------------------------------------- admin
@@ -721,7 +1025,9 @@ impl Stream {
             return Outcome::Failed(ApiError::stream_sealed());
         }
         if self.config.deny_delete {
-            return Outcome::Failed(ApiError::stream_msg_delete_failed("message delete not permitted"));
+            return Outcome::Failed(ApiError::stream_msg_delete_failed(
+                "message delete not permitted",
+            ));
         }
         match self.store.delete(seq, !no_erase) {
             Ok(true) => {
@@ -770,15 +1076,31 @@ impl Stream {
     fn after_removal_of(&mut self, removed: Option<&[u64]>) {
         self.invalidate_num_pending();
         let st = self.store.state(false);
-        let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq };
+        let first = if st.messages == 0 {
+            st.last_seq + 1
+        } else {
+            st.first_seq
+        };
         for c in self.consumers.values_mut() {
             // Below the new first sequence: nats-server's consumer purge.
             c.purge_to(first);
             // Interior removals of pending messages: terminated, as nats-server's
             // `decStreamPending` → `processTerm` does.
             let gone: Vec<u64> = match removed {
-                Some(seqs) => c.state.pending.keys().copied().filter(|s| seqs.contains(s)).collect(),
-                None => c.state.pending.keys().copied().filter(|s| self.store.get(*s).ok().flatten().is_none()).collect(),
+                Some(seqs) => c
+                    .state
+                    .pending
+                    .keys()
+                    .copied()
+                    .filter(|s| seqs.contains(s))
+                    .collect(),
+                None => c
+                    .state
+                    .pending
+                    .keys()
+                    .copied()
+                    .filter(|s| self.store.get(*s).ok().flatten().is_none())
+                    .collect(),
             };
             for s in gone {
                 c.ack_one(s);
@@ -786,11 +1108,18 @@ impl Stream {
         }
     }
 
-    fn update_config(&mut self, new: &StreamConfig, pedantic: bool, _now_ns: i64, _fx: &mut [Effect]) -> Outcome {
-        let cfg = match validate::check_stream_update(&self.config, new, pedantic, std::iter::empty()) {
-            Ok(c) => c,
-            Err(e) => return Outcome::Failed(e),
-        };
+    fn update_config(
+        &mut self,
+        new: &StreamConfig,
+        pedantic: bool,
+        _now_ns: i64,
+        _fx: &mut [Effect],
+    ) -> Outcome {
+        let cfg =
+            match validate::check_stream_update(&self.config, new, pedantic, std::iter::empty()) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Failed(e),
+            };
         let lim = &cfg.consumer_limits;
         let bad: Vec<&str> = self
             .consumers
@@ -802,7 +1131,10 @@ impl Stream {
             .map(|c| c.name.as_str())
             .collect();
         if !bad.is_empty() {
-            return Outcome::Failed(ApiError::stream_update(format!("change to limits violates consumers: {}", bad.join(", "))));
+            return Outcome::Failed(ApiError::stream_update(format!(
+                "change to limits violates consumers: {}",
+                bad.join(", ")
+            )));
         }
         let mut scfg = store_config(&cfg);
         scfg.sync = self.sync;
@@ -845,11 +1177,19 @@ impl Stream {
             config.name = name.clone();
         }
         if self.consumers.contains_key(&name) {
-            let existing = self.consumers.get(&name).map(|c| c.config.clone()).unwrap_or_default();
-            if action == ConsumerAction::Create && strip_nats_meta(&existing) != strip_nats_meta(&config) {
+            let existing = self
+                .consumers
+                .get(&name)
+                .map(|c| c.config.clone())
+                .unwrap_or_default();
+            if action == ConsumerAction::Create
+                && strip_nats_meta(&existing) != strip_nats_meta(&config)
+            {
                 return Outcome::Failed(ApiError::consumer_already_exists());
             }
-            if self.config.retention == RetentionPolicy::WorkQueue && !self.partition_unique(&name, &config.filters()) {
+            if self.config.retention == RetentionPolicy::WorkQueue
+                && !self.partition_unique(&name, &config.filters())
+            {
                 return Outcome::Failed(ApiError::consumer_wq_consumer_not_unique());
             }
             if let Err(e) = validate::check_consumer_update(&existing, &config) {
@@ -868,11 +1208,14 @@ impl Stream {
         if action == ConsumerAction::Update {
             return Outcome::Failed(ApiError::consumer_does_not_exist());
         }
-        if self.config.max_consumers > 0 && self.consumers.len() as i64 >= self.config.max_consumers {
+        if self.config.max_consumers > 0 && self.consumers.len() as i64 >= self.config.max_consumers
+        {
             return Outcome::Failed(ApiError::maximum_consumers_limit());
         }
         if self.config.retention == RetentionPolicy::WorkQueue && !config.direct {
-            if config.ack_policy != AckPolicy::Explicit && config.ack_policy != AckPolicy::FlowControl {
+            if config.ack_policy != AckPolicy::Explicit
+                && config.ack_policy != AckPolicy::FlowControl
+            {
                 return Outcome::Failed(ApiError::consumer_wq_requires_explicit_ack());
             }
             if config.deliver_policy != DeliverPolicy::All {
@@ -895,10 +1238,23 @@ impl Stream {
             return Outcome::Failed(ApiError::consumer_bad_durable_name());
         }
         let state = self.initial_state(&config, now_ns);
-        let c = Consumer { name: name.clone(), config, created_ns: now_ns, state, waiting: VecDeque::new(), push_active: false, last_push_ns: now_ns, fc: Default::default(), num_pending_cache: Default::default() };
+        let c = Consumer {
+            name: name.clone(),
+            config,
+            created_ns: now_ns,
+            state,
+            waiting: VecDeque::new(),
+            push_active: false,
+            last_push_ns: now_ns,
+            fc: Default::default(),
+            num_pending_cache: Default::default(),
+        };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
-            subject: format!("$JS.EVENT.ADVISORY.CONSUMER.CREATED.{}.{}", self.config.name, name),
+            subject: format!(
+                "$JS.EVENT.ADVISORY.CONSUMER.CREATED.{}.{}",
+                self.config.name, name
+            ),
             kind: types::CONSUMER_ACTION_ADVISORY,
             timestamp_ns: now_ns,
             fields: self.consumer_action_fields(&name, "create"),
@@ -910,8 +1266,16 @@ impl Stream {
         }
     }
 
-    fn consumer_action_fields(&self, name: &str, action: &str) -> Vec<(&'static str, serde_json::Value)> {
-        let mut f = vec![("stream", self.config.name.clone().into()), ("consumer", name.into()), ("action", action.into())];
+    fn consumer_action_fields(
+        &self,
+        name: &str,
+        action: &str,
+    ) -> Vec<(&'static str, serde_json::Value)> {
+        let mut f = vec![
+            ("stream", self.config.name.clone().into()),
+            ("consumer", name.into()),
+            ("action", action.into()),
+        ];
         if !self.domain.is_empty() {
             f.push(("domain", self.domain.clone().into()));
         }
@@ -928,7 +1292,11 @@ impl Stream {
             if other.is_empty() || filters.is_empty() {
                 return false;
             }
-            if filters.iter().any(|f| other.iter().any(|g| jetmirror_subject::filters_overlap(f, g))) {
+            if filters.iter().any(|f| {
+                other
+                    .iter()
+                    .any(|g| jetmirror_subject::filters_overlap(f, g))
+            }) {
                 return false;
             }
         }
@@ -937,9 +1305,17 @@ impl Stream {
 
     fn initial_state(&self, config: &ConsumerConfig, now_ns: i64) -> ConsumerState {
         let st = self.store.state(false);
-        let first = if st.messages == 0 { st.last_seq + 1 } else { st.first_seq.max(1) };
+        let first = if st.messages == 0 {
+            st.last_seq + 1
+        } else {
+            st.first_seq.max(1)
+        };
         let filters = config.filters();
-        let all = if filters.is_empty() { vec![">".to_string()] } else { filters };
+        let all = if filters.is_empty() {
+            vec![">".to_string()]
+        } else {
+            filters
+        };
         let mut lss = VecDeque::new();
         let start = match config.deliver_policy {
             DeliverPolicy::All => first,
@@ -950,7 +1326,9 @@ impl Stream {
                 .max()
                 .unwrap_or(st.last_seq + 1),
             DeliverPolicy::ByStartSequence => config.opt_start_seq.max(1),
-            DeliverPolicy::ByStartTime => self.first_seq_at_or_after(config.opt_start_time.unwrap_or(0)),
+            DeliverPolicy::ByStartTime => {
+                self.first_seq_at_or_after(config.opt_start_time.unwrap_or(0))
+            }
             DeliverPolicy::LastPerSubject => {
                 let mut seqs: Vec<u64> = Vec::new();
                 for f in &all {
@@ -1002,15 +1380,24 @@ impl Stream {
             return Outcome::Failed(ApiError::consumer_not_found());
         };
         for w in c.waiting.drain(..) {
-            fx.push(Effect::Reply { subject: w.reply, headers: Some(status(409, "Consumer Deleted", &[])), payload: Bytes::new() });
+            fx.push(Effect::Reply {
+                subject: w.reply,
+                headers: Some(status(409, "Consumer Deleted", &[])),
+                payload: Bytes::new(),
+            });
         }
         fx.push(Effect::Advisory(Advisory {
-            subject: format!("$JS.EVENT.ADVISORY.CONSUMER.DELETED.{}.{}", self.config.name, name),
+            subject: format!(
+                "$JS.EVENT.ADVISORY.CONSUMER.DELETED.{}.{}",
+                self.config.name, name
+            ),
             kind: types::CONSUMER_ACTION_ADVISORY,
             timestamp_ns: now_ns,
             fields: self.consumer_action_fields(name, "delete"),
         }));
-        fx.push(Effect::ConsumerDeleted { name: name.to_string() });
+        fx.push(Effect::ConsumerDeleted {
+            name: name.to_string(),
+        });
         // Interest retention: messages only this consumer held back may go now.
         if self.config.retention == RetentionPolicy::Interest {
             self.sweep_interest(0);
@@ -1023,8 +1410,15 @@ impl Stream {
     fn sweep_interest_seqs(&mut self, seqs: &[u64]) {
         let mut removed = Vec::new();
         for seq in seqs {
-            let Ok(Some(m)) = self.store.get(*seq) else { continue };
-            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+            let Ok(Some(m)) = self.store.get(*seq) else {
+                continue;
+            };
+            if self
+                .consumers
+                .values()
+                .all(|c| c.is_done_with(m.seq, &m.subject))
+                && self.store.delete(m.seq, false).unwrap_or(false)
+            {
                 removed.push(m.seq);
             }
         }
@@ -1040,15 +1434,26 @@ impl Stream {
         if st.messages == 0 {
             return;
         }
-        let end = if upto == 0 { st.last_seq } else { upto.min(st.last_seq) };
+        let end = if upto == 0 {
+            st.last_seq
+        } else {
+            upto.min(st.last_seq)
+        };
         let mut seq = st.first_seq;
         let mut removed = Vec::new();
         while seq <= end {
-            let Ok(Some(m)) = self.store.next_matching(seq, ">") else { break };
+            let Ok(Some(m)) = self.store.next_matching(seq, ">") else {
+                break;
+            };
             if m.seq > end {
                 break;
             }
-            if self.consumers.values().all(|c| c.is_done_with(m.seq, &m.subject)) && self.store.delete(m.seq, false).unwrap_or(false) {
+            if self
+                .consumers
+                .values()
+                .all(|c| c.is_done_with(m.seq, &m.subject))
+                && self.store.delete(m.seq, false).unwrap_or(false)
+            {
                 removed.push(m.seq);
             }
             seq = m.seq + 1;
@@ -1059,23 +1464,49 @@ impl Stream {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn ack(&mut self, name: &str, sseq: u64, dseq: u64, kind: AckKind, reply: Option<String>, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+    fn ack(
+        &mut self,
+        name: &str,
+        sseq: u64,
+        dseq: u64,
+        kind: AckKind,
+        reply: Option<String>,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
         let stream = self.config.name.clone();
         let retention = self.config.retention;
         let domain = self.domain.clone();
-        let Some(c) = self.consumers.get_mut(name) else { return Outcome::Done };
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Done;
+        };
         c.state.last_activity_ns = now_ns;
         let mut removed: Vec<u64> = Vec::new();
         let mut next: Option<NextRequest> = None;
-        let event = |kind: &'static str, what: &str, p_dseq: u64, deliveries: u64, reason: Option<String>| {
-            let mut f = vec![("stream", stream.clone().into()), ("consumer", name.into()), ("consumer_seq", p_dseq.into()), ("stream_seq", sseq.into()), ("deliveries", deliveries.into())];
+        let event = |kind: &'static str,
+                     what: &str,
+                     p_dseq: u64,
+                     deliveries: u64,
+                     reason: Option<String>| {
+            let mut f = vec![
+                ("stream", stream.clone().into()),
+                ("consumer", name.into()),
+                ("consumer_seq", p_dseq.into()),
+                ("stream_seq", sseq.into()),
+                ("deliveries", deliveries.into()),
+            ];
             if let Some(r) = reason.filter(|r| !r.is_empty()) {
                 f.push(("reason", r.into()));
             }
             if !domain.is_empty() {
                 f.push(("domain", domain.clone().into()));
             }
-            Effect::Advisory(Advisory { subject: format!("$JS.EVENT.ADVISORY.CONSUMER.{what}.{stream}.{name}"), kind, timestamp_ns: now_ns, fields: f })
+            Effect::Advisory(Advisory {
+                subject: format!("$JS.EVENT.ADVISORY.CONSUMER.{what}.{stream}.{name}"),
+                kind,
+                timestamp_ns: now_ns,
+                fields: f,
+            })
         };
         // Acks for messages not delivered yet are ignored (nats-server processAckMsg).
         let in_range = sseq <= c.state.delivered_stream_seq;
@@ -1099,18 +1530,36 @@ impl Stream {
                     if p.is_some() {
                         removed.push(sseq);
                     }
-                    fx.push(event(types::TERMINATED_ADVISORY, "MSG_TERMINATED", dseq, deliveries, Some(reason)));
+                    fx.push(event(
+                        types::TERMINATED_ADVISORY,
+                        "MSG_TERMINATED",
+                        dseq,
+                        deliveries,
+                        Some(reason),
+                    ));
                 }
             }
             AckKind::Nak { delay_ns } => {
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(delay_ns.max(0));
                     let deliveries = p.deliveries;
-                    fx.push(event(types::NAK_ADVISORY, "MSG_NAKED", dseq, deliveries, None));
+                    fx.push(event(
+                        types::NAK_ADVISORY,
+                        "MSG_NAKED",
+                        dseq,
+                        deliveries,
+                        None,
+                    ));
                 }
             }
             AckKind::Progress => {
-                let wait = c.ack_wait_for(c.state.pending.get(&sseq).map(|p| p.deliveries).unwrap_or(1));
+                let wait = c.ack_wait_for(
+                    c.state
+                        .pending
+                        .get(&sseq)
+                        .map(|p| p.deliveries)
+                        .unwrap_or(1),
+                );
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(wait);
                 }
@@ -1121,7 +1570,11 @@ impl Stream {
         }
         if let Some(r) = &reply {
             if next.is_none() {
-                fx.push(Effect::Reply { subject: r.clone(), headers: None, payload: Bytes::new() });
+                fx.push(Effect::Reply {
+                    subject: r.clone(),
+                    headers: None,
+                    payload: Bytes::new(),
+                });
             }
         }
         if !removed.is_empty() {
@@ -1143,13 +1596,24 @@ impl Stream {
         Outcome::Done
     }
 
-    fn pull(&mut self, name: &str, reply: String, req: NextRequest, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+    fn pull(
+        &mut self,
+        name: &str,
+        reply: String,
+        req: NextRequest,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
         let Some(c) = self.consumers.get_mut(name) else {
             return Outcome::Failed(ApiError::consumer_not_found());
         };
         c.state.last_activity_ns = now_ns;
         let deny = |fx: &mut Vec<Effect>, code: u16, desc: String| {
-            fx.push(Effect::Reply { subject: reply.clone(), headers: Some(status(code, &desc, &[])), payload: Bytes::new() });
+            fx.push(Effect::Reply {
+                subject: reply.clone(),
+                headers: Some(status(code, &desc, &[])),
+                payload: Bytes::new(),
+            });
             Outcome::Done
         };
         if c.config.is_push() {
@@ -1157,18 +1621,40 @@ impl Stream {
         }
         let cfg = &c.config;
         if cfg.max_request_batch > 0 && req.batch > cfg.max_request_batch {
-            return deny(fx, 409, format!("Exceeded MaxRequestBatch of {}", cfg.max_request_batch));
+            return deny(
+                fx,
+                409,
+                format!("Exceeded MaxRequestBatch of {}", cfg.max_request_batch),
+            );
         }
         if cfg.max_request_expires > 0 && req.expires > cfg.max_request_expires {
-            return deny(fx, 409, format!("Exceeded MaxRequestExpires of {}", crate::consumer::go_duration(cfg.max_request_expires)));
+            return deny(
+                fx,
+                409,
+                format!(
+                    "Exceeded MaxRequestExpires of {}",
+                    crate::consumer::go_duration(cfg.max_request_expires)
+                ),
+            );
         }
         if cfg.max_request_max_bytes > 0 && req.max_bytes > cfg.max_request_max_bytes {
-            return deny(fx, 409, format!("Exceeded MaxRequestMaxBytes of {}", cfg.max_request_max_bytes));
+            return deny(
+                fx,
+                409,
+                format!(
+                    "Exceeded MaxRequestMaxBytes of {}",
+                    cfg.max_request_max_bytes
+                ),
+            );
         }
         if cfg.max_waiting > 0 && c.waiting.len() as i64 >= cfg.max_waiting {
             return deny(fx, 409, "Exceeded MaxWaiting".into());
         }
-        let expires_at = if req.expires > 0 { now_ns.saturating_add(req.expires) } else { 0 };
+        let expires_at = if req.expires > 0 {
+            now_ns.saturating_add(req.expires)
+        } else {
+            0
+        };
         c.waiting.push_back(WaitingRequest {
             reply: reply.clone(),
             batch_left: req.batch.max(1),
@@ -1185,9 +1671,15 @@ impl Stream {
         // has an expiry and got nothing yet; that one waits for its 408 (nats-server
         // processWaiting).
         if let Some(c) = self.consumers.get_mut(name) {
-            if let Some(pos) = c.waiting.iter().position(|w| w.reply == reply && w.no_wait && (w.expires_at_ns == 0 || w.delivered > 0)) {
+            if let Some(pos) = c.waiting.iter().position(|w| {
+                w.reply == reply && w.no_wait && (w.expires_at_ns == 0 || w.delivered > 0)
+            }) {
                 if let Some(w) = c.waiting.remove(pos) {
-                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(404, "No Messages", &[])), payload: Bytes::new() });
+                    fx.push(Effect::Reply {
+                        subject: w.reply,
+                        headers: Some(status(404, "No Messages", &[])),
+                        payload: Bytes::new(),
+                    });
                 }
             }
         }
@@ -1206,7 +1698,10 @@ impl Stream {
                 });
             }
         }
-        if c.acks() && c.config.max_ack_pending > 0 && c.state.pending.len() as i64 >= c.config.max_ack_pending {
+        if c.acks()
+            && c.config.max_ack_pending > 0
+            && c.state.pending.len() as i64 >= c.config.max_ack_pending
+        {
             return None;
         }
         if let Some(s) = c.state.lss.front() {
@@ -1218,9 +1713,18 @@ impl Stream {
         let start = c.state.delivered_stream_seq + 1;
         let filters = c.filters();
         if filters.is_empty() {
-            return self.store.next_matching(start, ">").ok().flatten().map(|m| Next::Msg(m, false));
+            return self
+                .store
+                .next_matching(start, ">")
+                .ok()
+                .flatten()
+                .map(|m| Next::Msg(m, false));
         }
-        filters.iter().filter_map(|f| self.store.next_matching(start, f).ok().flatten()).min_by_key(|m| m.seq).map(|m| Next::Msg(m, false))
+        filters
+            .iter()
+            .filter_map(|f| self.store.next_matching(start, f).ok().flatten())
+            .min_by_key(|m| m.seq)
+            .map(|m| Next::Msg(m, false))
     }
 
     /// Delivers what consumer `name` can deliver now.
@@ -1232,7 +1736,9 @@ impl Stream {
             if guard > 100_000 {
                 break;
             }
-            let Some(c) = self.consumers.get(name) else { return };
+            let Some(c) = self.consumers.get(name) else {
+                return;
+            };
             let push = c.config.is_push();
             if push && (!c.push_active || (c.config.flow_control && c.fc.stalled())) {
                 return;
@@ -1242,7 +1748,9 @@ impl Stream {
             }
             let next = self.next_for(c, now_ns);
             let max_deliver = c.config.max_deliver;
-            let Some(c) = self.consumers.get_mut(name) else { return };
+            let Some(c) = self.consumers.get_mut(name) else {
+                return;
+            };
             let (msg, redelivery) = match next {
                 None => return,
                 Some(Next::Msg(m, r)) => (m, r),
@@ -1255,7 +1763,15 @@ impl Stream {
                     continue;
                 }
             };
-            let deliveries = if redelivery { c.state.pending.get(&msg.seq).map(|p| p.deliveries + 1).unwrap_or(1) } else { 1 };
+            let deliveries = if redelivery {
+                c.state
+                    .pending
+                    .get(&msg.seq)
+                    .map(|p| p.deliveries + 1)
+                    .unwrap_or(1)
+            } else {
+                1
+            };
             if redelivery && max_deliver > 0 && deliveries > max_deliver as u64 {
                 // Max deliveries reached: stop redelivering and tell the world. The ack
                 // floor stays (observed on 2.15.1) and the redelivered count keeps it.
@@ -1264,7 +1780,12 @@ impl Stream {
                     subject: format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{name}"),
                     kind: types::MAX_DELIVER_ADVISORY,
                     timestamp_ns: now_ns,
-                    fields: vec![("stream", stream.clone().into()), ("consumer", name.into()), ("stream_seq", msg.seq.into()), ("deliveries", (deliveries - 1).into())],
+                    fields: vec![
+                        ("stream", stream.clone().into()),
+                        ("consumer", name.into()),
+                        ("stream_seq", msg.seq.into()),
+                        ("deliveries", (deliveries - 1).into()),
+                    ],
                 }));
                 continue;
             }
@@ -1280,7 +1801,11 @@ impl Stream {
                     None => {
                         let start = c.state.delivered_stream_seq + 1;
                         let f = c.filters();
-                        let v = if f.is_empty() { self.store.num_pending(start, ">") } else { f.iter().map(|f| self.store.num_pending(start, f)).sum() };
+                        let v = if f.is_empty() {
+                            self.store.num_pending(start, ">")
+                        } else {
+                            f.iter().map(|f| self.store.num_pending(start, f)).sum()
+                        };
                         c.num_pending_cache.set(Some(v));
                         v
                     }
@@ -1292,24 +1817,51 @@ impl Stream {
                 }
             };
             // Ack none consumers get the ack subject too (nats-server always sends it).
-            let reply = ack_reply(&stream, name, deliveries, msg.seq, dseq, msg.ts_ns, pending_after);
+            let reply = ack_reply(
+                &stream,
+                name,
+                deliveries,
+                msg.seq,
+                dseq,
+                msg.ts_ns,
+                pending_after,
+            );
             let (headers, payload) = if c.config.headers_only {
-                let mut h = if msg.headers.is_empty() { HeaderMap::new() } else { HeaderMap::parse(&msg.headers).unwrap_or_default() };
+                let mut h = if msg.headers.is_empty() {
+                    HeaderMap::new()
+                } else {
+                    HeaderMap::parse(&msg.headers).unwrap_or_default()
+                };
                 h.append("Nats-Msg-Size", &msg.payload.len().to_string());
                 (Some(h.to_bytes()), Bytes::new())
             } else {
-                ((!msg.headers.is_empty()).then(|| msg.headers.clone()), msg.payload.clone())
+                (
+                    (!msg.headers.is_empty()).then(|| msg.headers.clone()),
+                    msg.payload.clone(),
+                )
             };
             // nats-server's pull size: subject + ack reply + headers + payload.
-            let size = (msg.subject.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
+            let size = (msg.subject.len()
+                + reply.len()
+                + headers.as_ref().map_or(0, Bytes::len)
+                + payload.len()) as i64;
             let target = if push {
                 c.config.deliver_subject.clone()
             } else {
-                let Some(w) = c.waiting.front_mut() else { return };
+                let Some(w) = c.waiting.front_mut() else {
+                    return;
+                };
                 if w.max_bytes > 0 && size > w.max_bytes_left {
-                    let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
+                    let extra = [
+                        ("Nats-Pending-Messages", w.batch_left.to_string()),
+                        ("Nats-Pending-Bytes", w.max_bytes_left.to_string()),
+                    ];
                     let reply = w.reply.clone();
-                    fx.push(Effect::Reply { subject: reply, headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)), payload: Bytes::new() });
+                    fx.push(Effect::Reply {
+                        subject: reply,
+                        headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)),
+                        payload: Bytes::new(),
+                    });
                     c.waiting.pop_front();
                     continue;
                 }
@@ -1333,8 +1885,20 @@ impl Stream {
             let acks = c.acks();
             if acks {
                 let wait = c.ack_wait_for(deliveries);
-                let first_dseq = c.state.pending.get(&msg.seq).map_or(dseq, |p| p.consumer_seq);
-                c.state.pending.insert(msg.seq, Pending { consumer_seq: first_dseq, deliveries, delivered_ns: now_ns, deadline_ns: now_ns.saturating_add(wait) });
+                let first_dseq = c
+                    .state
+                    .pending
+                    .get(&msg.seq)
+                    .map_or(dseq, |p| p.consumer_seq);
+                c.state.pending.insert(
+                    msg.seq,
+                    Pending {
+                        consumer_seq: first_dseq,
+                        deliveries,
+                        delivered_ns: now_ns,
+                        deadline_ns: now_ns.saturating_add(wait),
+                    },
+                );
                 if deliveries > 1 {
                     c.state.redelivered.insert(msg.seq, deliveries);
                 }
@@ -1342,8 +1906,17 @@ impl Stream {
                 c.state.ack_floor_stream_seq = c.state.delivered_stream_seq;
                 c.state.ack_floor_consumer_seq = dseq;
             }
-            let psz = (target.len() + reply.len() + headers.as_ref().map_or(0, Bytes::len) + payload.len()) as i64;
-            fx.push(Effect::Deliver { subject: target.clone(), msg_subject: msg.subject.clone(), reply: Some(reply), headers, payload });
+            let psz = (target.len()
+                + reply.len()
+                + headers.as_ref().map_or(0, Bytes::len)
+                + payload.len()) as i64;
+            fx.push(Effect::Deliver {
+                subject: target.clone(),
+                msg_subject: msg.subject.clone(),
+                reply: Some(reply),
+                headers,
+                payload,
+            });
             if push {
                 c.last_push_ns = now_ns;
                 if c.config.flow_control {
@@ -1352,7 +1925,9 @@ impl Stream {
                             subject: target.clone(),
                             msg_subject: target,
                             reply: Some(fc_reply),
-                            headers: Some(Bytes::from_static(b"NATS/1.0 100 FlowControl Request\r\n\r\n")),
+                            headers: Some(Bytes::from_static(
+                                b"NATS/1.0 100 FlowControl Request\r\n\r\n",
+                            )),
                             payload: Bytes::new(),
                         });
                     }
@@ -1368,8 +1943,15 @@ impl Stream {
                 if w.batch_left <= 0 || bytes_filled {
                     if !bytes_filled && w.max_bytes > 0 {
                         // Batch done with bytes to spare: say so (nats-server "Batch Completed").
-                        let extra = [("Nats-Pending-Messages", "0".to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
-                        fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(409, "Batch Completed", &extra)), payload: Bytes::new() });
+                        let extra = [
+                            ("Nats-Pending-Messages", "0".to_string()),
+                            ("Nats-Pending-Bytes", w.max_bytes_left.to_string()),
+                        ];
+                        fx.push(Effect::Reply {
+                            subject: w.reply.clone(),
+                            headers: Some(status(409, "Batch Completed", &extra)),
+                            payload: Bytes::new(),
+                        });
                     }
                     c.waiting.pop_front();
                 }
@@ -1402,34 +1984,69 @@ impl Stream {
                 seq = m.seq + 1;
             }
             if cut > 0 {
-                let _ = self.store.purge(StorePurge { subject: None, up_to_seq: Some(cut), keep: None });
+                let _ = self.store.purge(StorePurge {
+                    subject: None,
+                    up_to_seq: Some(cut),
+                    keep: None,
+                });
                 self.after_removal_of(Some(&[]));
             }
         }
         let names: Vec<String> = self.consumers.keys().cloned().collect();
         for name in names {
             let stream = self.config.name.clone();
-            let Some(c) = self.consumers.get_mut(&name) else { continue };
+            let Some(c) = self.consumers.get_mut(&name) else {
+                continue;
+            };
             // Expired pull requests: 408 with what was left.
             let mut keep = VecDeque::new();
             for mut w in c.waiting.drain(..) {
                 if w.expires_at_ns > 0 && now_ns >= w.expires_at_ns {
-                    let extra = [("Nats-Pending-Messages", w.batch_left.to_string()), ("Nats-Pending-Bytes", w.max_bytes_left.to_string())];
-                    fx.push(Effect::Reply { subject: w.reply, headers: Some(status(408, "Request Timeout", &extra)), payload: Bytes::new() });
+                    let extra = [
+                        ("Nats-Pending-Messages", w.batch_left.to_string()),
+                        ("Nats-Pending-Bytes", w.max_bytes_left.to_string()),
+                    ];
+                    fx.push(Effect::Reply {
+                        subject: w.reply,
+                        headers: Some(status(408, "Request Timeout", &extra)),
+                        payload: Bytes::new(),
+                    });
                     continue;
                 }
-                if w.heartbeat_ns > 0 && now_ns.saturating_sub(w.last_heartbeat_ns) >= w.heartbeat_ns {
+                if w.heartbeat_ns > 0
+                    && now_ns.saturating_sub(w.last_heartbeat_ns) >= w.heartbeat_ns
+                {
                     w.last_heartbeat_ns = now_ns;
-                    let extra = [("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
-                    fx.push(Effect::Reply { subject: w.reply.clone(), headers: Some(status(100, "Idle Heartbeat", &extra)), payload: Bytes::new() });
+                    let extra = [
+                        (
+                            "Nats-Last-Consumer",
+                            c.state.delivered_consumer_seq.to_string(),
+                        ),
+                        ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string()),
+                    ];
+                    fx.push(Effect::Reply {
+                        subject: w.reply.clone(),
+                        headers: Some(status(100, "Idle Heartbeat", &extra)),
+                        payload: Bytes::new(),
+                    });
                 }
                 keep.push_back(w);
             }
             c.waiting = keep;
             // Push idle heartbeats.
-            if c.config.is_push() && c.push_active && c.config.heartbeat > 0 && now_ns.saturating_sub(c.last_push_ns) >= c.config.heartbeat {
+            if c.config.is_push()
+                && c.push_active
+                && c.config.heartbeat > 0
+                && now_ns.saturating_sub(c.last_push_ns) >= c.config.heartbeat
+            {
                 c.last_push_ns = now_ns;
-                let mut extra = vec![("Nats-Last-Consumer", c.state.delivered_consumer_seq.to_string()), ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string())];
+                let mut extra = vec![
+                    (
+                        "Nats-Last-Consumer",
+                        c.state.delivered_consumer_seq.to_string(),
+                    ),
+                    ("Nats-Last-Stream", c.state.delivered_stream_seq.to_string()),
+                ];
                 if let Some(fc) = &c.fc.outstanding {
                     extra.push(("Nats-Consumer-Stalled", fc.clone()));
                 }
@@ -1459,7 +2076,14 @@ impl Stream {
 /// `seq`, `last_by_subj` and `start_time` exclude each other; `next_by_subj` goes with
 /// `seq` or `start_time` only.
 fn conflicting(req: &MsgGetRequest) -> bool {
-    let n = [req.seq > 0, !req.last_by_subj.is_empty(), req.start_time.is_some()].iter().filter(|b| **b).count();
+    let n = [
+        req.seq > 0,
+        !req.last_by_subj.is_empty(),
+        req.start_time.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     n > 1 || (!req.last_by_subj.is_empty() && !req.next_by_subj.is_empty())
 }
 

@@ -39,25 +39,38 @@ fn metadata_len(m: &std::collections::BTreeMap<String, String>) -> usize {
 /// `checkStreamCfgLocked` for one stream: validates `config` and returns it with the
 /// defaults filled in. Single server: `num_replicas > 1` is refused (10074) by
 /// [`check_stream_create`].
-pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<StreamConfig, ApiError> {
+pub fn check_stream_config(
+    config: &StreamConfig,
+    pedantic: bool,
+) -> Result<StreamConfig, ApiError> {
     if !is_valid_asset_name(&config.name) {
-        return Err(invalid("stream name is required and can not contain '.', '*', '>', '\\', '/'"));
+        return Err(invalid(
+            "stream name is required and can not contain '.', '*', '>', '\\', '/'",
+        ));
     }
     if config.name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!("stream name is too long, maximum allowed is {MAX_NAME_LEN}")));
+        return Err(invalid(format!(
+            "stream name is too long, maximum allowed is {MAX_NAME_LEN}"
+        )));
     }
     if config.description.len() > MAX_DESCRIPTION_LEN {
-        return Err(invalid(format!("stream description is too long, maximum allowed is {MAX_DESCRIPTION_LEN}")));
+        return Err(invalid(format!(
+            "stream description is too long, maximum allowed is {MAX_DESCRIPTION_LEN}"
+        )));
     }
     if metadata_len(&config.metadata) > MAX_METADATA_LEN {
-        return Err(invalid(format!("stream metadata exceeds maximum size of {MAX_METADATA_LEN} bytes")));
+        return Err(invalid(format!(
+            "stream metadata exceeds maximum size of {MAX_METADATA_LEN} bytes"
+        )));
     }
     let mut cfg = config.clone();
     if cfg.num_replicas == 0 {
         cfg.num_replicas = 1;
     }
     if cfg.num_replicas > STREAM_MAX_REPLICAS {
-        return Err(invalid(format!("maximum replicas is {STREAM_MAX_REPLICAS}")));
+        return Err(invalid(format!(
+            "maximum replicas is {STREAM_MAX_REPLICAS}"
+        )));
     }
     if cfg.num_replicas < 0 {
         return Err(ApiError::replicas_count_cannot_be_negative());
@@ -93,7 +106,9 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
         let max_window = DEFAULT_DUPLICATE_WINDOW_NS;
         if cfg.max_age != 0 && cfg.max_age < max_window {
             if pedantic {
-                return Err(ApiError::pedantic("duplicate window cannot be bigger than max age"));
+                return Err(ApiError::pedantic(
+                    "duplicate window cannot be bigger than max age",
+                ));
             }
             cfg.duplicate_window = cfg.max_age;
         } else {
@@ -128,25 +143,35 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
     }
     if cfg.discard_new_per_subject {
         if cfg.discard != DiscardPolicy::New {
-            return Err(invalid("discard new per subject requires discard new policy to be set"));
+            return Err(invalid(
+                "discard new per subject requires discard new policy to be set",
+            ));
         }
         if cfg.max_msgs_per_subject <= 0 {
-            return Err(invalid("discard new per subject requires max msgs per subject > 0"));
+            return Err(invalid(
+                "discard new per subject requires max msgs per subject > 0",
+            ));
         }
     }
     if cfg.subject_delete_marker_ttl > 0 {
         if cfg.subject_delete_marker_ttl < 1_000_000_000 {
-            return Err(invalid("subject delete marker TTL must be at least 1 second"));
+            return Err(invalid(
+                "subject delete marker TTL must be at least 1 second",
+            ));
         }
         if !cfg.allow_msg_ttl {
             if pedantic {
-                return Err(invalid("subject delete marker cannot be set if message TTLs are disabled"));
+                return Err(invalid(
+                    "subject delete marker cannot be set if message TTLs are disabled",
+                ));
             }
             cfg.allow_msg_ttl = true;
         }
         if !cfg.allow_rollup_hdrs {
             if pedantic {
-                return Err(invalid("subject delete marker cannot be set if roll-ups are disabled"));
+                return Err(invalid(
+                    "subject delete marker cannot be set if roll-ups are disabled",
+                ));
             }
             cfg.allow_rollup_hdrs = true;
             cfg.deny_purge = false;
@@ -160,7 +185,9 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
         }
         if !cfg.allow_rollup_hdrs {
             if pedantic {
-                return Err(invalid("message scheduling cannot be set if roll-ups are disabled"));
+                return Err(invalid(
+                    "message scheduling cannot be set if roll-ups are disabled",
+                ));
             }
             cfg.allow_rollup_hdrs = true;
             cfg.deny_purge = false;
@@ -168,13 +195,19 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
     }
     if cfg.persist_mode == PersistMode::Async {
         if cfg.storage != StorageType::File {
-            return Err(invalid("async persist mode is only supported on file storage"));
+            return Err(invalid(
+                "async persist mode is only supported on file storage",
+            ));
         }
         if cfg.num_replicas > 1 {
-            return Err(invalid("async persist mode is not supported on replicated streams"));
+            return Err(invalid(
+                "async persist mode is not supported on replicated streams",
+            ));
         }
         if cfg.allow_atomic {
-            return Err(invalid("async persist mode is not supported with atomic batch publish"));
+            return Err(invalid(
+                "async persist mode is not supported with atomic batch publish",
+            ));
         }
     }
     if let Some(m) = &cfg.mirror {
@@ -217,7 +250,10 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
         let iname = format!(
             "{}:{}:{}",
             src.name,
-            src.external.as_ref().map(|e| e.api_prefix.as_str()).unwrap_or(""),
+            src.external
+                .as_ref()
+                .map(|e| e.api_prefix.as_str())
+                .unwrap_or(""),
             src.filter_subject
         );
         if !seen.insert(iname) {
@@ -251,11 +287,15 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
             if !cfg.no_ack {
                 for ns in ["$JS.>", "$JSC.>", "$NRG.>"] {
                     if filters_overlap(subj, ns) && !subject_is_subset(subj, "$JS.EVENT.>") {
-                        return Err(invalid("subjects that overlap with jetstream api require no-ack to be true"));
+                        return Err(invalid(
+                            "subjects that overlap with jetstream api require no-ack to be true",
+                        ));
                     }
                 }
                 if filters_overlap(subj, "$SYS.>") && !subject_is_subset(subj, "$SYS.ACCOUNT.>") {
-                    return Err(invalid("subjects that overlap with system api require no-ack to be true"));
+                    return Err(invalid(
+                        "subjects that overlap with system api require no-ack to be true",
+                    ));
                 }
             }
             for t in rest {
@@ -266,7 +306,9 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
         }
     }
     if cfg.subjects.is_empty() && cfg.sources.is_empty() && cfg.mirror.is_none() {
-        return Err(invalid("stream needs at least one configured subject or be a source/mirror"));
+        return Err(invalid(
+            "stream needs at least one configured subject or be a source/mirror",
+        ));
     }
     if let Some(rp) = &mut cfg.republish {
         if rp.source.is_empty() {
@@ -275,14 +317,28 @@ pub fn check_stream_config(config: &StreamConfig, pedantic: bool) -> Result<Stre
             }
             rp.source = ">".to_string();
         }
-        if cfg.subjects.iter().any(|s| filters_overlap(&rp.destination, s)) {
-            return Err(invalid("stream configuration for republish destination forms a cycle"));
+        if cfg
+            .subjects
+            .iter()
+            .any(|s| filters_overlap(&rp.destination, s))
+        {
+            return Err(invalid(
+                "stream configuration for republish destination forms a cycle",
+            ));
         }
     }
-    if cfg.placement.as_ref().is_some_and(|p| *p == Default::default()) {
+    if cfg
+        .placement
+        .as_ref()
+        .is_some_and(|p| *p == Default::default())
+    {
         cfg.placement = None;
     }
-    if cfg.placement.as_ref().is_some_and(|p| !p.preferred.is_empty()) {
+    if cfg
+        .placement
+        .as_ref()
+        .is_some_and(|p| !p.preferred.is_empty())
+    {
         return Err(invalid("preferred server not permitted in placement"));
     }
     Ok(cfg)
@@ -309,12 +365,19 @@ pub fn check_stream_create<'a>(
 
 /// 10065 when any subject of `cfg` collides with a subject of another stream (streams with
 /// the same name are skipped).
-pub fn check_subjects_overlap<'a>(cfg: &StreamConfig, others: impl IntoIterator<Item = &'a StreamConfig>) -> Result<(), ApiError> {
+pub fn check_subjects_overlap<'a>(
+    cfg: &StreamConfig,
+    others: impl IntoIterator<Item = &'a StreamConfig>,
+) -> Result<(), ApiError> {
     for o in others {
         if o.name == cfg.name {
             continue;
         }
-        if cfg.subjects.iter().any(|s| o.subjects.iter().any(|t| filters_overlap(s, t))) {
+        if cfg
+            .subjects
+            .iter()
+            .any(|s| o.subjects.iter().any(|t| filters_overlap(s, t)))
+        {
             return Err(ApiError::stream_subject_overlap());
         }
     }
@@ -338,19 +401,32 @@ pub fn check_stream_update<'a>(
         return Err(ApiError::stream_replicas_not_supported());
     }
     if cfg.storage != old.storage {
-        return Err(invalid("stream configuration update can not change storage type"));
+        return Err(invalid(
+            "stream configuration update can not change storage type",
+        ));
     }
-    if cfg.retention != old.retention && (old.retention == RetentionPolicy::WorkQueue || cfg.retention == RetentionPolicy::WorkQueue) {
-        return Err(invalid("stream configuration update can not change retention policy to/from workqueue"));
+    if cfg.retention != old.retention
+        && (old.retention == RetentionPolicy::WorkQueue
+            || cfg.retention == RetentionPolicy::WorkQueue)
+    {
+        return Err(invalid(
+            "stream configuration update can not change retention policy to/from workqueue",
+        ));
     }
     if !cfg.sealed && old.sealed {
-        return Err(invalid("stream configuration update can not unseal a sealed stream"));
+        return Err(invalid(
+            "stream configuration update can not unseal a sealed stream",
+        ));
     }
     if !cfg.deny_delete && old.deny_delete {
-        return Err(invalid("stream configuration update can not cancel deny message deletes"));
+        return Err(invalid(
+            "stream configuration update can not cancel deny message deletes",
+        ));
     }
     if !cfg.deny_purge && old.deny_purge {
-        return Err(invalid("stream configuration update can not cancel deny purge"));
+        return Err(invalid(
+            "stream configuration update can not cancel deny purge",
+        ));
     }
     if cfg.mirror.is_some() && cfg.mirror != old.mirror {
         return Err(ApiError::stream_mirror_not_updatable());
@@ -359,13 +435,17 @@ pub fn check_stream_update<'a>(
         return Err(invalid("message TTL status can not be disabled"));
     }
     if cfg.allow_msg_counter != old.allow_msg_counter {
-        return Err(invalid("stream configuration update can not change message counter setting"));
+        return Err(invalid(
+            "stream configuration update can not change message counter setting",
+        ));
     }
     if old.allow_msg_schedules && !cfg.allow_msg_schedules {
         return Err(invalid("message schedules can not be disabled"));
     }
     if old.persist_mode != cfg.persist_mode {
-        return Err(invalid("stream configuration update can not change persist mode"));
+        return Err(invalid(
+            "stream configuration update can not change persist mode",
+        ));
     }
     if cfg.sealed {
         cfg.max_age = 0;
@@ -379,7 +459,11 @@ pub fn check_stream_update<'a>(
 }
 
 /// `setConsumerConfigDefaults` (no server or account limits configured).
-pub fn set_consumer_defaults(config: &mut ConsumerConfig, stream: &StreamConfig, pedantic: bool) -> Result<(), ApiError> {
+pub fn set_consumer_defaults(
+    config: &mut ConsumerConfig,
+    stream: &StreamConfig,
+    pedantic: bool,
+) -> Result<(), ApiError> {
     if config.max_deliver == 0 || config.max_deliver < -1 {
         if pedantic && config.max_deliver < -1 {
             return Err(ApiError::pedantic("max_deliver must be set to -1"));
@@ -416,7 +500,9 @@ pub fn set_consumer_defaults(config: &mut ConsumerConfig, stream: &StreamConfig,
     }
     if let Some(first) = config.backoff.first() {
         if pedantic && config.ack_wait != *first {
-            return Err(ApiError::pedantic("first backoff value has to equal batch AckWait"));
+            return Err(ApiError::pedantic(
+                "first backoff value has to equal batch AckWait",
+            ));
         }
         config.ack_wait = *first;
     }
@@ -445,12 +531,19 @@ pub fn set_consumer_defaults(config: &mut ConsumerConfig, stream: &StreamConfig,
 }
 
 /// `checkConsumerCfg` against the stream's config (no server/account limits).
-pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> Result<(), ApiError> {
+pub fn check_consumer_config(
+    config: &ConsumerConfig,
+    stream: &StreamConfig,
+) -> Result<(), ApiError> {
     if !config.name.is_empty() && !is_valid_asset_name(&config.name) {
-        return Err(invalid("consumer name can not contain '.', '*', '>', '\\', '/'"));
+        return Err(invalid(
+            "consumer name can not contain '.', '*', '>', '\\', '/'",
+        ));
     }
     if !config.durable_name.is_empty() && !is_valid_asset_name(&config.durable_name) {
-        return Err(invalid("consumer durable name can not contain '.', '*', '>', '\\', '/'"));
+        return Err(invalid(
+            "consumer durable name can not contain '.', '*', '>', '\\', '/'",
+        ));
     }
     if config.replicas > 0 && config.replicas > stream.num_replicas {
         return Err(ApiError::consumer_replicas_exceeds_stream());
@@ -458,8 +551,10 @@ pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> 
     if config.replicas < 0 {
         return Err(ApiError::replicas_count_cannot_be_negative());
     }
-    if matches!(stream.retention, RetentionPolicy::Interest | RetentionPolicy::WorkQueue)
-        && config.replicas != 0
+    if matches!(
+        stream.retention,
+        RetentionPolicy::Interest | RetentionPolicy::WorkQueue
+    ) && config.replicas != 0
         && config.replicas != stream.num_replicas
     {
         return Err(ApiError::consumer_replicas_should_match_stream());
@@ -498,13 +593,21 @@ pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> 
         return Err(ApiError::consumer_description_too_long(MAX_DESCRIPTION_LEN));
     }
     if !config.deliver_subject.is_empty() {
-        if config.deliver_subject.split('.').any(|t| t == "*" || t == ">") {
+        if config
+            .deliver_subject
+            .split('.')
+            .any(|t| t == "*" || t == ">")
+        {
             return Err(ApiError::consumer_deliver_to_wildcards());
         }
         if !is_valid_subject(&config.deliver_subject) {
             return Err(ApiError::consumer_invalid_deliver_subject());
         }
-        if stream.subjects.iter().any(|s| filters_overlap(s, &config.deliver_subject)) {
+        if stream
+            .subjects
+            .iter()
+            .any(|s| filters_overlap(s, &config.deliver_subject))
+        {
             return Err(ApiError::consumer_deliver_cycle());
         }
         if config.max_waiting != 0 {
@@ -539,11 +642,19 @@ pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> 
             return Err(ApiError::consumer_max_request_expires_too_small());
         }
     }
-    if stream.consumer_limits.max_ack_pending > 0 && config.max_ack_pending > stream.consumer_limits.max_ack_pending {
-        return Err(ApiError::consumer_max_pending_ack_excess(stream.consumer_limits.max_ack_pending));
+    if stream.consumer_limits.max_ack_pending > 0
+        && config.max_ack_pending > stream.consumer_limits.max_ack_pending
+    {
+        return Err(ApiError::consumer_max_pending_ack_excess(
+            stream.consumer_limits.max_ack_pending,
+        ));
     }
-    if stream.consumer_limits.inactive_threshold > 0 && config.inactive_threshold > stream.consumer_limits.inactive_threshold {
-        return Err(ApiError::consumer_inactive_threshold_excess(crate::consumer::go_duration(stream.consumer_limits.inactive_threshold)));
+    if stream.consumer_limits.inactive_threshold > 0
+        && config.inactive_threshold > stream.consumer_limits.inactive_threshold
+    {
+        return Err(ApiError::consumer_inactive_threshold_excess(
+            crate::consumer::go_duration(stream.consumer_limits.inactive_threshold),
+        ));
     }
     if config.direct {
         if config.deliver_subject.is_empty() {
@@ -574,14 +685,21 @@ pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> 
         }
     }
     let bad_start = |dp: &str, start: &str| {
-        ApiError::consumer_invalid_policy(format!("consumer delivery policy is deliver {dp}, but optional start {start} is also set"))
+        ApiError::consumer_invalid_policy(format!(
+            "consumer delivery policy is deliver {dp}, but optional start {start} is also set"
+        ))
     };
     let not_set = |dp: &str, what: &str| {
-        ApiError::consumer_invalid_policy(format!("consumer delivery policy is deliver {dp}, but optional {what} is not set"))
+        ApiError::consumer_invalid_policy(format!(
+            "consumer delivery policy is deliver {dp}, but optional {what} is not set"
+        ))
     };
     let (seq_set, time_set) = (config.opt_start_seq > 0, config.opt_start_time.is_some());
     match config.deliver_policy {
-        DeliverPolicy::All | DeliverPolicy::Last | DeliverPolicy::New | DeliverPolicy::LastPerSubject => {
+        DeliverPolicy::All
+        | DeliverPolicy::Last
+        | DeliverPolicy::New
+        | DeliverPolicy::LastPerSubject => {
             let dp = match config.deliver_policy {
                 DeliverPolicy::All => "all",
                 DeliverPolicy::Last => "last",
@@ -620,17 +738,27 @@ pub fn check_consumer_config(config: &ConsumerConfig, stream: &StreamConfig) -> 
         match s.parse::<i64>() {
             Ok(v) if v >= 0 => {}
             Ok(_) => return Err(ApiError::consumer_invalid_sampling("<nil>")),
-            Err(_) => return Err(ApiError::consumer_invalid_sampling(format!("strconv.Atoi: parsing {s:?}: invalid syntax"))),
+            Err(_) => {
+                return Err(ApiError::consumer_invalid_sampling(format!(
+                    "strconv.Atoi: parsing {s:?}: invalid syntax"
+                )))
+            }
         }
     }
     if config.flow_control && config.heartbeat == 0 {
         return Err(ApiError::consumer_with_flow_control_needs_heartbeats());
     }
-    if !config.durable_name.is_empty() && !config.name.is_empty() && config.name != config.durable_name {
+    if !config.durable_name.is_empty()
+        && !config.name.is_empty()
+        && config.name != config.durable_name
+    {
         return Err(ApiError::consumer_create_durable_and_name_mismatch());
     }
     if metadata_len(&config.metadata) > MAX_METADATA_LEN {
-        return Err(ApiError::consumer_metadata_length(format!("{}KB", MAX_METADATA_LEN / 1024)));
+        return Err(ApiError::consumer_metadata_length(format!(
+            "{}KB",
+            MAX_METADATA_LEN / 1024
+        )));
     }
     if config.priority_policy != PriorityPolicy::None {
         if !config.deliver_subject.is_empty() {

@@ -14,15 +14,46 @@ const CONSUMERS: [&str; 3] = ["C0", "C1", "C2"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Publish { subj: usize, len: usize, msg_id: Option<u8> },
-    Tick { advance_ms: i64 },
-    Create { c: usize, ack: usize, filter: Option<usize>, push: bool, max_deliver: i64 },
-    Delete { c: usize },
-    Pull { c: usize, batch: i64, no_wait: bool, expires_ms: i64 },
-    Ack { c: usize, seq: u64, kind: usize },
-    Interest { c: usize, active: bool },
-    Purge { filter: Option<usize>, keep: u64 },
-    DeleteMsg { seq: u64 },
+    Publish {
+        subj: usize,
+        len: usize,
+        msg_id: Option<u8>,
+    },
+    Tick {
+        advance_ms: i64,
+    },
+    Create {
+        c: usize,
+        ack: usize,
+        filter: Option<usize>,
+        push: bool,
+        max_deliver: i64,
+    },
+    Delete {
+        c: usize,
+    },
+    Pull {
+        c: usize,
+        batch: i64,
+        no_wait: bool,
+        expires_ms: i64,
+    },
+    Ack {
+        c: usize,
+        seq: u64,
+        kind: usize,
+    },
+    Interest {
+        c: usize,
+        active: bool,
+    },
+    Purge {
+        filter: Option<usize>,
+        keep: u64,
+    },
+    DeleteMsg {
+        seq: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,7 +77,9 @@ fn to_command(op: &Op, now: &mut i64) -> Command {
         Op::Publish { subj, len, msg_id } => Command::Publish {
             subject: SUBJECTS[*subj].into(),
             reply: Some("_R".into()),
-            headers: msg_id.map(|m| Bytes::from(format!("NATS/1.0\r\nNats-Msg-Id: {m}\r\n\r\n"))).unwrap_or_default(),
+            headers: msg_id
+                .map(|m| Bytes::from(format!("NATS/1.0\r\nNats-Msg-Id: {m}\r\n\r\n")))
+                .unwrap_or_default(),
             payload: Bytes::from(vec![b'x'; *len]),
             now_ns,
         },
@@ -54,39 +87,94 @@ fn to_command(op: &Op, now: &mut i64) -> Command {
             *now += advance_ms * 1_000_000;
             Command::Tick { now_ns: *now }
         }
-        Op::Create { c, ack, filter, push, max_deliver } => {
+        Op::Create {
+            c,
+            ack,
+            filter,
+            push,
+            max_deliver,
+        } => {
             let config = ConsumerConfig {
                 durable_name: CONSUMERS[*c].into(),
-                ack_policy: [jetmirror_stream::api::consumer::AckPolicy::None, jetmirror_stream::api::consumer::AckPolicy::All, jetmirror_stream::api::consumer::AckPolicy::Explicit][*ack],
+                ack_policy: [
+                    jetmirror_stream::api::consumer::AckPolicy::None,
+                    jetmirror_stream::api::consumer::AckPolicy::All,
+                    jetmirror_stream::api::consumer::AckPolicy::Explicit,
+                ][*ack],
                 ack_wait: 1_000_000_000,
                 filter_subject: filter.map(|f| SUBJECTS[f].to_string()).unwrap_or_default(),
-                deliver_subject: if *push { format!("dlv.{c}") } else { String::new() },
+                deliver_subject: if *push {
+                    format!("dlv.{c}")
+                } else {
+                    String::new()
+                },
                 max_deliver: *max_deliver,
                 ..Default::default()
             };
-            Command::CreateConsumer { config, action: ConsumerAction::CreateOrUpdate, pedantic: false, generated_name: String::new(), now_ns }
+            Command::CreateConsumer {
+                config,
+                action: ConsumerAction::CreateOrUpdate,
+                pedantic: false,
+                generated_name: String::new(),
+                now_ns,
+            }
         }
-        Op::Delete { c } => Command::DeleteConsumer { name: CONSUMERS[*c].into(), now_ns },
-        Op::Pull { c, batch, no_wait, expires_ms } => Command::Pull {
+        Op::Delete { c } => Command::DeleteConsumer {
+            name: CONSUMERS[*c].into(),
+            now_ns,
+        },
+        Op::Pull {
+            c,
+            batch,
+            no_wait,
+            expires_ms,
+        } => Command::Pull {
             consumer: CONSUMERS[*c].into(),
             reply: format!("_P.{now_ns}"),
-            request: NextRequest { batch: *batch, no_wait: *no_wait, expires: expires_ms * 1_000_000, ..Default::default() },
+            request: NextRequest {
+                batch: *batch,
+                no_wait: *no_wait,
+                expires: expires_ms * 1_000_000,
+                ..Default::default()
+            },
             now_ns,
         },
         Op::Ack { c, seq, kind } => Command::Ack {
             consumer: CONSUMERS[*c].into(),
             stream_seq: *seq,
             consumer_seq: *seq,
-            kind: [AckKind::Ack, AckKind::Nak { delay_ns: 500_000_000 }, AckKind::Progress, AckKind::Term { reason: String::new() }][*kind].clone(),
+            kind: [
+                AckKind::Ack,
+                AckKind::Nak {
+                    delay_ns: 500_000_000,
+                },
+                AckKind::Progress,
+                AckKind::Term {
+                    reason: String::new(),
+                },
+            ][*kind]
+                .clone(),
             reply: Some("_AA".into()),
             now_ns,
         },
-        Op::Interest { c, active } => Command::PushInterest { consumer: CONSUMERS[*c].into(), active: *active, now_ns },
-        Op::Purge { filter, keep } => Command::Purge {
-            request: PurgeRequest { filter: filter.map(|f| SUBJECTS[f].to_string()).unwrap_or_default(), seq: 0, keep: *keep },
+        Op::Interest { c, active } => Command::PushInterest {
+            consumer: CONSUMERS[*c].into(),
+            active: *active,
             now_ns,
         },
-        Op::DeleteMsg { seq } => Command::DeleteMsg { seq: *seq, no_erase: seq % 2 == 0, now_ns },
+        Op::Purge { filter, keep } => Command::Purge {
+            request: PurgeRequest {
+                filter: filter.map(|f| SUBJECTS[f].to_string()).unwrap_or_default(),
+                seq: 0,
+                keep: *keep,
+            },
+            now_ns,
+        },
+        Op::DeleteMsg { seq } => Command::DeleteMsg {
+            seq: *seq,
+            no_erase: seq % 2 == 0,
+            now_ns,
+        },
     }
 }
 

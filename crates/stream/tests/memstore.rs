@@ -83,31 +83,54 @@ proptest! {
 #[test]
 fn memory_stream_bytes_and_max_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = common::new_stream(dir.path(), r#"{"name":"M","subjects":["m.>"],"storage":"memory","max_bytes":50}"#);
+    let mut s = common::new_stream(
+        dir.path(),
+        r#"{"name":"M","subjects":["m.>"],"storage":"memory","max_bytes":50}"#,
+    );
     for i in 0..6 {
         common::publish(&mut s, "m.ab", b"", b"xy", common::T0 + i);
     }
     // 4 + 2 + 16 = 22 bytes each; 50 bytes hold two.
     let st = s.state(false, None);
-    assert_eq!((st.messages, st.bytes, st.first_seq, st.last_seq), (2, 44, 5, 6));
-    assert!(std::fs::read_dir(dir.path()).map(|mut d| d.next().is_none()).unwrap_or(true), "memory streams write nothing");
+    assert_eq!(
+        (st.messages, st.bytes, st.first_seq, st.last_seq),
+        (2, 44, 5, 6)
+    );
+    assert!(
+        std::fs::read_dir(dir.path())
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true),
+        "memory streams write nothing"
+    );
 }
 
 #[test]
 fn memory_stream_restarts_empty_with_fresh_consumers() {
     use jetmirror_stream::Command;
     let dir = tempfile::tempdir().unwrap();
-    let mut s = common::new_stream(dir.path(), r#"{"name":"M","subjects":["m.>"],"storage":"memory"}"#);
+    let mut s = common::new_stream(
+        dir.path(),
+        r#"{"name":"M","subjects":["m.>"],"storage":"memory"}"#,
+    );
     for i in 0..3 {
         common::publish(&mut s, "m.a", b"", b"x", common::T0 + i);
     }
-    common::consumer(&mut s, r#"{"durable_name":"C","ack_policy":"explicit"}"#, common::T0);
+    common::consumer(
+        &mut s,
+        r#"{"durable_name":"C","ack_policy":"explicit"}"#,
+        common::T0,
+    );
     common::pull(&mut s, "C", "_I", "2", common::T0);
     let meta = s.meta();
     drop(s);
     let mut s = jetmirror_stream::Stream::open(dir.path(), meta).unwrap();
     assert_eq!(common::floors(&s, "C"), (0, 0, 0, 0, 0, 0, 0));
     common::publish(&mut s, "m.a", b"", b"x", common::T0 + 9);
-    let a = s.apply(Command::Pull { consumer: "C".into(), reply: "_I".into(), request: Default::default(), now_ns: common::T0 + 9 });
+    let a = s.apply(Command::Pull {
+        consumer: "C".into(),
+        reply: "_I".into(),
+        request: Default::default(),
+        now_ns: common::T0 + 9,
+    });
     assert_eq!(common::deliveries(&a).len(), 1);
 }

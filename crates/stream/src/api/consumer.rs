@@ -72,7 +72,11 @@ impl PriorityPolicy {
 /// [`crate::validate::set_consumer_defaults`] fills the defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ConsumerConfig {
-    #[serde(rename = "durable_name", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "durable_name",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub durable_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
@@ -92,17 +96,33 @@ pub struct ConsumerConfig {
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub max_deliver: i64,
     /// ns each
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub backoff: Vec<i64>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub filter_subject: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub filter_subjects: Vec<String>,
     #[serde(default)]
     pub replay_policy: ReplayPolicy,
-    #[serde(rename = "rate_limit_bps", default, skip_serializing_if = "is_zero_u64")]
+    #[serde(
+        rename = "rate_limit_bps",
+        default,
+        skip_serializing_if = "is_zero_u64"
+    )]
     pub rate_limit: u64,
-    #[serde(rename = "sample_freq", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "sample_freq",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub sample_frequency: String,
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub max_waiting: i64,
@@ -124,7 +144,11 @@ pub struct ConsumerConfig {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub deliver_group: String,
     /// ns
-    #[serde(rename = "idle_heartbeat", default, skip_serializing_if = "is_zero_i64")]
+    #[serde(
+        rename = "idle_heartbeat",
+        default,
+        skip_serializing_if = "is_zero_i64"
+    )]
     pub heartbeat: i64,
     /// ns
     #[serde(default, skip_serializing_if = "is_zero_i64")]
@@ -137,16 +161,28 @@ pub struct ConsumerConfig {
     pub direct: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub sourcing: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub metadata: BTreeMap<String, String>,
     #[serde(default, with = "rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub pause_until: Option<i64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub priority_groups: Vec<String>,
     #[serde(default, skip_serializing_if = "PriorityPolicy::is_none")]
     pub priority_policy: PriorityPolicy,
     /// ns
-    #[serde(rename = "priority_timeout", default, skip_serializing_if = "is_zero_i64")]
+    #[serde(
+        rename = "priority_timeout",
+        default,
+        skip_serializing_if = "is_zero_i64"
+    )]
     pub pinned_ttl: i64,
 }
 
@@ -255,7 +291,10 @@ impl NextRequest {
     pub fn parse(body: &[u8]) -> Result<NextRequest, String> {
         let text = std::str::from_utf8(body).map_err(|e| e.to_string())?.trim();
         if text.is_empty() {
-            return Ok(NextRequest { batch: 1, ..Default::default() });
+            return Ok(NextRequest {
+                batch: 1,
+                ..Default::default()
+            });
         }
         if text.starts_with('{') {
             let mut r: NextRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -268,8 +307,14 @@ impl NextRequest {
             return Ok(r);
         }
         match text.parse::<i64>() {
-            Ok(n) => Ok(NextRequest { batch: n, ..Default::default() }),
-            Err(_) => Ok(NextRequest { batch: 1, ..Default::default() }),
+            Ok(n) => Ok(NextRequest {
+                batch: n,
+                ..Default::default()
+            }),
+            Err(_) => Ok(NextRequest {
+                batch: 1,
+                ..Default::default()
+            }),
         }
     }
 }

@@ -32,8 +32,14 @@ fn go_escape(raw: Vec<u8>) -> Vec<u8> {
             b'<' => out.extend_from_slice(b"\\u003c"),
             b'>' => out.extend_from_slice(b"\\u003e"),
             b'&' => out.extend_from_slice(b"\\u0026"),
-            0xE2 if raw.get(i + 1) == Some(&0x80) && matches!(raw.get(i + 2), Some(0xA8) | Some(0xA9)) => {
-                out.extend_from_slice(if raw.get(i + 2) == Some(&0xA8) { b"\\u2028" } else { b"\\u2029" });
+            0xE2 if raw.get(i + 1) == Some(&0x80)
+                && matches!(raw.get(i + 2), Some(0xA8) | Some(0xA9)) =>
+            {
+                out.extend_from_slice(if raw.get(i + 2) == Some(&0xA8) {
+                    b"\\u2028"
+                } else {
+                    b"\\u2029"
+                });
                 i += 2;
             }
             _ => out.push(b),

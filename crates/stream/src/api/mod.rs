@@ -35,7 +35,11 @@ fn is_zero_u16(v: &u16) -> bool {
 
 impl ApiError {
     pub fn new(code: u16, err_code: u16, description: String) -> ApiError {
-        ApiError { code, err_code, description }
+        ApiError {
+            code,
+            err_code,
+            description,
+        }
     }
 }
 

@@ -21,14 +21,16 @@ pub mod types {
     pub const STREAM_PURGE: &str = "io.nats.jetstream.api.v1.stream_purge_response";
     pub const STREAM_MSG_GET: &str = "io.nats.jetstream.api.v1.stream_msg_get_response";
     pub const STREAM_MSG_DELETE: &str = "io.nats.jetstream.api.v1.stream_msg_delete_response";
-    pub const STREAM_LEADER_STEPDOWN: &str = "io.nats.jetstream.api.v1.stream_leader_stepdown_response";
+    pub const STREAM_LEADER_STEPDOWN: &str =
+        "io.nats.jetstream.api.v1.stream_leader_stepdown_response";
     pub const STREAM_REMOVE_PEER: &str = "io.nats.jetstream.api.v1.stream_remove_peer_response";
     pub const CONSUMER_CREATE: &str = "io.nats.jetstream.api.v1.consumer_create_response";
     pub const CONSUMER_INFO: &str = "io.nats.jetstream.api.v1.consumer_info_response";
     pub const CONSUMER_LIST: &str = "io.nats.jetstream.api.v1.consumer_list_response";
     pub const CONSUMER_NAMES: &str = "io.nats.jetstream.api.v1.consumer_names_response";
     pub const CONSUMER_DELETE: &str = "io.nats.jetstream.api.v1.consumer_delete_response";
-    pub const CONSUMER_LEADER_STEPDOWN: &str = "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
+    pub const CONSUMER_LEADER_STEPDOWN: &str =
+        "io.nats.jetstream.api.v1.consumer_leader_stepdown_response";
     pub const STREAM_ACTION_ADVISORY: &str = "io.nats.jetstream.advisory.v1.stream_action";
     pub const CONSUMER_ACTION_ADVISORY: &str = "io.nats.jetstream.advisory.v1.consumer_action";
     pub const MAX_DELIVER_ADVISORY: &str = "io.nats.jetstream.advisory.v1.max_deliver";
@@ -81,7 +83,13 @@ pub fn error(kind: &str, err: &ApiError) -> Vec<u8> {
 
 /// `{"type":…,"error":{…},"total":0,"offset":0,"limit":0}` (INFO, NAMES, LIST).
 pub fn paged_error(kind: &str, err: &ApiError) -> Vec<u8> {
-    json::encode(&PagedErrorEnvelope { kind, error: err, total: 0, offset: 0, limit: 0 })
+    json::encode(&PagedErrorEnvelope {
+        kind,
+        error: err,
+        total: 0,
+        offset: 0,
+        limit: 0,
+    })
 }
 
 /// `{"type":…,"error":{…},"purged":0}` (PURGE errors keep the non-omitempty `purged`).
@@ -93,7 +101,11 @@ pub fn purge_error(err: &ApiError) -> Vec<u8> {
         error: &'a ApiError,
         purged: u64,
     }
-    json::encode(&E { kind: types::STREAM_PURGE, error: err, purged: 0 })
+    json::encode(&E {
+        kind: types::STREAM_PURGE,
+        error: err,
+        purged: 0,
+    })
 }
 
 /// `{"success":true}` bodies (stream/consumer delete, msg delete).
@@ -229,7 +241,11 @@ pub struct ApiStats {
 
 impl Default for ApiStats {
     fn default() -> Self {
-        ApiStats { level: API_LEVEL, total: 0, errors: 0 }
+        ApiStats {
+            level: API_LEVEL,
+            total: 0,
+            errors: 0,
+        }
     }
 }
 
@@ -237,7 +253,9 @@ impl Default for ApiStats {
 /// `limit` items, plus the header values.
 pub fn page<T: Clone>(items: &[T], offset: i64, limit: usize) -> (Vec<T>, u64, u64, u64) {
     let total = items.len();
-    let off = usize::try_from(offset.max(0)).unwrap_or(usize::MAX).min(total);
+    let off = usize::try_from(offset.max(0))
+        .unwrap_or(usize::MAX)
+        .min(total);
     let end = off.saturating_add(limit).min(total);
     let window = items.get(off..end).map(<[T]>::to_vec).unwrap_or_default();
     (window, total as u64, off as u64, limit as u64)

@@ -147,7 +147,11 @@ pub struct StreamConfig {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub subjects: Vec<String>,
     #[serde(default)]
     pub retention: RetentionPolicy,
@@ -179,7 +183,11 @@ pub struct StreamConfig {
     pub placement: Option<Placement>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mirror: Option<StreamSource>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub sources: Vec<StreamSource>,
     #[serde(default)]
     pub compression: Compression,
@@ -221,7 +229,11 @@ pub struct StreamConfig {
     #[serde(default, skip_serializing_if = "is_false")]
     pub allow_batched: bool,
     /// Go maps serialize with sorted keys, hence a `BTreeMap`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -365,7 +377,11 @@ pub struct MsgGetRequest {
     pub max_bytes: i64,
     #[serde(default, with = "rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub multi_last: Vec<String>,
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub up_to_seq: u64,
@@ -423,7 +439,10 @@ impl PubAck {
             format!("{{\"stream\":{stream},\"seq\":{}", self.seq)
         } else {
             let domain = String::from_utf8(super::json::encode(&self.domain)).unwrap_or_default();
-            format!("{{\"stream\":{stream},\"domain\":{domain},\"seq\":{}", self.seq)
+            format!(
+                "{{\"stream\":{stream},\"domain\":{domain},\"seq\":{}",
+                self.seq
+            )
         };
         if self.duplicate {
             s.push_str(",\"duplicate\": true}");
@@ -441,6 +460,10 @@ impl PubAck {
             stream: &'a str,
             seq: u64,
         }
-        super::json::encode(&E { error: err, stream, seq: 0 })
+        super::json::encode(&E {
+            error: err,
+            stream,
+            seq: 0,
+        })
     }
 }

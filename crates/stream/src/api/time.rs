@@ -41,7 +41,12 @@ pub fn format_rfc3339(ns: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut s = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, (sod / 60) % 60, sod % 60);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    );
     if frac != 0 {
         let f = format!("{frac:09}");
         s.push('.');
@@ -69,7 +74,14 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if s.get(13..14)? != ":" || s.get(16..17)? != ":" || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    if s.get(13..14)? != ":"
+        || s.get(16..17)? != ":"
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+        || h > 23
+        || mi > 59
+        || se > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -119,7 +131,8 @@ pub mod rfc3339 {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         let s = String::deserialize(d)?;
-        parse_rfc3339(&s).ok_or_else(|| serde::de::Error::custom(format!("parsing time {s:?} as RFC 3339")))
+        parse_rfc3339(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("parsing time {s:?} as RFC 3339")))
     }
 }
 
@@ -151,10 +164,22 @@ mod tests {
     #[test]
     fn formats_like_go() {
         assert_eq!(format_rfc3339(0), "0001-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(1_795_442_590_888_714_985), "2026-11-23T14:03:10.888714985Z");
-        assert_eq!(format_rfc3339(1_795_442_590_000_000_000), "2026-11-23T14:03:10Z");
-        assert_eq!(format_rfc3339(1_795_442_590_120_000_000), "2026-11-23T14:03:10.12Z");
-        assert_eq!(parse_rfc3339("2026-11-23T15:03:10.12+01:00"), Some(1_795_442_590_120_000_000));
+        assert_eq!(
+            format_rfc3339(1_795_442_590_888_714_985),
+            "2026-11-23T14:03:10.888714985Z"
+        );
+        assert_eq!(
+            format_rfc3339(1_795_442_590_000_000_000),
+            "2026-11-23T14:03:10Z"
+        );
+        assert_eq!(
+            format_rfc3339(1_795_442_590_120_000_000),
+            "2026-11-23T14:03:10.12Z"
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-23T15:03:10.12+01:00"),
+            Some(1_795_442_590_120_000_000)
+        );
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("garbage"), None);
     }

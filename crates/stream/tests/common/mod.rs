@@ -38,12 +38,23 @@ pub fn reply_text(a: &Applied) -> String {
 
 pub fn consumer(s: &mut Stream, json: &str, now: i64) -> Applied {
     let config: ConsumerConfig = serde_json::from_str(json).unwrap();
-    s.apply(Command::CreateConsumer { config, action: ConsumerAction::CreateOrUpdate, pedantic: false, generated_name: "GEN".into(), now_ns: now })
+    s.apply(Command::CreateConsumer {
+        config,
+        action: ConsumerAction::CreateOrUpdate,
+        pedantic: false,
+        generated_name: "GEN".into(),
+        now_ns: now,
+    })
 }
 
 pub fn pull(s: &mut Stream, c: &str, reply: &str, body: &str, now: i64) -> Applied {
     let request = NextRequest::parse(body.as_bytes()).unwrap();
-    s.apply(Command::Pull { consumer: c.into(), reply: reply.into(), request, now_ns: now })
+    s.apply(Command::Pull {
+        consumer: c.into(),
+        reply: reply.into(),
+        request,
+        now_ns: now,
+    })
 }
 
 /// (msg subject, ack reply) of the deliveries.
@@ -51,7 +62,15 @@ pub fn deliveries(a: &Applied) -> Vec<(String, String)> {
     a.effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Deliver { msg_subject, reply, headers, .. } if !headers.as_ref().is_some_and(|h| h.starts_with(b"NATS/1.0 1")) => {
+            Effect::Deliver {
+                msg_subject,
+                reply,
+                headers,
+                ..
+            } if !headers
+                .as_ref()
+                .is_some_and(|h| h.starts_with(b"NATS/1.0 1")) =>
+            {
                 Some((msg_subject.clone(), reply.clone().unwrap_or_default()))
             }
             _ => None,
@@ -64,7 +83,14 @@ pub fn statuses(a: &Applied) -> Vec<String> {
     a.effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Reply { headers: Some(h), .. } => Some(String::from_utf8_lossy(h).split("\r\n").collect::<Vec<_>>().join("|")),
+            Effect::Reply {
+                headers: Some(h), ..
+            } => Some(
+                String::from_utf8_lossy(h)
+                    .split("\r\n")
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
             _ => None,
         })
         .collect()
@@ -96,5 +122,13 @@ pub fn ack_via(s: &mut Stream, ack_subject: &str, body: &[u8], now: i64) -> Appl
 /// (delivered consumer, delivered stream, floor consumer, floor stream, ack pending, redelivered, num pending)
 pub fn floors(s: &Stream, c: &str) -> (u64, u64, u64, u64, u64, u64, u64) {
     let i = s.consumer_info(c, T0).unwrap();
-    (i.delivered.consumer_seq, i.delivered.stream_seq, i.ack_floor.consumer_seq, i.ack_floor.stream_seq, i.num_ack_pending, i.num_redelivered, i.num_pending)
+    (
+        i.delivered.consumer_seq,
+        i.delivered.stream_seq,
+        i.ack_floor.consumer_seq,
+        i.ack_floor.stream_seq,
+        i.num_ack_pending,
+        i.num_redelivered,
+        i.num_pending,
+    )
 }
