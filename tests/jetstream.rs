@@ -124,7 +124,7 @@ async fn dedupe_and_expectations() {
             let ack = js
                 .send_publish(
                     "ev.x",
-                    jetstream::context::Publish::build()
+                    jetstream::message::PublishMessage::build()
                         .message_id("id-1")
                         .payload("one".into()),
                 )
@@ -137,7 +137,7 @@ async fn dedupe_and_expectations() {
         let err = js
             .send_publish(
                 "ev.x",
-                jetstream::context::Publish::build()
+                jetstream::message::PublishMessage::build()
                     .expected_last_sequence(7)
                     .payload("two".into()),
             )

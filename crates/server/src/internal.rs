@@ -121,9 +121,11 @@ mod tests {
 
     #[tokio::test]
     async fn internal_service_answers_a_client_request() {
-        let mut opts = jetmirror_config::Options::default();
-        opts.host = "127.0.0.1".into();
-        opts.port = -1;
+        let opts = jetmirror_config::Options {
+            host: "127.0.0.1".into(),
+            port: -1,
+            ..Default::default()
+        };
         let handle = Server::start(opts).await.expect("server starts");
         let state = handle.state.clone();
         let (handler, mut rx) = ChannelHandler::new("echo", 16);
