@@ -107,6 +107,19 @@ fn parse_bool(name: &str, v: Option<&String>) -> Result<bool, Response> {
     }
 }
 
+/// `offset` and `limit` query parameters (default limit 1024, as nats-server's lists).
+#[allow(clippy::result_large_err)]
+fn paging(q: &HashMap<String, String>) -> Result<(usize, usize), Response> {
+    let offset = parse_int("offset", q.get("offset"))?.unwrap_or(0).max(0);
+    let limit = parse_int("limit", q.get("limit"))?
+        .filter(|l| *l > 0)
+        .unwrap_or(1024);
+    Ok((
+        usize::try_from(offset).unwrap_or(0),
+        usize::try_from(limit).unwrap_or(1024),
+    ))
+}
+
 /// Go's `strconv.Atoi` for a query parameter.
 #[allow(clippy::result_large_err)]
 fn parse_int(name: &str, v: Option<&String>) -> Result<Option<i64>, Response> {
@@ -267,12 +280,8 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         Ok(b) => b,
         Err(r) => return r,
     };
-    let offset = match parse_int("offset", q.get("offset")) {
-        Ok(v) => v.unwrap_or(0).max(0) as usize,
-        Err(r) => return r,
-    };
-    let limit = match parse_int("limit", q.get("limit")) {
-        Ok(v) => v.filter(|l| *l > 0).unwrap_or(1024) as usize,
+    let (offset, limit) = match paging(&q) {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let cid_filter = match parse_int("cid", q.get("cid")) {
@@ -443,12 +452,8 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         Ok(b) => b,
         Err(r) => return r,
     };
-    let offset = match parse_int("offset", q.get("offset")) {
-        Ok(v) => v.unwrap_or(0).max(0) as usize,
-        Err(r) => return r,
-    };
-    let limit = match parse_int("limit", q.get("limit")) {
-        Ok(v) => v.filter(|l| *l > 0).unwrap_or(1024) as usize,
+    let (offset, limit) = match paging(&q) {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let stats = state.router.stats();
