@@ -116,6 +116,7 @@ impl Service {
                 let r = self.account.delete_stream(name, now).map(|fx| {
                     self.effects(name, fx);
                     self.unsubscribe_stream(name);
+                    self.stop_mirror(name);
                     self.dirty.insert(name.to_string());
                     responses::success(types::STREAM_DELETE, &Success { success: true })
                 });
@@ -134,6 +135,7 @@ impl Service {
                         name: String::new(),
                         leader: self.state.server_name.clone(),
                     });
+                    info.mirror = self.mirror_info(s.config());
                     // With a subjects filter the answer pages the subject map
                     // (nats-server's JSMaxSubjectDetails is 100,000 a page).
                     let (total, limit) = match filter {
@@ -411,6 +413,15 @@ impl Service {
         }
     }
 
+    /// StreamInfo's `mirror` block of a mirror stream.
+    fn mirror_info(
+        &self,
+        cfg: &StreamConfig,
+    ) -> Option<jetmirror_stream::api::stream::StreamSourceInfo> {
+        let snap = self.mirrors.get(&cfg.name).map(|h| h.snapshot());
+        super::mirror::source_info(cfg, snap.as_ref())
+    }
+
     fn paged_answer(&mut self, to: &Option<String>, kind: &str, r: Result<Vec<u8>, ApiError>) {
         self.api_total += 1;
         match r {
@@ -443,13 +454,22 @@ impl Service {
             self.subscribe_stream(name);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
-            let (info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
+            if config.mirror.is_some() && self.account.stream(name).is_none() {
+                // Refuse what cannot run before anything is created.
+                super::mirror::mirror_config(&config, self.account.domain())?;
+                self.upstream_client()?;
+            }
+            let (mut info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
             let created = !fx.is_empty();
             self.effects(name, fx);
             if created {
                 self.dirty.insert(name.to_string());
                 self.subscribe_stream(name);
+                if let Err(e) = self.start_mirror(name) {
+                    tracing::warn!(stream = %name, error = %e, "mirror not started");
+                }
             }
+            info.mirror = self.mirror_info(&info.config);
             // nats-server 2.15.1 answers `did_create: true` to an identical re-create too.
             Ok(responses::success(
                 types::STREAM_CREATE,
