@@ -54,6 +54,12 @@ fn advisory_id(server_id: &str, seq: u64) -> String {
     format!("{prefix}{seq:08}")
 }
 
+/// A mirror batch's answer channel and its result, sent after the flush.
+type MirrorAck = (
+    oneshot::Sender<Result<(), StoreError>>,
+    Result<(), StoreError>,
+);
+
 /// What the batch will publish once its writes are durable.
 struct Outgoing {
     subject: String,
@@ -87,10 +93,7 @@ pub struct Service {
     /// Where mirror drivers send their batches.
     mirror_tx: mpsc::Sender<mirror::MirrorBatch>,
     /// Answers to mirror batches, sent once the batch is durable.
-    mirror_acks: Vec<(
-        oneshot::Sender<Result<(), StoreError>>,
-        Result<(), StoreError>,
-    )>,
+    mirror_acks: Vec<MirrorAck>,
 }
 
 /// Opens the store and starts the service when JetStream is configured.
