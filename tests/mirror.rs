@@ -200,10 +200,40 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
     assert_eq!(after["mirror"]["name"], "ORIGIN", "{after}");
     compare_all(&hub, &side, &deleted).await;
 
-    // Deleting the mirror stops it; the origin is untouched.
+    // STREAM.LIST carries the mirror block too.
+    let list = api(&side, "$JS.API.STREAM.LIST", json!({})).await;
+    assert_eq!(list["streams"][0]["mirror"]["name"], "ORIGIN", "{list}");
+
+    // Promotion: removing the mirror block stops mirroring; the stream keeps its
+    // messages and takes publishes at last_seq + 1.
+    let (n, _, last, _) = state_of(&info(&side, "MIR").await);
+    let v = api(
+        &side,
+        "$JS.API.STREAM.UPDATE.MIR",
+        json!({"name":"MIR","subjects":["mir.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert!(v.get("mirror").is_none(), "{v}");
+    publish_mixed(&hub_js, 400, 2).await;
+    let side_js = jetstream::new(side.clone());
+    let ack = side_js
+        .publish("mir.own", Bytes::from_static(b"own"))
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    assert_eq!(ack.sequence, last + 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (n2, _, last2, _) = state_of(&info(&side, "MIR").await);
+    assert_eq!(
+        (n2, last2),
+        (n + 1, last + 1),
+        "promoted stream still mirrors"
+    );
+
     let v = api(&side, "$JS.API.STREAM.DELETE.MIR", json!({})).await;
     assert_eq!(v["success"], true, "{v}");
-    publish_mixed(&hub_js, 400, 2).await;
     let v = info(&side, "MIR").await;
     assert_eq!(v["error"]["err_code"], 10059, "{v}");
 }

@@ -169,7 +169,10 @@ impl Service {
             ["STREAM", "LIST"] => match optional::<PagedRequest>(&body) {
                 Ok(req) => {
                     self.api_total += 1;
-                    let list = self.account.stream_list(req.offset, &req.subject, now);
+                    let mut list = self.account.stream_list(req.offset, &req.subject, now);
+                    for info in &mut list.streams {
+                        info.mirror = self.mirror_info(&info.config);
+                    }
                     self.reply(&reply, responses::success(types::STREAM_LIST, &list));
                 }
                 Err(e) => {
@@ -448,10 +451,15 @@ impl Service {
             .unwrap_or(false);
         let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
-            let (info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
+            let (mut info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
             self.effects(name, fx);
             self.dirty.insert(name.to_string());
             self.subscribe_stream(name);
+            if info.config.mirror.is_none() {
+                // Promotion (the mirror block removed): the mirror stops.
+                self.stop_mirror(name);
+            }
+            info.mirror = self.mirror_info(&info.config);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
             if config.mirror.is_some() && self.account.stream(name).is_none() {
