@@ -251,4 +251,25 @@ async fn same_node_mirror_is_refused_clearly() {
     assert_eq!(v["error"]["err_code"], 10029, "{v}");
     let v = info(&side, "M2").await;
     assert_eq!(v["error"]["err_code"], 10059, "{v}");
+
+    // A mirror of an origin that does not exist is created; the failure shows in
+    // `mirror.error` (as nats-server: the create reply succeeds).
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.M3",
+        json!({"name":"M3","mirror":{"name":"NOPE","external":{"api":"$JS.hub.API"}}}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert_eq!(v["mirror"]["active"], -1, "{v}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = info(&side, "M3").await;
+        if v["mirror"].get("error").is_some() {
+            assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no mirror error: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

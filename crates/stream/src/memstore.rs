@@ -206,10 +206,19 @@ impl MemStore {
                 last_seq: self.last_seq,
             });
         }
+        let before = (self.first_seq, self.last_seq);
         self.skip_to(seq)?;
-        let got = self.append(subject, headers, payload, ts_ns)?;
-        debug_assert_eq!(got, seq);
-        Ok(())
+        match self.append(subject, headers, payload, ts_ns) {
+            Ok(got) => {
+                debug_assert_eq!(got, seq);
+                Ok(())
+            }
+            Err(e) => {
+                // Refused (limits): the store is as before.
+                (self.first_seq, self.last_seq) = before;
+                Err(e)
+            }
+        }
     }
 
     pub fn skip_to(&mut self, seq: u64) -> Result<(), WriteError> {
