@@ -272,4 +272,37 @@ async fn same_node_mirror_is_refused_clearly() {
         assert!(Instant::now() < deadline, "no mirror error: {v}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // The `domain` option: async-nats sends it as external.api; a raw `domain` key in
+    // the mirror block is taken the same way.
+    let js = jetstream::new(side.clone());
+    let s = js
+        .create_stream(stream::Config {
+            name: "M4".into(),
+            mirror: Some(stream::Source {
+                name: "NOPE".into(),
+                domain: Some("hub".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("create M4");
+    let ext = s
+        .cached_info()
+        .config
+        .mirror
+        .clone()
+        .and_then(|m| m.external);
+    assert_eq!(ext.map(|e| e.api_prefix), Some("$JS.hub.API".to_string()));
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.M5",
+        json!({"name":"M5","mirror":{"name":"NOPE","domain":"hub"}}),
+    )
+    .await;
+    assert_eq!(
+        v["config"]["mirror"]["external"]["api"], "$JS.hub.API",
+        "{v}"
+    );
 }

@@ -47,6 +47,28 @@ fn optional<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, 
     }
 }
 
+/// A `domain` key in the mirror block (client-library sugar; nats-server never sees
+/// it) becomes `external.api = $JS.<domain>.API` unless `external` is given.
+fn domain_to_external(value: &mut serde_json::Value) {
+    let Some(m) = value
+        .get_mut("mirror")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let Some(domain) = m.remove("domain") else {
+        return;
+    };
+    if let Some(d) = domain.as_str().filter(|d| !d.is_empty()) {
+        if !m.contains_key("external") {
+            m.insert(
+                "external".into(),
+                serde_json::json!({ "api": format!("$JS.{d}.API") }),
+            );
+        }
+    }
+}
+
 /// A random ephemeral consumer name (nats-server uses 8 characters).
 fn ephemeral_name() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -445,6 +467,7 @@ impl Service {
     ) -> Result<Vec<u8>, ApiError> {
         let mut value: serde_json::Value = parse_request(body)?;
         jetmirror_stream::account::strip_nulls(&mut value);
+        domain_to_external(&mut value);
         let pedantic = value
             .get("pedantic")
             .and_then(serde_json::Value::as_bool)
