@@ -190,6 +190,37 @@ impl MemStore {
         Ok(seq)
     }
 
+    /// Store at an explicit sequence (> last_seq) and timestamp, as a mirror does; the gap
+    /// becomes interior deleted sequences (or moves first_seq when the store is empty).
+    pub fn store_at(
+        &mut self,
+        seq: u64,
+        ts_ns: i64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(), WriteError> {
+        if seq <= self.last_seq {
+            return Err(WriteError::SequenceMismatch {
+                seq,
+                last_seq: self.last_seq,
+            });
+        }
+        let before = (self.first_seq, self.last_seq);
+        self.skip_to(seq)?;
+        match self.append(subject, headers, payload, ts_ns) {
+            Ok(got) => {
+                debug_assert_eq!(got, seq);
+                Ok(())
+            }
+            Err(e) => {
+                // Refused (limits): the store is as before.
+                (self.first_seq, self.last_seq) = before;
+                Err(e)
+            }
+        }
+    }
+
     pub fn skip_to(&mut self, seq: u64) -> Result<(), WriteError> {
         if seq <= self.last_seq {
             return Err(WriteError::SequenceMismatch {
@@ -384,6 +415,20 @@ impl Backend {
         match self {
             Backend::File(s) => s.append(subject, headers, payload, ts_ns),
             Backend::Memory(m) => m.append(subject, headers, payload, ts_ns),
+        }
+    }
+    /// Store at an explicit sequence above last_seq (a mirror's write).
+    pub fn store_at(
+        &mut self,
+        seq: u64,
+        ts_ns: i64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(), WriteError> {
+        match self {
+            Backend::File(s) => s.store_at(seq, ts_ns, subject, headers, payload),
+            Backend::Memory(m) => m.store_at(seq, ts_ns, subject, headers, payload),
         }
     }
     pub fn skip_to(&mut self, seq: u64) -> Result<(), WriteError> {

@@ -119,6 +119,23 @@ pub enum Command {
     /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
     /// inactive_threshold.
     Tick { now_ns: i64 },
+    /// A mirror stores one origin message at the ORIGIN sequence and timestamp. On a store
+    /// without messages `seq` becomes first_seq (anything above last_seq); otherwise it
+    /// must be last_seq + 1, else [`Outcome::MirrorSeqMismatch`]. The mirror's own
+    /// limits apply; consumers of the mirror are fed as by a publish.
+    MirrorStore {
+        seq: u64,
+        ts_ns: i64,
+        subject: String,
+        /// Raw header block, empty when none.
+        headers: Bytes,
+        payload: Bytes,
+        now_ns: i64,
+    },
+    /// A mirror learned that the origin has nothing up to and including `seq`: on a store
+    /// without messages this is a purge to `seq + 1`, otherwise the sequences after
+    /// last_seq up to `seq` become deleted ones. A `seq` not above last_seq is a no-op.
+    MirrorSkip { seq: u64, now_ns: i64 },
 }
 
 /// Something to publish, produced by a command.
@@ -188,6 +205,15 @@ pub enum Outcome {
     ConfigUpdated,
     ConsumerCreated(Box<ConsumerInfo>),
     ConsumerDeleted,
+    /// `MirrorStore` / `MirrorSkip` applied; `last_seq` is the store's last sequence now.
+    Mirrored {
+        last_seq: u64,
+    },
+    /// `MirrorStore` at a sequence the store cannot take next.
+    MirrorSeqMismatch {
+        seq: u64,
+        last_seq: u64,
+    },
     Failed(ApiError),
 }
 
@@ -803,6 +829,15 @@ impl Stream {
                 self.tick(now_ns, &mut fx);
                 Outcome::Done
             }
+            Command::MirrorStore {
+                seq,
+                ts_ns,
+                subject,
+                headers,
+                payload,
+                now_ns,
+            } => self.mirror_store(seq, ts_ns, &subject, &headers, &payload, now_ns, &mut fx),
+            Command::MirrorSkip { seq, now_ns } => self.mirror_skip(seq, now_ns, &mut fx),
         };
         Applied {
             outcome,
@@ -835,6 +870,13 @@ impl Stream {
         };
         if self.config.sealed {
             return fail(ApiError::stream_sealed(), fx);
+        }
+        if self.config.mirror.is_some() {
+            // A mirror has no subjects; only its mirror writes to it.
+            return fail(
+                ApiError::stream_store_failed("stream is a mirror: publishing not allowed"),
+                fx,
+            );
         }
         let hdr = if headers.is_empty() {
             None
@@ -1009,6 +1051,75 @@ impl Stream {
         Outcome::Published {
             seq,
             duplicate: false,
+        }
+    }
+
+    // ---------------------------------------------------------------- mirror
+
+    #[allow(clippy::too_many_arguments)]
+    fn mirror_store(
+        &mut self,
+        seq: u64,
+        ts_ns: i64,
+        subject: &str,
+        headers: &[u8],
+        payload: &[u8],
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        if self.config.mirror.is_none() {
+            return Outcome::Failed(ApiError::stream_store_failed("stream is not a mirror"));
+        }
+        let state = self.store.state(false);
+        if seq <= state.last_seq || (state.messages > 0 && seq != state.last_seq + 1) {
+            return Outcome::MirrorSeqMismatch {
+                seq,
+                last_seq: state.last_seq,
+            };
+        }
+        let max = i64::from(self.config.max_msg_size);
+        if max >= 0 && (headers.len() + payload.len()) as i64 > max {
+            return Outcome::Failed(ApiError::stream_message_exceeds_maximum());
+        }
+        if let Err(e) = self.store.store_at(seq, ts_ns, subject, headers, payload) {
+            return match e {
+                WriteError::SequenceMismatch { seq, last_seq } => {
+                    Outcome::MirrorSeqMismatch { seq, last_seq }
+                }
+                e => Outcome::Failed(ApiError::stream_store_failed(write_error_text(&e))),
+            };
+        }
+        self.after_mirror_write(now_ns, fx)
+    }
+
+    fn mirror_skip(&mut self, seq: u64, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        if self.config.mirror.is_none() {
+            return Outcome::Failed(ApiError::stream_store_failed("stream is not a mirror"));
+        }
+        let state = self.store.state(false);
+        if seq <= state.last_seq {
+            return Outcome::Mirrored {
+                last_seq: state.last_seq,
+            };
+        }
+        if let Err(e) = self.store.skip_to(seq.saturating_add(1)) {
+            return Outcome::Failed(ApiError::stream_store_failed(write_error_text(&e)));
+        }
+        if state.messages == 0 {
+            // Like a purge: consumers move past the new first sequence.
+            self.after_removal();
+        }
+        self.after_mirror_write(now_ns, fx)
+    }
+
+    fn after_mirror_write(&mut self, now_ns: i64, fx: &mut Vec<Effect>) -> Outcome {
+        self.invalidate_num_pending();
+        let names: Vec<String> = self.consumers.keys().cloned().collect();
+        for n in names {
+            self.pump(&n, now_ns, fx);
+        }
+        Outcome::Mirrored {
+            last_seq: self.store.state(false).last_seq,
         }
     }
 

@@ -1163,3 +1163,79 @@ fn pull_max_bytes_counts_the_ack_reply_like_nats_server() {
         )]
     );
 }
+
+fn mirror_store(s: &mut jetmirror_stream::Stream, seq: u64, subject: &str) -> Outcome {
+    s.apply(Command::MirrorStore {
+        seq,
+        ts_ns: T0 + seq as i64,
+        subject: subject.into(),
+        headers: bytes::Bytes::new(),
+        payload: bytes::Bytes::from(format!("m{seq}")),
+        now_ns: T0,
+    })
+    .outcome
+}
+
+#[test]
+fn mirror_store_and_skip_keep_origin_sequences() {
+    for storage in ["file", "memory"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = new_stream(
+            dir.path(),
+            &format!(r#"{{"name":"M","storage":"{storage}","mirror":{{"name":"O"}}}}"#),
+        );
+        // Ordinary publishes are refused.
+        assert!(matches!(
+            publish(&mut s, "x", b"", b"1", T0).outcome,
+            Outcome::Failed(_)
+        ));
+        // An empty store: skip acts as a purge, the first store sets first_seq.
+        assert_eq!(
+            s.apply(Command::MirrorSkip { seq: 4, now_ns: T0 }).outcome,
+            Outcome::Mirrored { last_seq: 4 }
+        );
+        assert_eq!(
+            mirror_store(&mut s, 5, "a"),
+            Outcome::Mirrored { last_seq: 5 }
+        );
+        assert_eq!(
+            mirror_store(&mut s, 7, "a"),
+            Outcome::MirrorSeqMismatch {
+                seq: 7,
+                last_seq: 5
+            }
+        );
+        assert_eq!(
+            s.apply(Command::MirrorSkip { seq: 7, now_ns: T0 }).outcome,
+            Outcome::Mirrored { last_seq: 7 }
+        );
+        assert_eq!(
+            mirror_store(&mut s, 8, "b"),
+            Outcome::Mirrored { last_seq: 8 }
+        );
+        let st = s.state(false, None);
+        assert_eq!(
+            (st.messages, st.first_seq, st.last_seq),
+            (2, 5, 8),
+            "{storage}"
+        );
+        assert_eq!(st.num_deleted, 2, "{storage}");
+        let m = s
+            .get_msg(&serde_json::from_str(r#"{"seq":8}"#).unwrap())
+            .unwrap();
+        assert_eq!((m.seq, m.ts_ns, m.subject.as_str()), (8, T0 + 8, "b"));
+        // A consumer of the mirror is fed like by a publish.
+        consumer(
+            &mut s,
+            r#"{"durable_name":"C","ack_policy":"explicit"}"#,
+            T0,
+        );
+        let a = pull(&mut s, "C", "_INBOX.p", r#"{"batch":5,"no_wait":true}"#, T0);
+        let n = a
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Deliver { .. }))
+            .count();
+        assert_eq!(n, 2, "{storage}");
+    }
+}

@@ -47,6 +47,28 @@ fn optional<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, 
     }
 }
 
+/// A `domain` key in the mirror block (client-library sugar; nats-server never sees
+/// it) becomes `external.api = $JS.<domain>.API` unless `external` is given.
+fn domain_to_external(value: &mut serde_json::Value) {
+    let Some(m) = value
+        .get_mut("mirror")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let Some(domain) = m.remove("domain") else {
+        return;
+    };
+    if let Some(d) = domain.as_str().filter(|d| !d.is_empty()) {
+        if !m.contains_key("external") {
+            m.insert(
+                "external".into(),
+                serde_json::json!({ "api": format!("$JS.{d}.API") }),
+            );
+        }
+    }
+}
+
 /// A random ephemeral consumer name (nats-server uses 8 characters).
 fn ephemeral_name() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -116,6 +138,7 @@ impl Service {
                 let r = self.account.delete_stream(name, now).map(|fx| {
                     self.effects(name, fx);
                     self.unsubscribe_stream(name);
+                    self.stop_mirror(name);
                     self.dirty.insert(name.to_string());
                     responses::success(types::STREAM_DELETE, &Success { success: true })
                 });
@@ -134,6 +157,7 @@ impl Service {
                         name: String::new(),
                         leader: self.state.server_name.clone(),
                     });
+                    info.mirror = self.mirror_info(s.config());
                     // With a subjects filter the answer pages the subject map
                     // (nats-server's JSMaxSubjectDetails is 100,000 a page).
                     let (total, limit) = match filter {
@@ -167,7 +191,10 @@ impl Service {
             ["STREAM", "LIST"] => match optional::<PagedRequest>(&body) {
                 Ok(req) => {
                     self.api_total += 1;
-                    let list = self.account.stream_list(req.offset, &req.subject, now);
+                    let mut list = self.account.stream_list(req.offset, &req.subject, now);
+                    for info in &mut list.streams {
+                        info.mirror = self.mirror_info(&info.config);
+                    }
                     self.reply(&reply, responses::success(types::STREAM_LIST, &list));
                 }
                 Err(e) => {
@@ -411,6 +438,15 @@ impl Service {
         }
     }
 
+    /// StreamInfo's `mirror` block of a mirror stream.
+    fn mirror_info(
+        &self,
+        cfg: &StreamConfig,
+    ) -> Option<jetmirror_stream::api::stream::StreamSourceInfo> {
+        let snap = self.mirrors.get(&cfg.name).map(|h| h.snapshot());
+        super::mirror::source_info(cfg, snap.as_ref())
+    }
+
     fn paged_answer(&mut self, to: &Option<String>, kind: &str, r: Result<Vec<u8>, ApiError>) {
         self.api_total += 1;
         match r {
@@ -431,25 +467,40 @@ impl Service {
     ) -> Result<Vec<u8>, ApiError> {
         let mut value: serde_json::Value = parse_request(body)?;
         jetmirror_stream::account::strip_nulls(&mut value);
+        domain_to_external(&mut value);
         let pedantic = value
             .get("pedantic")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
         let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
-            let (info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
+            let (mut info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
             self.effects(name, fx);
             self.dirty.insert(name.to_string());
             self.subscribe_stream(name);
+            if info.config.mirror.is_none() {
+                // Promotion (the mirror block removed): the mirror stops.
+                self.stop_mirror(name);
+            }
+            info.mirror = self.mirror_info(&info.config);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
-            let (info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
+            if config.mirror.is_some() && self.account.stream(name).is_none() {
+                // Refuse what cannot run before anything is created.
+                super::mirror::mirror_config(&config, self.account.domain())?;
+                self.upstream_client()?;
+            }
+            let (mut info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
             let created = !fx.is_empty();
             self.effects(name, fx);
             if created {
                 self.dirty.insert(name.to_string());
                 self.subscribe_stream(name);
+                if let Err(e) = self.start_mirror(name) {
+                    tracing::warn!(stream = %name, error = %e, "mirror not started");
+                }
             }
+            info.mirror = self.mirror_info(&info.config);
             // nats-server 2.15.1 answers `did_create: true` to an identical re-create too.
             Ok(responses::success(
                 types::STREAM_CREATE,

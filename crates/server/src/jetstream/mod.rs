@@ -14,6 +14,7 @@
 //! state, the dedupe window), written atomically.
 
 mod api;
+mod mirror;
 mod persist;
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,9 +25,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use jetmirror_config::SyncInterval;
+use jetmirror_mirror::{MirrorHandle, SinkOp, StoreError, StoreState, UpstreamClient};
 use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
@@ -51,6 +53,12 @@ fn advisory_id(server_id: &str, seq: u64) -> String {
     let prefix: String = server_id.chars().take(14).collect();
     format!("{prefix}{seq:08}")
 }
+
+/// A mirror batch's answer channel and its result, sent after the flush.
+type MirrorAck = (
+    oneshot::Sender<Result<(), StoreError>>,
+    Result<(), StoreError>,
+);
 
 /// What the batch will publish once its writes are durable.
 struct Outgoing {
@@ -78,6 +86,14 @@ pub struct Service {
     dirty: BTreeSet<String>,
     out: Vec<Outgoing>,
     advisory_seq: u64,
+    /// The upstream connection shared by every mirror (made on first use).
+    upstream: Option<UpstreamClient>,
+    /// Running mirror drivers by stream.
+    mirrors: HashMap<String, MirrorHandle>,
+    /// Where mirror drivers send their batches.
+    mirror_tx: mpsc::Sender<mirror::MirrorBatch>,
+    /// Answers to mirror batches, sent once the batch is durable.
+    mirror_acks: Vec<MirrorAck>,
 }
 
 /// Opens the store and starts the service when JetStream is configured.
@@ -109,6 +125,7 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         base.join("jetstream").display()
     );
     let (handler, rx) = ChannelHandler::new("jetstream", 65_536);
+    let (mirror_tx, mirror_rx) = mpsc::channel(64);
     let mut service = Service {
         state: state.clone(),
         account,
@@ -124,8 +141,18 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         dirty: BTreeSet::new(),
         out: Vec::new(),
         advisory_seq: 0,
+        upstream: None,
+        mirrors: HashMap::new(),
+        mirror_tx,
+        mirror_acks: Vec::new(),
     };
     service.subscribe_api(&domain);
+    if opts.upstream.is_some() {
+        // Connect at start: mirrors created later find the connection up.
+        if let Err(e) = service.upstream_client() {
+            warn!(error = %e, "cannot connect to the upstream");
+        }
+    }
     let names: Vec<String> = service
         .account
         .metas()
@@ -134,10 +161,13 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         .collect();
     for name in &names {
         service.subscribe_stream(name);
+        if let Err(e) = service.start_mirror(name) {
+            warn!(stream = %name, error = %e, "mirror not started");
+        }
     }
     info!("JetStream ready: {} stream(s) recovered", names.len());
     state.jetstream_enabled.store(true, Ordering::Relaxed);
-    Ok(Some(tokio::spawn(service.run(rx))))
+    Ok(Some(tokio::spawn(service.run(rx, mirror_rx))))
 }
 
 impl Service {
@@ -214,7 +244,100 @@ impl Service {
         }
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<InternalMsg>) {
+    /// Starts the mirror driver of stream `name` when it is a mirror (a no-op
+    /// otherwise, or when it runs already).
+    fn start_mirror(&mut self, name: &str) -> Result<(), jetmirror_stream::ApiError> {
+        let Some(stream) = self.account.stream(name) else {
+            return Ok(());
+        };
+        if stream.config().mirror.is_none() || self.mirrors.contains_key(name) {
+            return Ok(());
+        }
+        let cfg = mirror::mirror_config(stream.config(), self.account.domain())?;
+        let st = stream.state(false, None);
+        let state = StoreState {
+            messages: st.messages,
+            first_seq: st.first_seq,
+            last_seq: st.last_seq,
+        };
+        let client = self.upstream_client()?;
+        let sink = mirror::ServiceSink {
+            stream: name.to_string(),
+            state,
+            tx: self.mirror_tx.clone(),
+        };
+        info!(stream = %name, origin = %cfg.origin, api = %cfg.api_prefix(), "starting mirror");
+        let handle = jetmirror_mirror::spawn_mirror(client, cfg, sink);
+        self.mirrors.insert(name.to_string(), handle);
+        Ok(())
+    }
+
+    /// The shared upstream client, connecting on first use.
+    fn upstream_client(&mut self) -> Result<UpstreamClient, jetmirror_stream::ApiError> {
+        if let Some(c) = &self.upstream {
+            return Ok(c.clone());
+        }
+        let opts = self.state.opts();
+        let Some(up) = opts.upstream.as_ref() else {
+            return Err(jetmirror_stream::ApiError::mirror_consumer_setup_failed(
+                "no upstream configured: mirrors need `upstream { url: … }` or --upstream",
+            ));
+        };
+        let c = mirror::connect(up, &self.state.server_name)?;
+        self.upstream = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Stops the mirror driver of stream `name`, if any.
+    fn stop_mirror(&mut self, name: &str) {
+        // Dropping the handle stops the driver.
+        self.mirrors.remove(name);
+    }
+
+    /// Applies one batch of a mirror driver; it is answered after the flush.
+    fn mirror_batch(&mut self, b: mirror::MirrorBatch) {
+        let now = now_ns();
+        let mut result = Ok(());
+        for op in b.ops {
+            let (cmd, seq) = match op {
+                SinkOp::Store(m) => (
+                    Command::MirrorStore {
+                        seq: m.seq,
+                        ts_ns: m.ts_ns,
+                        subject: String::from_utf8_lossy(&m.subject).into_owned(),
+                        headers: m.headers.unwrap_or_default(),
+                        payload: m.payload,
+                        now_ns: now,
+                    },
+                    m.seq,
+                ),
+                SinkOp::SkipTo(seq) => (Command::MirrorSkip { seq, now_ns: now }, seq),
+            };
+            match self.apply(&b.stream, cmd) {
+                Some(Outcome::Mirrored { .. }) => {}
+                Some(Outcome::MirrorSeqMismatch { seq, last_seq }) => {
+                    result = Err(StoreError::LastSeqMismatch { seq, last_seq });
+                    break;
+                }
+                Some(Outcome::Failed(e)) => {
+                    warn!(stream = %b.stream, seq, error = %e, "mirror store failed");
+                    result = Err(StoreError::Other { seq });
+                    break;
+                }
+                _ => {
+                    result = Err(StoreError::Other { seq });
+                    break;
+                }
+            }
+        }
+        self.mirror_acks.push((b.done, result));
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<InternalMsg>,
+        mut mirror_rx: mpsc::Receiver<mirror::MirrorBatch>,
+    ) {
         let shutdown = self.state.shutdown_token().clone();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -234,11 +357,30 @@ impl Service {
                     }
                     self.finish_batch();
                 }
+                b = mirror_rx.recv() => {
+                    let Some(b) = b else { continue };
+                    self.mirror_batch(b);
+                    while let Ok(b) = mirror_rx.try_recv() {
+                        self.mirror_batch(b);
+                    }
+                    self.finish_batch();
+                }
                 _ = tick.tick() => {
                     self.tick();
                     self.finish_batch();
                 }
             }
+        }
+        // Mirror drivers stop first; batches still queued are refused.
+        self.mirrors.clear();
+        mirror_rx.close();
+        while let Ok(b) = mirror_rx.try_recv() {
+            let seq = match b.ops.first() {
+                Some(SinkOp::Store(m)) => m.seq,
+                Some(SinkOp::SkipTo(s)) => *s,
+                None => 0,
+            };
+            let _ = b.done.send(Err(StoreError::Other { seq }));
         }
         // Shutting down: everything written is flushed and every stream's metadata saved.
         for name in self.stream_names() {
@@ -274,7 +416,11 @@ impl Service {
     fn apply(&mut self, name: &str, cmd: Command) -> Option<Outcome> {
         let writes = matches!(
             cmd,
-            Command::Publish { .. } | Command::Purge { .. } | Command::DeleteMsg { .. }
+            Command::Publish { .. }
+                | Command::Purge { .. }
+                | Command::DeleteMsg { .. }
+                | Command::MirrorStore { .. }
+                | Command::MirrorSkip { .. }
         );
         let stream = self.account.stream_mut(name)?;
         let applied = stream.apply(cmd);
@@ -439,6 +585,14 @@ impl Service {
                         if let Err(e) = store.flush() {
                             error!(stream = %name, error = %e, "flush failed; replies withheld");
                             self.out.clear();
+                            for (done, r) in std::mem::take(&mut self.mirror_acks) {
+                                let seq = match r {
+                                    Err(StoreError::Other { seq })
+                                    | Err(StoreError::LastSeqMismatch { seq, .. }) => seq,
+                                    Ok(()) => 0,
+                                };
+                                let _ = done.send(Err(StoreError::Other { seq }));
+                            }
                             return;
                         }
                     }
@@ -456,6 +610,9 @@ impl Service {
                 }
                 None => persist::remove_meta(&self.meta_dir, &name),
             }
+        }
+        for (done, r) in std::mem::take(&mut self.mirror_acks) {
+            let _ = done.send(r);
         }
         for o in std::mem::take(&mut self.out) {
             self.state.deliver_internal(

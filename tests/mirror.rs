@@ -1,0 +1,308 @@
+//! Mirrors end to end: an origin stream on a real nats-server 2.15.1 (JetStream domain
+//! `hub`), mirrored by jetmirror (its `upstream { url }` pointing at the hub) through
+//! `$JS.API.STREAM.CREATE.MIR` with `external.api = "$JS.hub.API"`. Every message is
+//! compared by `$JS.API.STREAM.MSG.GET` on both sides (sequence, subject, headers, data,
+//! time); deleted origin sequences must be absent on the mirror; the mirror follows live
+//! traffic and resumes after a restart without loss or duplicates.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, stream};
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use jetmirror_testkit::{upstream_pair, Kind, Server};
+use serde_json::{json, Value};
+
+async fn connect(server: &Server) -> async_nats::Client {
+    async_nats::connect(server.client_url())
+        .await
+        .expect("connect")
+}
+
+async fn api(client: &async_nats::Client, subject: &str, body: Value) -> Value {
+    let m = client
+        .request(subject.to_string(), Bytes::from(body.to_string()))
+        .await
+        .unwrap_or_else(|e| panic!("{subject}: {e}"));
+    serde_json::from_slice(&m.payload).expect("json")
+}
+
+/// `STREAM.MSG.GET` of `seq`: the `message` object, or None when absent.
+async fn get(client: &async_nats::Client, stream: &str, seq: u64) -> Option<Value> {
+    let v = api(
+        client,
+        &format!("$JS.API.STREAM.MSG.GET.{stream}"),
+        json!({ "seq": seq }),
+    )
+    .await;
+    if let Some(e) = v.get("error") {
+        assert_eq!(e["err_code"], 10037, "{stream} seq {seq}: {v}");
+        return None;
+    }
+    Some(v["message"].clone())
+}
+
+async fn info(client: &async_nats::Client, stream: &str) -> Value {
+    api(client, &format!("$JS.API.STREAM.INFO.{stream}"), json!({})).await
+}
+
+fn state_of(v: &Value) -> (u64, u64, u64, u64) {
+    let s = &v["state"];
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    (
+        n("messages"),
+        n("first_seq"),
+        n("last_seq"),
+        n("num_deleted"),
+    )
+}
+
+/// Waits until the mirror's state equals the origin's; returns the mirror's info.
+async fn wait_synced(hub: &async_nats::Client, side: &async_nats::Client) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let origin = info(hub, "ORIGIN").await;
+        let mirror = info(side, "MIR").await;
+        if mirror.get("state").is_some() && state_of(&origin) == state_of(&mirror) {
+            return mirror;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mirror not in sync: origin {:?} mirror {mirror}",
+            state_of(&origin)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every sequence up to the origin's last: equal message, or absent on both.
+async fn compare_all(hub: &async_nats::Client, side: &async_nats::Client, deleted: &[u64]) {
+    let last = state_of(&info(hub, "ORIGIN").await).2;
+    let mut present = 0;
+    for seq in 1..=last {
+        let o = get(hub, "ORIGIN", seq).await;
+        let m = get(side, "MIR", seq).await;
+        match (o, m) {
+            (Some(o), Some(m)) => {
+                for k in ["seq", "subject", "hdrs", "data", "time"] {
+                    assert_eq!(o.get(k), m.get(k), "seq {seq} field {k}: {o} vs {m}");
+                }
+                present += 1;
+            }
+            (None, None) => assert!(deleted.contains(&seq) || seq < 1, "seq {seq} missing"),
+            (o, m) => panic!("seq {seq}: origin {o:?} mirror {m:?}"),
+        }
+    }
+    for seq in deleted {
+        assert!(get(side, "MIR", *seq).await.is_none(), "deleted {seq}");
+    }
+    assert_eq!(present, state_of(&info(side, "MIR").await).0);
+}
+
+async fn publish_mixed(js: &jetstream::Context, from: usize, n: usize) {
+    for i in from..from + n {
+        let subject = format!("orig.{}", ["a", "b.c", "d"][i % 3]);
+        let payload: Bytes = match i % 4 {
+            0 => Bytes::new(),
+            1 => Bytes::from((0..=255u8).cycle().take(300 + i).collect::<Vec<u8>>()),
+            _ => Bytes::from(format!("payload-{i}")),
+        };
+        let ack = if i % 2 == 0 {
+            let mut h = HeaderMap::new();
+            h.insert("X-Index", i.to_string().as_str());
+            h.append("X-Multi", "one");
+            h.append("X-Multi", "two");
+            if i % 5 == 0 {
+                h.insert("Nats-Msg-Id", format!("id-{i}").as_str());
+            }
+            js.publish_with_headers(subject, h, payload).await
+        } else {
+            js.publish(subject, payload).await
+        };
+        ack.expect("publish").await.expect("ack");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
+    let (hub_server, mut side_server) = upstream_pair(Kind::Jetmirror).expect("servers");
+    let hub = connect(&hub_server).await;
+    let hub_js = jetstream::new(hub.clone());
+    hub_js
+        .create_stream(stream::Config {
+            name: "ORIGIN".into(),
+            subjects: vec!["orig.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("create ORIGIN");
+    publish_mixed(&hub_js, 0, 20).await;
+    let big = Bytes::from(vec![0xA5u8; 100_000]);
+    hub_js
+        .publish("orig.big", big)
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    // Gaps: the head and two in the middle.
+    let deleted = [1u64, 5, 6];
+    for seq in deleted {
+        let v = api(
+            &hub,
+            "$JS.API.STREAM.MSG.DELETE.ORIGIN",
+            json!({ "seq": seq }),
+        )
+        .await;
+        assert_eq!(v["success"], true, "{v}");
+    }
+
+    let side = connect(&side_server).await;
+    let created = api(
+        &side,
+        "$JS.API.STREAM.CREATE.MIR",
+        json!({"name":"MIR","mirror":{"name":"ORIGIN","external":{"api":"$JS.hub.API"}}}),
+    )
+    .await;
+    assert!(created.get("error").is_none(), "{created}");
+    assert_eq!(created["config"]["mirror"]["name"], "ORIGIN", "{created}");
+
+    let mirror_info = wait_synced(&hub, &side).await;
+    let m = &mirror_info["mirror"];
+    assert_eq!(m["name"], "ORIGIN", "{mirror_info}");
+    assert_eq!(m["external"]["api"], "$JS.hub.API", "{mirror_info}");
+    assert_eq!(m["lag"], 0, "{mirror_info}");
+    assert!(
+        m["active"].as_i64().is_some_and(|a| a >= 0),
+        "{mirror_info}"
+    );
+    assert!(m.get("error").is_none(), "{mirror_info}");
+    compare_all(&hub, &side, &deleted).await;
+
+    // A mirror takes no publishes of its own (it has no subjects): a request to the
+    // origin's subjects on the side has no responders there.
+    assert!(side
+        .request("orig.a", Bytes::from_static(b"x"))
+        .await
+        .is_err());
+
+    // Live tail.
+    publish_mixed(&hub_js, 100, 12).await;
+    wait_synced(&hub, &side).await;
+    compare_all(&hub, &side, &deleted).await;
+
+    // Published right before a restart (possibly in flight), and while it starts again.
+    publish_mixed(&hub_js, 200, 7).await;
+    drop(side);
+    side_server.restart().expect("restart jetmirror");
+    publish_mixed(&hub_js, 300, 9).await;
+    let side = connect(&side_server).await;
+    let after = wait_synced(&hub, &side).await;
+    assert_eq!(after["mirror"]["name"], "ORIGIN", "{after}");
+    compare_all(&hub, &side, &deleted).await;
+
+    // STREAM.LIST carries the mirror block too.
+    let list = api(&side, "$JS.API.STREAM.LIST", json!({})).await;
+    assert_eq!(list["streams"][0]["mirror"]["name"], "ORIGIN", "{list}");
+
+    // Promotion: removing the mirror block stops mirroring; the stream keeps its
+    // messages and takes publishes at last_seq + 1.
+    let (n, _, last, _) = state_of(&info(&side, "MIR").await);
+    let v = api(
+        &side,
+        "$JS.API.STREAM.UPDATE.MIR",
+        json!({"name":"MIR","subjects":["mir.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert!(v.get("mirror").is_none(), "{v}");
+    publish_mixed(&hub_js, 400, 2).await;
+    let side_js = jetstream::new(side.clone());
+    let ack = side_js
+        .publish("mir.own", Bytes::from_static(b"own"))
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    assert_eq!(ack.sequence, last + 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (n2, _, last2, _) = state_of(&info(&side, "MIR").await);
+    assert_eq!(
+        (n2, last2),
+        (n + 1, last + 1),
+        "promoted stream still mirrors"
+    );
+
+    let v = api(&side, "$JS.API.STREAM.DELETE.MIR", json!({})).await;
+    assert_eq!(v["success"], true, "{v}");
+    let v = info(&side, "MIR").await;
+    assert_eq!(v["error"]["err_code"], 10059, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirror_is_refused_clearly() {
+    let (_hub_server, side_server) = upstream_pair(Kind::Jetmirror).expect("servers");
+    let side = connect(&side_server).await;
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.M2",
+        json!({"name":"M2","mirror":{"name":"LOCAL"}}),
+    )
+    .await;
+    assert_eq!(v["error"]["err_code"], 10029, "{v}");
+    let v = info(&side, "M2").await;
+    assert_eq!(v["error"]["err_code"], 10059, "{v}");
+
+    // A mirror of an origin that does not exist is created; the failure shows in
+    // `mirror.error` (as nats-server: the create reply succeeds).
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.M3",
+        json!({"name":"M3","mirror":{"name":"NOPE","external":{"api":"$JS.hub.API"}}}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert_eq!(v["mirror"]["active"], -1, "{v}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = info(&side, "M3").await;
+        if v["mirror"].get("error").is_some() {
+            assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no mirror error: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The `domain` option: async-nats sends it as external.api; a raw `domain` key in
+    // the mirror block is taken the same way.
+    let js = jetstream::new(side.clone());
+    let s = js
+        .create_stream(stream::Config {
+            name: "M4".into(),
+            mirror: Some(stream::Source {
+                name: "NOPE".into(),
+                domain: Some("hub".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("create M4");
+    let ext = s
+        .cached_info()
+        .config
+        .mirror
+        .clone()
+        .and_then(|m| m.external);
+    assert_eq!(ext.map(|e| e.api_prefix), Some("$JS.hub.API".to_string()));
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.M5",
+        json!({"name":"M5","mirror":{"name":"NOPE","domain":"hub"}}),
+    )
+    .await;
+    assert_eq!(
+        v["config"]["mirror"]["external"]["api"], "$JS.hub.API",
+        "{v}"
+    );
+}
