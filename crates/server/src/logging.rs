@@ -58,6 +58,7 @@ pub fn init(debug: bool, trace: bool, logfile: Option<&Path>) -> anyhow::Result<
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(false)
         .event_format(format);
     match logfile {
         Some(path) => {
