@@ -16,7 +16,8 @@
 //! Usage: `cargo run --release -p jetmirror-benches --bin js-compare [-- N128 N1K [ROUNDS]]`
 //! (defaults 200000 100000 1; best of ROUNDS per cell). Env: `JS_WINDOW` (256), `JS_BATCH`
 //! (500), `JS_ALWAYS_N_DIV` (1: divides N for the `sync_interval: always` pairing, where
-//! nats-server fsyncs every write), `JS_ONLY` (`default` or `always`: one pairing only).
+//! nats-server fsyncs every write), `JS_ONLY` (`default` or `always`: one pairing only),
+//! `JS_PUBLISH_ONLY` (set: skip the fetch phase, for profiling the publish path).
 //! jetmirror is taken from `$JETMIRROR_BIN`, else built in release mode by the kit.
 
 use std::collections::VecDeque;
@@ -123,6 +124,14 @@ async fn run_once(
             "stream holds {} messages, expected {count}",
             info.state.messages
         );
+    }
+
+    if std::env::var_os("JS_PUBLISH_ONLY").is_some() {
+        let _ = js.delete_stream(STREAM).await;
+        return Ok(Figures {
+            publish,
+            fetch: f64::NAN,
+        });
     }
 
     // Fetch all with a durable pull consumer, explicit acks.
