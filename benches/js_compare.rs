@@ -218,7 +218,10 @@ fn main() -> Result<()> {
 
     let mut rows = Vec::new();
     for (pairing, always) in [
-        ("default (jetmirror group commit / nats-server lazy fsync)", false),
+        (
+            "default (jetmirror group commit / nats-server lazy fsync)",
+            false,
+        ),
         ("sync_interval: always (both)", true),
     ] {
         if (only == "default" && always) || (only == "always" && !always) {
@@ -239,7 +242,9 @@ fn main() -> Result<()> {
             rows.push((pairing, size, count, "fetch", r.fetch, c.fetch));
         }
     }
-    println!("| pairing | payload | messages | op | nats-server msgs/s | jetmirror msgs/s | ratio |");
+    println!(
+        "| pairing | payload | messages | op | nats-server msgs/s | jetmirror msgs/s | ratio |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (pairing, size, count, op, r, c) in rows {
         println!(
