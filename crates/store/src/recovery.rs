@@ -344,6 +344,7 @@ pub(crate) fn open_inner(
         },
         last_record,
         poisoned: None,
+        first_ts_cache: None,
     };
     Ok((inner, report))
 }

@@ -119,6 +119,10 @@ pub(crate) struct Inner {
     /// (segment, offset, crc) of the newest record, for the index file's staleness check.
     pub last_record: Option<(u32, u64, u32)>,
     pub poisoned: Option<String>,
+    /// (first_seq, its timestamp): `state()` is asked on every publish and the first
+    /// message's time would otherwise be read from disk each time. A sequence's record never
+    /// changes except through truncate, which clears this.
+    pub first_ts_cache: Option<(u64, i64)>,
 }
 
 struct SyncState {
@@ -601,10 +605,14 @@ impl Inner {
     }
 
     fn state(&mut self, with_deleted: bool) -> StreamState {
-        let first_ts = if self.idx.msgs > 0 {
-            self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0)
-        } else {
-            0
+        let first_ts = match self.first_ts_cache {
+            _ if self.idx.msgs == 0 => 0,
+            Some((seq, ts)) if seq == self.idx.first_seq => ts,
+            _ => {
+                let ts = self.ts_of(self.idx.first_seq).ok().flatten().unwrap_or(0);
+                self.first_ts_cache = Some((self.idx.first_seq, ts));
+                ts
+            }
         };
         let idx = &self.idx;
         let first_seq = if idx.msgs == 0 && idx.last_seq == 0 && idx.first_seq == 1 {
@@ -1106,6 +1114,7 @@ impl Store {
             }
             g.append_record(Kind::Truncate, last_seq, ts, b"", b"", b"")?;
             g.idx.apply_truncate(last_seq, ts);
+            g.first_ts_cache = None;
             Ok(())
         })
     }

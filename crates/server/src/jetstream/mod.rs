@@ -38,6 +38,9 @@ use crate::server::ServerState;
 
 /// How many queued messages one batch takes at most.
 const BATCH_MAX: usize = 1024;
+/// How often changed consumer state is saved at most (a crash may redeliver messages
+/// acknowledged within this window: at-least-once, as with nats-server).
+const LAZY_PERSIST: Duration = Duration::from_secs(1);
 /// The tick that drives time-based consumer and stream work.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -46,6 +49,14 @@ fn now_ns() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Whether a header block carries `Nats-Msg-Id` (the dedupe window is metadata).
+fn has_msg_id(headers: &Bytes) -> bool {
+    !headers.is_empty()
+        && jetmirror_protocol::headers::HeaderMap::parse(headers)
+            .map(|h| h.get("Nats-Msg-Id").is_some())
+            .unwrap_or(false)
 }
 
 /// A unique advisory id: the server id's prefix and a counter.
@@ -83,7 +94,13 @@ pub struct Service {
     api_total: u64,
     api_errors: u64,
     written: BTreeSet<String>,
+    /// Streams whose metadata changed in a way that must be durable before the batch's
+    /// replies (config, consumers created or deleted, a dedupe id, purges and deletes).
     dirty: BTreeSet<String>,
+    /// Streams whose consumer state (deliveries, acks) changed: saved at most every
+    /// [`LAZY_PERSIST`], as nats-server writes consumer state lazily.
+    lazy_dirty: BTreeSet<String>,
+    last_lazy_persist: std::time::Instant,
     out: Vec<Outgoing>,
     advisory_seq: u64,
     /// The upstream connection shared by every mirror (made on first use).
@@ -139,6 +156,8 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         api_errors: 0,
         written: BTreeSet::new(),
         dirty: BTreeSet::new(),
+        lazy_dirty: BTreeSet::new(),
+        last_lazy_persist: std::time::Instant::now(),
         out: Vec::new(),
         advisory_seq: 0,
         upstream: None,
@@ -387,6 +406,7 @@ impl Service {
             self.written.insert(name.clone());
             self.dirty.insert(name);
         }
+        self.lazy_dirty.clear();
         self.finish_batch();
         for s in std::mem::take(&mut self.api_subs) {
             self.state.unsubscribe_internal(&s);
@@ -422,13 +442,32 @@ impl Service {
                 | Command::MirrorStore { .. }
                 | Command::MirrorSkip { .. }
         );
+        let urgent = match &cmd {
+            Command::Publish { headers, .. } => has_msg_id(headers),
+            Command::Ack { .. }
+            | Command::Pull { .. }
+            | Command::Tick { .. }
+            | Command::FlowControlReply { .. }
+            | Command::PushInterest { .. }
+            | Command::MirrorStore { .. }
+            | Command::MirrorSkip { .. } => false,
+            _ => true,
+        };
+        let lazy = matches!(cmd, Command::Ack { .. });
         let stream = self.account.stream_mut(name)?;
         let applied = stream.apply(cmd);
         if writes {
             self.written.insert(name.to_string());
         }
-        if !applied.effects.is_empty() || !writes {
+        if urgent {
             self.dirty.insert(name.to_string());
+        } else if lazy
+            || applied
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::Deliver { .. }))
+        {
+            self.lazy_dirty.insert(name.to_string());
         }
         self.effects(name, applied.effects);
         Some(applied.outcome)
@@ -568,7 +607,7 @@ impl Service {
             if let Some(stream) = self.account.stream_mut(&name) {
                 let applied = stream.apply(Command::Tick { now_ns: now });
                 if !applied.effects.is_empty() {
-                    self.dirty.insert(name.clone());
+                    self.lazy_dirty.insert(name.clone());
                     self.written.insert(name.clone());
                 }
                 self.effects(&name, applied.effects);
@@ -600,6 +639,11 @@ impl Service {
             }
         } else {
             self.written.clear();
+        }
+        if self.last_lazy_persist.elapsed() >= LAZY_PERSIST {
+            self.last_lazy_persist = std::time::Instant::now();
+            let lazy = std::mem::take(&mut self.lazy_dirty);
+            self.dirty.extend(lazy);
         }
         for name in std::mem::take(&mut self.dirty) {
             match self.account.stream(&name) {
