@@ -51,6 +51,15 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
+/// Runs a blocking call (an fsync) without stalling the runtime's other tasks: on the
+/// multi-threaded runtime the worker hands its queue to another thread first.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Whether a header block carries `Nats-Msg-Id` (the dedupe window is metadata).
 fn has_msg_id(headers: &Bytes) -> bool {
     !headers.is_empty()
@@ -621,7 +630,7 @@ impl Service {
             for name in std::mem::take(&mut self.written) {
                 if let Some(s) = self.account.stream(&name) {
                     if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
-                        if let Err(e) = store.flush() {
+                        if let Err(e) = blocking(|| store.flush()) {
                             error!(stream = %name, error = %e, "flush failed; replies withheld");
                             self.out.clear();
                             for (done, r) in std::mem::take(&mut self.mirror_acks) {
