@@ -180,6 +180,20 @@ impl ServerState {
         *self.http_addr.lock()
     }
 
+    /// The cluster name: the configured one; or, with an upstream and no cluster, the
+    /// server name (nats-server does the same for a leaf node without a cluster, and the
+    /// upstream connection is jetmirror's counterpart of a solicited leaf connection).
+    pub fn cluster_name(&self) -> String {
+        let opts = self.opts();
+        match (&opts.cluster, &opts.upstream) {
+            (Some(c), _) if c.name.as_deref().is_some_and(|n| !n.is_empty()) => {
+                c.name.clone().unwrap_or_default()
+            }
+            (_, Some(_)) => self.server_name.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// Whether the node is in lame duck mode.
     pub fn in_lame_duck(&self) -> bool {
         self.lame_duck.load(Ordering::Relaxed)

@@ -233,6 +233,7 @@ impl Account {
             .map(|s| {
                 let mut i = s.info(now_ns, false, None);
                 i.config = s.config_with_metadata(false);
+                i.domain = self.domain.clone();
                 i
             })
             .collect();

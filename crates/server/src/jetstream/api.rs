@@ -153,8 +153,10 @@ impl Service {
                     let filter =
                         (!req.subjects_filter.is_empty()).then_some(req.subjects_filter.as_str());
                     let mut info = s.info(now, req.deleted_details, filter);
+                    // STREAM.INFO (unlike the create answer) names the JetStream domain.
+                    info.domain = self.account.domain().to_string();
                     info.cluster = Some(ClusterInfo {
-                        name: String::new(),
+                        name: self.state.cluster_name(),
                         leader: self.state.server_name.clone(),
                     });
                     info.mirror = self.mirror_info(s.config());
