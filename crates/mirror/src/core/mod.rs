@@ -37,7 +37,6 @@ pub mod ack;
 pub mod backoff;
 pub mod config;
 pub mod request;
-mod sha256;
 pub mod transform;
 
 use std::collections::VecDeque;

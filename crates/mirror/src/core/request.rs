@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use super::backoff::{ACK_WAIT, IDLE_HEARTBEAT, INACTIVE_THRESHOLD};
 use super::config::{collapse_dots, MirrorConfig};
-use super::sha256::sha256;
 use super::StoreState;
+use sha2::{Digest, Sha256};
 
 const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -23,7 +23,7 @@ pub const REQUIRED_API_LEVEL_HEADERS: &[u8] = b"NATS/1.0\r\nNats-Required-Api-Le
 
 /// nats-server's `getHashSize(name, 8)`: SHA-256, first 8 bytes mapped to `0-9A-Za-z`.
 pub fn stable_hash(input: &str) -> String {
-    sha256(input.as_bytes())
+    Sha256::digest(input.as_bytes())
         .iter()
         .take(8)
         .map(|b| digit(usize::from(*b)))
