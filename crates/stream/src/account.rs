@@ -18,12 +18,18 @@ use crate::api::ApiError;
 use crate::stream::{Command, Effect, Outcome, Stream, StreamError, StreamMeta};
 use crate::validate;
 
-/// Parses an API request body like nats-server: bad JSON → 400/10025 `invalid JSON: …`.
+/// Parses an API request body like nats-server: bad JSON → 400/10025 `invalid JSON: …`,
+/// with Go's syntax-error text (see [`crate::api::go_json`]).
 /// A `null` value leaves the field at its default, as Go's decoder does (clients such as
 /// async-nats send `"consumer_limits": null`).
 pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut value: serde_json::Value =
-        serde_json::from_slice(body).map_err(ApiError::invalid_json)?;
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        // Syntax errors read like Go's decoder; anything else keeps serde's text.
+        match crate::api::go_json::syntax_error(body) {
+            Some(go) => ApiError::invalid_json(go),
+            None => ApiError::invalid_json(e),
+        }
+    })?;
     if value.is_null() {
         // `null` decodes into a Go struct as "nothing set".
         value = serde_json::Value::Object(serde_json::Map::new());

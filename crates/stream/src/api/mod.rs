@@ -9,6 +9,7 @@
 
 pub mod consumer;
 mod error_table;
+pub mod go_json;
 pub mod json;
 pub mod responses;
 pub mod stream;
