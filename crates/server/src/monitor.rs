@@ -1,5 +1,5 @@
 //! HTTP monitoring on the `http` port, with nats-server's paths, field names, key order and
-//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`.
+//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`, `/jsz`.
 //! Bodies are two-space indented JSON except `/healthz`, which is compact.
 
 use std::collections::HashMap;
@@ -32,6 +32,7 @@ pub async fn serve(state: Arc<ServerState>, listener: TcpListener) {
         .route("/subscriptionsz", any(subsz))
         .route("/routez", any(routez))
         .route("/healthz", any(healthz))
+        .route("/jsz", any(jsz))
         .fallback(not_found)
         .with_state(state.clone());
     let shutdown = state.shutdown_token().clone();
@@ -82,7 +83,7 @@ async fn not_found() -> Response {
 
 async fn root(State(state): State<Arc<ServerState>>) -> Response {
     count(&state, "/");
-    let links = ["varz", "connz", "routez", "subsz", "healthz"]
+    let links = ["varz", "connz", "routez", "subsz", "jsz", "healthz"]
         .iter()
         .map(|p| format!("<a href=\"./{p}\">{p}</a><br/>"))
         .collect::<String>();
@@ -526,4 +527,191 @@ async fn healthz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Res
         );
     }
     json_response(StatusCode::OK, r#"{"status":"ok"}"#.to_string())
+}
+
+/// 75% of the machine's memory: nats-server's default `max_memory`.
+fn default_max_memory() -> i64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kb: i64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    kb * 1024 / 4 * 3
+}
+
+/// 75% of the space available where the store lives: nats-server's default `max_storage`
+/// (1 TB when that cannot be determined).
+fn default_max_storage(dir: &std::path::Path) -> i64 {
+    const ONE_TB: i64 = 1 << 40;
+    // The store directory may not exist yet: ask about its nearest existing ancestor.
+    let mut probe = dir.to_path_buf();
+    while !probe.exists() {
+        if !probe.pop() {
+            return ONE_TB;
+        }
+    }
+    let Ok(c) = std::ffi::CString::new(probe.as_os_str().as_encoded_bytes()) else {
+        return ONE_TB;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a zeroed statvfs the call fills in.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return ONE_TB;
+    }
+    let avail = (st.f_bavail as u128) * (st.f_frsize as u128);
+    i64::try_from(avail / 4 * 3).unwrap_or(i64::MAX)
+}
+
+/// `/jsz`: nats-server's `JSInfo`. The account lives in the JetStream task, which answers
+/// a snapshot query.
+async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
+    count(&state, "/jsz");
+    let mut flags = HashMap::new();
+    for key in [
+        "accounts",
+        "streams",
+        "consumers",
+        "direct-consumers",
+        "config",
+        "leader-only",
+        "raft",
+        "stream-leader-only",
+    ] {
+        match parse_bool(key, q.get(key)) {
+            Ok(v) => {
+                flags.insert(key, v);
+            }
+            Err(r) => return r,
+        }
+    }
+    let (offset, limit) = match paging(&q) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let flag = |k: &str| flags.get(k).copied().unwrap_or(false);
+    let consumers = flag("consumers");
+    let streams = consumers || flag("streams");
+    let accounts = streams || flag("accounts");
+    let opts = crate::jetstream::jsz::JszOptions {
+        streams,
+        consumers,
+        config: flag("config"),
+    };
+    let now = rfc3339_nanos(SystemTime::now());
+    let snap = if state.jetstream_enabled() {
+        crate::jetstream::jsz::query(&state.server_id, opts).await
+    } else {
+        None
+    };
+    let Some(snap) = snap else {
+        // nats-server without JetStream (observed on 2.15.1).
+        return pretty(&json!({
+            "memory": 0,
+            "storage": 0,
+            "reserved_memory": 0,
+            "reserved_storage": 0,
+            "accounts": 0,
+            "ha_assets": 0,
+            "api": {"level": 0, "total": 0, "errors": 0},
+            "server_id": state.server_id,
+            "now": now,
+            "disabled": true,
+            "config": {"max_memory": 0, "max_storage": 0},
+            "streams": 0,
+            "consumers": 0,
+            "messages": 0,
+            "bytes": 0,
+            "total": 0,
+        }));
+    };
+    let o = state.opts();
+    let js = o.jetstream.clone().unwrap_or_default();
+    let store_dir = js
+        .store_dir
+        .clone()
+        .or_else(|| o.store_dir.clone())
+        .unwrap_or_else(|| std::env::temp_dir().join("nats"))
+        .join("jetstream");
+    let mut config = serde_json::Map::new();
+    config.insert(
+        "max_memory".into(),
+        json!(js
+            .max_memory_store
+            .filter(|v| *v >= 0)
+            .unwrap_or_else(default_max_memory)),
+    );
+    config.insert(
+        "max_storage".into(),
+        json!(js
+            .max_file_store
+            .filter(|v| *v >= 0)
+            .unwrap_or_else(|| default_max_storage(&store_dir))),
+    );
+    config.insert("store_dir".into(), json!(store_dir.display().to_string()));
+    match js.sync_interval {
+        Some(jetmirror_config::SyncInterval::Always) => {
+            config.insert("sync_always".into(), json!(true));
+        }
+        Some(jetmirror_config::SyncInterval::Every(d)) => {
+            config.insert("sync_interval".into(), json!(d.as_nanos() as u64));
+        }
+        None => {
+            config.insert("sync_interval".into(), json!(120_000_000_000u64));
+        }
+    }
+    if let Some(d) = js.domain.as_ref().filter(|d| !d.is_empty()) {
+        config.insert("domain".into(), json!(d));
+    }
+    if let Some(t) = js.unique_tag.as_ref().filter(|t| !t.is_empty()) {
+        config.insert("unique_tag".into(), json!(t));
+    }
+    if js.strict.unwrap_or(true) {
+        config.insert("strict".into(), json!(true));
+    }
+    let mut v = json!({
+        "memory": snap.memory,
+        "storage": snap.storage,
+        "reserved_memory": 0,
+        "reserved_storage": 0,
+        "accounts": 1,
+        "ha_assets": 0,
+        "api": {"level": snap.api_level, "total": snap.api_total, "errors": snap.api_errors},
+        "server_id": state.server_id,
+        "now": now,
+        "config": config,
+        "limits": {},
+        "streams": snap.streams,
+        "consumers": snap.consumers,
+        "messages": snap.messages,
+        "bytes": snap.bytes,
+    });
+    if accounts {
+        // The single account `$G`, unless `acc` names another one; paged like nats-server.
+        let wanted = q.get("acc").map_or(true, |a| a.is_empty() || a == "$G");
+        let mut details = Vec::new();
+        if wanted && offset == 0 && limit > 0 {
+            let mut d = json!({
+                "name": "$G",
+                "id": "$G",
+                "memory": snap.memory,
+                "storage": snap.storage,
+                "reserved_memory": u64::MAX,
+                "reserved_storage": u64::MAX,
+                "accounts": 0,
+                "ha_assets": 0,
+                "api": {"level": 0, "total": snap.api_total, "errors": snap.api_errors},
+            });
+            if !snap.stream_detail.is_empty() {
+                d["stream_detail"] = Value::Array(snap.stream_detail);
+            }
+            details.push(d);
+        }
+        if !details.is_empty() {
+            v["account_details"] = Value::Array(details);
+        }
+    }
+    v["total"] = json!(1);
+    pretty(&v)
 }

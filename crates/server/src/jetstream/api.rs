@@ -441,7 +441,7 @@ impl Service {
     }
 
     /// StreamInfo's `mirror` block of a mirror stream.
-    fn mirror_info(
+    pub(super) fn mirror_info(
         &self,
         cfg: &StreamConfig,
     ) -> Option<jetmirror_stream::api::stream::StreamSourceInfo> {

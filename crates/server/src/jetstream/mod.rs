@@ -14,6 +14,7 @@
 //! state, the dedupe window), written atomically.
 
 mod api;
+pub mod jsz;
 mod mirror;
 mod persist;
 
@@ -194,8 +195,10 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         }
     }
     info!("JetStream ready: {} stream(s) recovered", names.len());
+    let (jsz_tx, jsz_rx) = mpsc::channel(16);
+    jsz::register(&state.server_id, jsz_tx);
     state.jetstream_enabled.store(true, Ordering::Relaxed);
-    Ok(Some(tokio::spawn(service.run(rx, mirror_rx))))
+    Ok(Some(tokio::spawn(service.run(rx, mirror_rx, jsz_rx))))
 }
 
 impl Service {
@@ -365,6 +368,7 @@ impl Service {
         mut self,
         mut rx: mpsc::Receiver<InternalMsg>,
         mut mirror_rx: mpsc::Receiver<mirror::MirrorBatch>,
+        mut jsz_rx: mpsc::Receiver<jsz::JszQuery>,
     ) {
         let shutdown = self.state.shutdown_token().clone();
         let mut tick = tokio::time::interval(TICK);
@@ -397,8 +401,15 @@ impl Service {
                     self.tick();
                     self.finish_batch();
                 }
+                q = jsz_rx.recv() => {
+                    if let Some(q) = q {
+                        self.jsz(q);
+                    }
+                }
             }
         }
+        jsz::unregister(&self.state.server_id);
+        jsz_rx.close();
         // Mirror drivers stop first; batches still queued are refused.
         self.mirrors.clear();
         mirror_rx.close();
