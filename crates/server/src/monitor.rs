@@ -601,7 +601,7 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
     };
     let now = rfc3339_nanos(SystemTime::now());
     let snap = if state.jetstream_enabled() {
-        crate::jetstream::jsz::query(&state.server_id, opts).await
+        crate::jetstream::jsz::query(&state, opts).await
     } else {
         None
     };
@@ -689,7 +689,7 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
     });
     if accounts {
         // The single account `$G`, unless `acc` names another one; paged like nats-server.
-        let wanted = q.get("acc").map_or(true, |a| a.is_empty() || a == "$G");
+        let wanted = q.get("acc").is_none_or(|a| a.is_empty() || a == "$G");
         let mut details = Vec::new();
         if wanted && offset == 0 && limit > 0 {
             let mut d = json!({

@@ -54,6 +54,8 @@ pub struct ServerState {
     pub started: Instant,
     pub config_load_time: SystemTime,
     pub http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The JetStream service's `/jsz` query channel while it runs.
+    pub jsz_queries: Mutex<Option<tokio::sync::mpsc::Sender<crate::jetstream::jsz::JszQuery>>>,
     /// Set once the JetStream service serves the API.
     pub jetstream_enabled: std::sync::atomic::AtomicBool,
     clients: RwLock<HashMap<u64, Arc<ClientShared>>>,
@@ -98,6 +100,7 @@ impl ServerState {
             config_load_time: now,
             http_req_stats: Mutex::new(Default::default()),
             jetstream_enabled: std::sync::atomic::AtomicBool::new(false),
+            jsz_queries: Mutex::new(None),
             clients: RwLock::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
             // nats-server's internal clients take the first ids; real clients start at 5 there.

@@ -1,12 +1,12 @@
 //! The `/jsz` snapshot: the monitor asks the JetStream task (which owns the account) through
-//! a channel registered per server, and gets the account totals and per-stream details back.
-
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+//! the channel in `ServerState::jsz_queries`, and gets the account totals and per-stream
+//! details back.
 
 use jetmirror_stream::api::stream::ClusterInfo;
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
+
+use crate::server::ServerState;
 
 use super::{now_ns, Service};
 
@@ -43,29 +43,10 @@ pub struct JszSnapshot {
     pub stream_detail: Vec<Value>,
 }
 
-type Registry = Mutex<HashMap<String, mpsc::Sender<JszQuery>>>;
-
-fn registry() -> &'static Registry {
-    static R: OnceLock<Registry> = OnceLock::new();
-    R.get_or_init(Default::default)
-}
-
-pub(super) fn register(server_id: &str, tx: mpsc::Sender<JszQuery>) {
-    if let Ok(mut r) = registry().lock() {
-        r.insert(server_id.to_string(), tx);
-    }
-}
-
-pub(super) fn unregister(server_id: &str) {
-    if let Ok(mut r) = registry().lock() {
-        r.remove(server_id);
-    }
-}
-
-/// Asks the JetStream service of server `server_id` for a snapshot; `None` when it does not
-/// run (JetStream disabled, or shutting down).
-pub async fn query(server_id: &str, opts: JszOptions) -> Option<JszSnapshot> {
-    let tx = registry().lock().ok()?.get(server_id).cloned()?;
+/// Asks the node's JetStream service for a snapshot; `None` when it does not run
+/// (JetStream disabled, or shutting down).
+pub async fn query(state: &ServerState, opts: JszOptions) -> Option<JszSnapshot> {
+    let tx = state.jsz_queries.lock().clone()?;
     let (reply, rx) = oneshot::channel();
     tx.send(JszQuery { opts, reply }).await.ok()?;
     rx.await.ok()

@@ -196,7 +196,7 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
     }
     info!("JetStream ready: {} stream(s) recovered", names.len());
     let (jsz_tx, jsz_rx) = mpsc::channel(16);
-    jsz::register(&state.server_id, jsz_tx);
+    *state.jsz_queries.lock() = Some(jsz_tx);
     state.jetstream_enabled.store(true, Ordering::Relaxed);
     Ok(Some(tokio::spawn(service.run(rx, mirror_rx, jsz_rx))))
 }
@@ -408,7 +408,7 @@ impl Service {
                 }
             }
         }
-        jsz::unregister(&self.state.server_id);
+        *self.state.jsz_queries.lock() = None;
         jsz_rx.close();
         // Mirror drivers stop first; batches still queued are refused.
         self.mirrors.clear();
