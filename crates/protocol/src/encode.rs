@@ -43,6 +43,54 @@ fn decimal_len(n: usize) -> usize {
     len
 }
 
+/// The shape shared by MSG, HMSG, PUB and HPUB:
+/// `<verb> <subject> [sid] [reply] [<#header bytes>] <#total bytes>\r\n[headers]<payload>\r\n`.
+#[inline]
+fn put_message(
+    buf: &mut BytesMut,
+    verb: &[u8],
+    subject: &[u8],
+    sid: Option<&[u8]>,
+    reply: Option<&[u8]>,
+    headers: Option<&[u8]>,
+    payload: &[u8],
+) {
+    let header_len = headers.map_or(0, <[u8]>::len);
+    let total = header_len + payload.len();
+    buf.reserve(
+        verb.len()
+            + 1
+            + subject.len()
+            + sid.map_or(0, |s| s.len() + 1)
+            + reply.map_or(0, |r| r.len() + 1)
+            + headers.map_or(0, |_| decimal_len(header_len) + 1)
+            + 1
+            + decimal_len(total)
+            + 2
+            + total
+            + 2,
+    );
+    buf.put_slice(verb);
+    buf.put_u8(b' ');
+    buf.put_slice(subject);
+    for token in [sid, reply].into_iter().flatten() {
+        buf.put_u8(b' ');
+        buf.put_slice(token);
+    }
+    if headers.is_some() {
+        buf.put_u8(b' ');
+        put_usize(buf, header_len);
+    }
+    buf.put_u8(b' ');
+    put_usize(buf, total);
+    buf.put_slice(CRLF);
+    if let Some(h) = headers {
+        buf.put_slice(h);
+    }
+    buf.put_slice(payload);
+    buf.put_slice(CRLF);
+}
+
 /// `MSG <subject> <sid> [reply] <#bytes>\r\n<payload>\r\n`
 pub fn encode_msg(
     buf: &mut BytesMut,
@@ -51,31 +99,7 @@ pub fn encode_msg(
     reply: Option<&[u8]>,
     payload: &[u8],
 ) {
-    let reply_len = reply.map_or(0, |r| r.len() + 1);
-    buf.reserve(
-        4 + subject.len()
-            + 1
-            + sid.len()
-            + reply_len
-            + 1
-            + decimal_len(payload.len())
-            + 2
-            + payload.len()
-            + 2,
-    );
-    buf.put_slice(b"MSG ");
-    buf.put_slice(subject);
-    buf.put_u8(b' ');
-    buf.put_slice(sid);
-    if let Some(r) = reply {
-        buf.put_u8(b' ');
-        buf.put_slice(r);
-    }
-    buf.put_u8(b' ');
-    put_usize(buf, payload.len());
-    buf.put_slice(CRLF);
-    buf.put_slice(payload);
-    buf.put_slice(CRLF);
+    put_message(buf, b"MSG", subject, Some(sid), reply, None, payload);
 }
 
 /// `HMSG <subject> <sid> [reply] <#header bytes> <#total bytes>\r\n<headers><payload>\r\n`
@@ -87,55 +111,20 @@ pub fn encode_hmsg(
     headers: &[u8],
     payload: &[u8],
 ) {
-    let total = headers.len() + payload.len();
-    let reply_len = reply.map_or(0, |r| r.len() + 1);
-    buf.reserve(
-        5 + subject.len()
-            + 1
-            + sid.len()
-            + reply_len
-            + 2
-            + decimal_len(headers.len())
-            + decimal_len(total)
-            + 2
-            + total
-            + 2,
+    put_message(
+        buf,
+        b"HMSG",
+        subject,
+        Some(sid),
+        reply,
+        Some(headers),
+        payload,
     );
-    buf.put_slice(b"HMSG ");
-    buf.put_slice(subject);
-    buf.put_u8(b' ');
-    buf.put_slice(sid);
-    if let Some(r) = reply {
-        buf.put_u8(b' ');
-        buf.put_slice(r);
-    }
-    buf.put_u8(b' ');
-    put_usize(buf, headers.len());
-    buf.put_u8(b' ');
-    put_usize(buf, total);
-    buf.put_slice(CRLF);
-    buf.put_slice(headers);
-    buf.put_slice(payload);
-    buf.put_slice(CRLF);
 }
 
 /// `PUB <subject> [reply] <#bytes>\r\n<payload>\r\n`
 pub fn encode_pub(buf: &mut BytesMut, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
-    let reply_len = reply.map_or(0, |r| r.len() + 1);
-    buf.reserve(
-        4 + subject.len() + reply_len + 1 + decimal_len(payload.len()) + 2 + payload.len() + 2,
-    );
-    buf.put_slice(b"PUB ");
-    buf.put_slice(subject);
-    if let Some(r) = reply {
-        buf.put_u8(b' ');
-        buf.put_slice(r);
-    }
-    buf.put_u8(b' ');
-    put_usize(buf, payload.len());
-    buf.put_slice(CRLF);
-    buf.put_slice(payload);
-    buf.put_slice(CRLF);
+    put_message(buf, b"PUB", subject, None, reply, None, payload);
 }
 
 /// `HPUB <subject> [reply] <#header bytes> <#total bytes>\r\n<headers><payload>\r\n`
@@ -146,32 +135,7 @@ pub fn encode_hpub(
     headers: &[u8],
     payload: &[u8],
 ) {
-    let total = headers.len() + payload.len();
-    let reply_len = reply.map_or(0, |r| r.len() + 1);
-    buf.reserve(
-        5 + subject.len()
-            + reply_len
-            + 2
-            + decimal_len(headers.len())
-            + decimal_len(total)
-            + 2
-            + total
-            + 2,
-    );
-    buf.put_slice(b"HPUB ");
-    buf.put_slice(subject);
-    if let Some(r) = reply {
-        buf.put_u8(b' ');
-        buf.put_slice(r);
-    }
-    buf.put_u8(b' ');
-    put_usize(buf, headers.len());
-    buf.put_u8(b' ');
-    put_usize(buf, total);
-    buf.put_slice(CRLF);
-    buf.put_slice(headers);
-    buf.put_slice(payload);
-    buf.put_slice(CRLF);
+    put_message(buf, b"HPUB", subject, None, reply, Some(headers), payload);
 }
 
 /// `SUB <subject> [queue] <sid>\r\n`
