@@ -348,3 +348,108 @@ async fn streams_and_consumers_survive_a_restart() {
     let m = batch.next().await.expect("one").expect("message");
     assert_eq!(m.payload, "4");
 }
+
+/// Every reply to one raw request (until a status reply or a quiet 300 ms), as text with
+/// timestamps blanked.
+async fn raw_replies(
+    client: &async_nats::Client,
+    subject: &str,
+    body: &'static [u8],
+) -> Vec<String> {
+    let inbox = client.new_inbox();
+    let mut sub = client.subscribe(inbox.clone()).await.expect("subscribe");
+    client
+        .publish_with_reply(subject.to_string(), inbox, body.into())
+        .await
+        .expect("request");
+    let mut out = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        let mut line = String::new();
+        if let Some(st) = m.status {
+            line.push_str(&format!("status {} {:?} ", u16::from(st), m.description));
+        }
+        if let Some(h) = &m.headers {
+            let mut keys: Vec<_> = h.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, vals) in keys {
+                let v: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+                let v = if k == "Nats-Time-Stamp" {
+                    "T".to_string()
+                } else {
+                    v.join(",")
+                };
+                line.push_str(&format!("{k}={v} "));
+            }
+        }
+        line.push_str(&String::from_utf8_lossy(&m.payload));
+        let end = m.status.is_some();
+        out.push(line);
+        if end {
+            break;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn direct_get_batches_and_multi_last() {
+    let seen = both(|server| async move {
+        let (client, js) = context(&server).await;
+        js.create_stream(stream::Config {
+            name: "DG".into(),
+            subjects: vec!["dg.>".into()],
+            allow_direct: true,
+            ..Default::default()
+        })
+        .await
+        .expect("create stream");
+        for i in 0..9u32 {
+            let mut h = async_nats::HeaderMap::new();
+            h.insert("Idx", i.to_string().as_str());
+            js.publish_with_headers(format!("dg.{}", i % 3), h, format!("m{i}").into())
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+        js.get_stream("DG")
+            .await
+            .expect("stream")
+            .delete_message(5)
+            .await
+            .expect("delete 5");
+        let mut out = Vec::new();
+        let bodies: [&'static [u8]; 14] = [
+            br#"{"seq":5,"next_by_subj":null}"#,
+            br#"{"batch":3,"seq":2}"#,
+            br#"{"batch":4,"seq":4,"next_by_subj":"dg.1"}"#,
+            br#"{"batch":100,"seq":1,"max_bytes":20}"#,
+            br#"{"batch":2,"seq":50}"#,
+            br#"{"multi_last":["dg.*"]}"#,
+            br#"{"multi_last":["dg.0","dg.2"],"up_to_seq":5}"#,
+            br#"{"multi_last":["dg.*"],"batch":2}"#,
+            br#"{"multi_last":["dg.*"],"seq":7}"#,
+            br#"{"multi_last":["nope.*"]}"#,
+            br#"{"multi_last":["dg.*"],"last_by_subj":"dg.1"}"#,
+            br#"{"seq":3,"no_hdr":true}"#,
+            br#"{"last_by_subj":"dg.1","batch":2}"#,
+            br#"{"up_to_seq":3,"up_to_time":"2020-01-01T00:00:00Z","multi_last":["dg.*"]}"#,
+        ];
+        for body in bodies {
+            out.push(format!("> {}", String::from_utf8_lossy(body)));
+            out.extend(raw_replies(&client, "$JS.API.DIRECT.GET.DG", body).await);
+        }
+        out.push("> subject form with a body".into());
+        out.extend(raw_replies(&client, "$JS.API.DIRECT.GET.DG.dg.1", br#"{"seq":1}"#).await);
+        out.extend(raw_replies(&client, "$JS.API.DIRECT.GET.DG.dg.1", br#"{"no_hdr":true}"#).await);
+        out
+    })
+    .await;
+    for line in &seen {
+        println!("{line}");
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("status 204")),
+        "batches end with EOB"
+    );
+}

@@ -662,23 +662,63 @@ impl Stream {
         }
     }
 
-    /// `DIRECT.GET` reply (headers, payload) for a JSON body, or for the subject form
-    /// `$JS.API.DIRECT.GET.<stream>.<subject>` when `last_by_subject` is given. Statuses as
-    /// nats-server's `processDirectGetRequest`: 408 Empty Request / Malformed Request /
-    /// Bad Request, 404 Message Not Found. Batch forms are not served yet (408 Bad Request).
-    pub fn direct_get(&self, body: &[u8], last_by_subject: Option<&str>) -> (Bytes, Bytes) {
+    /// `DIRECT.GET` replies (header block, payload), in order, for a JSON body, or for the
+    /// subject form `$JS.API.DIRECT.GET.<stream>.<subject>` when `last_by_subject` is given.
+    /// As nats-server's `processDirectGetRequest` / `getDirectRequest` / `getDirectMulti`:
+    /// 408 Empty Request / Malformed Request / Bad Request, 404 Message Not Found; a `batch`
+    /// or `multi_last` request answers with one reply per message (with `Nats-Num-Pending`
+    /// and `Nats-Last-Sequence`) and a closing `204 EOB`, or `404 No Results` /
+    /// `413 Too Many Results`. `max_pending` is the byte budget when the request sets no
+    /// `max_bytes` (nats-server uses its `max_pending`).
+    pub fn direct_get(
+        &self,
+        body: &[u8],
+        last_by_subject: Option<&str>,
+        max_pending: usize,
+    ) -> Vec<(Bytes, Bytes)> {
+        let one = |code, desc| vec![(status(code, desc, &[]), Bytes::new())];
+        let parse = |body: &[u8]| -> Option<MsgGetRequest> {
+            let mut v: serde_json::Value = serde_json::from_slice(body).ok()?;
+            if v.is_null() {
+                v = serde_json::Value::Object(Default::default());
+            }
+            crate::account::strip_nulls(&mut v);
+            serde_json::from_value(v).ok()
+        };
         let req = match last_by_subject {
-            Some(subj) => MsgGetRequest {
-                last_by_subj: subj.to_string(),
-                ..Default::default()
-            },
-            None => {
-                if body.iter().all(u8::is_ascii_whitespace) {
-                    return (status(408, "Empty Request", &[]), Bytes::new());
+            Some(subj) => {
+                let mut req = if body.is_empty() {
+                    MsgGetRequest::default()
+                } else {
+                    match parse(body) {
+                        Some(r) => r,
+                        None => return one(408, "Malformed Request"),
+                    }
+                };
+                if subj.is_empty() {
+                    return one(408, "Bad Request");
                 }
-                match serde_json::from_slice::<MsgGetRequest>(body) {
-                    Ok(r) => r,
-                    Err(_) => return (status(408, "Malformed Request", &[]), Bytes::new()),
+                if !req.last_by_subj.is_empty()
+                    || !req.next_by_subj.is_empty()
+                    || !req.multi_last.is_empty()
+                    || req.seq != 0
+                    || req.batch != 0
+                    || req.start_time.is_some()
+                    || req.up_to_seq != 0
+                    || req.up_to_time.is_some()
+                {
+                    return one(408, "Bad Request");
+                }
+                req.last_by_subj = subj.to_string();
+                req
+            }
+            None => {
+                if body.is_empty() {
+                    return one(408, "Empty Request");
+                }
+                match parse(body) {
+                    Some(r) => r,
+                    None => return one(408, "Malformed Request"),
                 }
             }
         };
@@ -688,16 +728,196 @@ impl Stream {
             !req.next_by_subj.is_empty(),
             req.start_time.is_some(),
         );
-        if !seq_set && !last && !next && !start {
-            return (status(408, "Empty Request", &[]), Bytes::new());
+        if !seq_set && !last && !next && !start && req.multi_last.is_empty() {
+            return one(408, "Empty Request");
         }
-        if conflicting(&req) || req.batch > 0 || !req.multi_last.is_empty() {
-            return (status(408, "Bad Request", &[]), Bytes::new());
+        if (seq_set && last)
+            || (seq_set && start)
+            || (start && last)
+            || (last && next)
+            || (last && req.batch > 0)
+            || (last && !req.multi_last.is_empty())
+            || (next && !req.multi_last.is_empty())
+            || (req.up_to_seq > 0 && req.up_to_time.is_some())
+        {
+            return one(408, "Bad Request");
         }
-        match self.lookup(&req) {
-            None => (status(404, "Message Not Found", &[]), Bytes::new()),
-            Some(m) => (direct_get_headers(&self.config.name, &m), m.payload),
+        let max_bytes = if req.max_bytes != 0 {
+            req.max_bytes.max(0) as usize
+        } else {
+            max_pending
+        };
+        if !req.multi_last.is_empty() {
+            return self.direct_get_multi(&req, max_bytes);
         }
+        self.direct_get_batch(&req, max_bytes)
+    }
+
+    /// Single and `batch` direct gets (nats-server `getDirectRequest`).
+    fn direct_get_batch(&self, req: &MsgGetRequest, max_bytes: usize) -> Vec<(Bytes, Bytes)> {
+        let name = &self.config.name;
+        let mut seq = match req.start_time {
+            Some(t) => self.first_seq_at_or_after(t),
+            None => req.seq,
+        };
+        let is_batch = req.batch != 0;
+        let batch = if is_batch { req.batch } else { 1 };
+        let mut np = if is_batch {
+            self.store.num_pending(seq, &req.next_by_subj)
+        } else {
+            0
+        };
+        let mut out = Vec::new();
+        let (mut lseq, mut sent_bytes) = (0u64, 0usize);
+        for i in 0..batch.max(0) {
+            let found = if seq > 0 && req.next_by_subj.is_empty() {
+                let m = if i == 0 && !is_batch {
+                    self.store.get(seq).ok().flatten()
+                } else {
+                    self.store.next_matching(seq, ">").ok().flatten()
+                };
+                if let Some(m) = &m {
+                    seq = m.seq;
+                }
+                seq += 1;
+                m
+            } else if !req.next_by_subj.is_empty() {
+                let m = self
+                    .store
+                    .next_matching(seq.max(1), &req.next_by_subj)
+                    .ok()
+                    .flatten();
+                if let Some(m) = &m {
+                    seq = m.seq;
+                }
+                seq += 1;
+                m
+            } else {
+                self.store
+                    .last_for_subject(&req.last_by_subj)
+                    .ok()
+                    .flatten()
+            };
+            let Some(m) = found else {
+                if batch > 1 && i > 0 {
+                    break;
+                }
+                return vec![(status(404, "Message Not Found", &[]), Bytes::new())];
+            };
+            let headers = if req.no_hdr {
+                Bytes::new()
+            } else if is_batch {
+                np = np.saturating_sub(1);
+                direct_get_headers_with(name, &m, Some((np, lseq)))
+            } else {
+                direct_get_headers(name, &m)
+            };
+            lseq = m.seq;
+            sent_bytes += m.subject.len() + m.headers.len() + m.payload.len();
+            out.push((headers, m.payload));
+            if sent_bytes >= max_bytes {
+                break;
+            }
+        }
+        if is_batch {
+            out.push((
+                status(
+                    204,
+                    "EOB",
+                    &[
+                        ("Nats-Num-Pending", np.to_string()),
+                        ("Nats-Last-Sequence", lseq.to_string()),
+                    ],
+                ),
+                Bytes::new(),
+            ));
+        }
+        out
+    }
+
+    /// `multi_last` direct gets (nats-server `getDirectMulti`): the last message of every
+    /// subject matching the filters, at or below `up_to_seq` / before `up_to_time`, from
+    /// `seq` on, in sequence order.
+    fn direct_get_multi(&self, req: &MsgGetRequest, max_bytes: usize) -> Vec<(Bytes, Bytes)> {
+        const MAX_ALLOWED: usize = 1024;
+        let name = &self.config.name;
+        let st = self.store.state(false);
+        let mut up_to = req.up_to_seq;
+        if let Some(t) = req.up_to_time {
+            up_to = self.first_seq_at_or_after(t);
+            if up_to <= st.first_seq {
+                return vec![(status(404, "No Results", &[]), Bytes::new())];
+            }
+            up_to -= 1;
+        }
+        if up_to == 0 {
+            up_to = st.last_seq;
+        }
+        let mut seqs = std::collections::BTreeSet::new();
+        for filter in &req.multi_last {
+            for (subject, count) in self.store.subject_counts(filter) {
+                let Some(last) = self.store.last_for_subject(&subject).ok().flatten() else {
+                    continue;
+                };
+                if last.seq <= up_to {
+                    seqs.insert(last.seq);
+                } else if count > 1 {
+                    let mut at = 1;
+                    let mut best = None;
+                    while let Some(m) = self.store.next_matching(at, &subject).ok().flatten() {
+                        if m.seq > up_to {
+                            break;
+                        }
+                        best = Some(m.seq);
+                        at = m.seq + 1;
+                    }
+                    seqs.extend(best);
+                }
+            }
+            if seqs.len() > MAX_ALLOWED {
+                return vec![(status(413, "Too Many Results", &[]), Bytes::new())];
+            }
+        }
+        if seqs.is_empty() {
+            return vec![(status(404, "No Results", &[]), Bytes::new())];
+        }
+        let total = seqs.len() as u64;
+        let mut np = total;
+        let mut out = Vec::new();
+        let (mut lseq, mut sent_bytes, mut sent) = (0u64, 0usize, 0i64);
+        for seq in seqs {
+            np = np.saturating_sub(1);
+            if seq < req.seq {
+                continue;
+            }
+            let Some(m) = self.store.get(seq).ok().flatten() else {
+                return vec![(status(404, "Message Not Found", &[]), Bytes::new())];
+            };
+            let headers = direct_get_headers_with(name, &m, Some((np, lseq)));
+            lseq = m.seq;
+            sent_bytes += m.subject.len() + m.headers.len() + m.payload.len();
+            out.push((headers, m.payload));
+            if sent_bytes >= max_bytes {
+                break;
+            }
+            sent += 1;
+            if req.batch > 0 && sent >= req.batch {
+                break;
+            }
+        }
+        out.push((
+            status(
+                204,
+                "EOB",
+                &[
+                    ("Nats-Num-Pending", np.to_string()),
+                    ("Nats-Last-Sequence", lseq.to_string()),
+                    ("Nats-UpTo-Sequence", up_to.to_string()),
+                ],
+            ),
+            Bytes::new(),
+        ));
+        out
     }
 
     /// `$JS.EVENT.ADVISORY.STREAM.<CREATED|UPDATED|DELETED>.<stream>` for `action`
@@ -2211,8 +2431,29 @@ enum Next {
 /// The DIRECT.GET header block: the stored headers, then `Nats-Stream`, `Nats-Subject`,
 /// `Nats-Sequence`, `Nats-Time-Stamp` (nats-server `getDirectRequest`).
 pub fn direct_get_headers(stream: &str, m: &jetmirror_store::StoredMsg) -> Bytes {
+    direct_get_headers_with(stream, m, None)
+}
+
+/// [`direct_get_headers`], plus `Nats-Num-Pending` and `Nats-Last-Sequence` for the replies
+/// of a batch (`pending`, previous sequence sent).
+fn direct_get_headers_with(
+    stream: &str,
+    m: &jetmirror_store::StoredMsg,
+    batch: Option<(u64, u64)>,
+) -> Bytes {
+    use std::fmt::Write as _;
     let ts = crate::api::time::format_rfc3339(m.ts_ns);
-    let extra = format!("Nats-Stream: {stream}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\n\r\n", m.subject, m.seq);
+    let mut extra = format!(
+        "Nats-Stream: {stream}\r\nNats-Subject: {}\r\nNats-Sequence: {}\r\nNats-Time-Stamp: {ts}\r\n",
+        m.subject, m.seq
+    );
+    if let Some((np, lseq)) = batch {
+        let _ = write!(
+            extra,
+            "Nats-Num-Pending: {np}\r\nNats-Last-Sequence: {lseq}\r\n"
+        );
+    }
+    extra.push_str("\r\n");
     let mut out = Vec::with_capacity(m.headers.len() + extra.len() + 12);
     if m.headers.is_empty() {
         out.extend_from_slice(b"NATS/1.0\r\n");

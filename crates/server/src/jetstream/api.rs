@@ -295,15 +295,18 @@ impl Service {
                 };
                 let subject = rest.join(".");
                 let last = (!rest.is_empty()).then_some(subject.as_str());
-                let (headers, payload) = s.direct_get(&body, last);
+                let max_pending = usize::try_from(self.state.opts().max_pending).unwrap_or(0);
+                let replies = s.direct_get(&body, last, max_pending);
                 if let Some(to) = reply {
-                    self.out.push(Outgoing {
-                        subject: to,
-                        wire_subject: None,
-                        reply: None,
-                        headers: Some(headers),
-                        payload,
-                    });
+                    for (headers, payload) in replies {
+                        self.out.push(Outgoing {
+                            subject: to.clone(),
+                            wire_subject: None,
+                            reply: None,
+                            headers: Some(headers),
+                            payload,
+                        });
+                    }
                 }
             }
             ["CONSUMER", "CREATE", stream, rest @ ..] => {
