@@ -670,6 +670,8 @@ impl Stream {
     /// and `Nats-Last-Sequence`) and a closing `204 EOB`, or `404 No Results` /
     /// `413 Too Many Results`. `max_pending` is the byte budget when the request sets no
     /// `max_bytes` (nats-server uses its `max_pending`).
+    // The conflict checks are kept one per line, as nats-server lists them.
+    #[allow(clippy::nonminimal_bool)]
     pub fn direct_get(
         &self,
         body: &[u8],
