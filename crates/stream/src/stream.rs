@@ -822,17 +822,7 @@ impl Stream {
             }
         }
         if is_batch {
-            out.push((
-                status(
-                    204,
-                    "EOB",
-                    &[
-                        ("Nats-Num-Pending", np.to_string()),
-                        ("Nats-Last-Sequence", lseq.to_string()),
-                    ],
-                ),
-                Bytes::new(),
-            ));
+            out.push(end_of_batch(np, lseq, None));
         }
         out
     }
@@ -907,18 +897,7 @@ impl Stream {
                 break;
             }
         }
-        out.push((
-            status(
-                204,
-                "EOB",
-                &[
-                    ("Nats-Num-Pending", np.to_string()),
-                    ("Nats-Last-Sequence", lseq.to_string()),
-                    ("Nats-UpTo-Sequence", up_to.to_string()),
-                ],
-            ),
-            Bytes::new(),
-        ));
+        out.push(end_of_batch(np, lseq, Some(up_to)));
         out
     }
 
@@ -2428,6 +2407,19 @@ enum Next {
     Gone(u64),
     /// A last-per-subject sequence that is no longer in the stream.
     GoneLss(u64),
+}
+
+/// The `204 EOB` reply closing a direct get batch: messages still pending, the last
+/// sequence sent and, for `multi_last`, the sequence the batch stopped at.
+fn end_of_batch(pending: u64, last_seq: u64, up_to: Option<u64>) -> (Bytes, Bytes) {
+    let mut extra = vec![
+        ("Nats-Num-Pending", pending.to_string()),
+        ("Nats-Last-Sequence", last_seq.to_string()),
+    ];
+    if let Some(up_to) = up_to {
+        extra.push(("Nats-UpTo-Sequence", up_to.to_string()));
+    }
+    (status(204, "EOB", &extra), Bytes::new())
 }
 
 /// The DIRECT.GET header block: the stored headers, then `Nats-Stream`, `Nats-Subject`,
