@@ -121,6 +121,7 @@ impl Service {
         match op.as_slice() {
             ["INFO"] => {
                 let mut info = self.account.info();
+                info.limits = self.account_limits();
                 info.api.total = self.api_total;
                 info.api.errors = self.api_errors;
                 self.api_total += 1;
@@ -492,6 +493,9 @@ impl Service {
                 super::mirror::mirror_config(&config, self.account.domain())?;
                 self.upstream_client()?;
             }
+            if config.name == name {
+                self.check_stream_limits(&config)?;
+            }
             let (mut info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
             let created = !fx.is_empty();
             self.effects(name, fx);
@@ -568,6 +572,15 @@ impl Service {
             }
         }
         let action: ConsumerAction = req.action;
+        let exists = self.account.stream(stream).is_some_and(|s| {
+            let names = s.consumer_names();
+            [&config.name, &config.durable_name]
+                .iter()
+                .any(|n| !n.is_empty() && names.contains(n))
+        });
+        if !exists {
+            self.check_consumer_limits(stream)?;
+        }
         match self.apply(
             stream,
             Command::CreateConsumer {
@@ -587,7 +600,7 @@ impl Service {
                     .as_ref()
                     .map(|c| c.deliver_subject.clone())
                     .unwrap_or_default();
-                if !deliver.is_empty() && !self.state.router.matches(&deliver).is_empty() {
+                if !deliver.is_empty() && !self.acc.router.matches(&deliver).is_empty() {
                     info.push_bound = true;
                 }
                 Ok(responses::success(types::CONSUMER_CREATE, &*info))

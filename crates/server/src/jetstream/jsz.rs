@@ -1,6 +1,6 @@
-//! The `/jsz` snapshot: the monitor asks the JetStream task (which owns the account) through
-//! the channel in `ServerState::jsz_queries`, and gets the account totals and per-stream
-//! details back.
+//! The `/jsz` snapshot: the monitor asks each account's JetStream task (which owns the
+//! account's streams) through the channels in `ServerState::jsz_queries`, and gets the
+//! account totals and per-stream details back.
 
 use jetmirror_stream::api::stream::ClusterInfo;
 use serde_json::{Map, Value};
@@ -43,13 +43,26 @@ pub struct JszSnapshot {
     pub stream_detail: Vec<Value>,
 }
 
-/// Asks the node's JetStream service for a snapshot; `None` when it does not run
-/// (JetStream disabled, or shutting down).
-pub async fn query(state: &ServerState, opts: JszOptions) -> Option<JszSnapshot> {
-    let tx = state.jsz_queries.lock().clone()?;
-    let (reply, rx) = oneshot::channel();
-    tx.send(JszQuery { opts, reply }).await.ok()?;
-    rx.await.ok()
+/// Asks every account's JetStream service for a snapshot, by account name (sorted); empty
+/// when none runs (JetStream disabled, or shutting down).
+pub async fn query(state: &ServerState, opts: JszOptions) -> Vec<(String, JszSnapshot)> {
+    let services: Vec<_> = state
+        .jsz_queries
+        .lock()
+        .iter()
+        .map(|(n, tx)| (n.clone(), tx.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (name, tx) in services {
+        let (reply, rx) = oneshot::channel();
+        if tx.send(JszQuery { opts, reply }).await.is_err() {
+            continue;
+        }
+        if let Ok(snap) = rx.await {
+            out.push((name, snap));
+        }
+    }
+    out
 }
 
 fn take(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
