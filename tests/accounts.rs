@@ -633,3 +633,71 @@ async fn connz_names_the_account() {
         ]
     );
 }
+
+#[tokio::test]
+async fn jsz_reports_each_jetstream_account() {
+    let seen = both(ACCOUNTS, true, |server| async move {
+        let b = user(&server, "b").await;
+        let js = jetstream::new(b.clone());
+        js.create_stream(jetstream::stream::Config {
+            name: "S".into(),
+            subjects: vec!["s.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("create stream");
+        js.publish("s.1", "x".into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+        let (_, v) = get(&server, "/jsz?accounts=true");
+        let v = v.expect("jsz json");
+        let mut out = vec![format!(
+            "accounts {} total {} streams {} messages {}",
+            v["accounts"], v["total"], v["streams"], v["messages"]
+        )];
+        for d in v["account_details"].as_array().cloned().unwrap_or_default() {
+            out.push(format!(
+                "{} storage {} reserved {} {} keys {:?}",
+                d["name"],
+                d["storage"],
+                d["reserved_memory"],
+                d["reserved_storage"],
+                d.as_object()
+                    .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+            ));
+        }
+        out
+    })
+    .await;
+    assert_eq!(seen[0], "accounts 2 total 2 streams 1 messages 1");
+    assert!(
+        seen[2].starts_with("\"B\" storage 34 reserved 1024 1048576"),
+        "{}",
+        seen[2]
+    );
+}
+
+#[tokio::test]
+async fn no_auth_user_binds_to_its_account() {
+    let config = format!("{ACCOUNTS}\nno_auth_user: a\n");
+    let seen = both(&config, false, |server| async move {
+        let anon = async_nats::connect(server.client_url())
+            .await
+            .expect("anonymous connect");
+        let a = user(&server, "a").await;
+        let b = user(&server, "b").await;
+        let mut sub = anon.subscribe("x").await.expect("sub");
+        settle(&anon).await;
+        b.publish("x", "from b".into()).await.expect("pub");
+        settle(&b).await;
+        a.publish("x", "from a".into()).await.expect("pub");
+        settle(&a).await;
+        let got = tokio::time::timeout(Duration::from_secs(2), sub.next()).await;
+        vec![format!("{:?}", got.ok().flatten().map(|m| m.payload))]
+    })
+    .await;
+    assert_eq!(seen, ["Some(b\"from a\")"]);
+}

@@ -740,8 +740,9 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
                 "id": name,
                 "memory": snap.memory,
                 "storage": snap.storage,
-                "reserved_memory": u64::MAX,
-                "reserved_storage": u64::MAX,
+                // nats-server shows the account's limit, or "unlimited" as u64::MAX.
+                "reserved_memory": u64::try_from(snap.max_memory).unwrap_or(u64::MAX),
+                "reserved_storage": u64::try_from(snap.max_storage).unwrap_or(u64::MAX),
                 "accounts": 0,
                 "ha_assets": 0,
                 "api": {"level": 0, "total": snap.api_total, "errors": snap.api_errors},

@@ -39,6 +39,9 @@ pub struct JszSnapshot {
     pub api_level: u32,
     pub api_total: u64,
     pub api_errors: u64,
+    /// The account's `max_mem` / `max_file` limits (-1: none), shown as its reservations.
+    pub max_memory: i64,
+    pub max_storage: i64,
     /// `stream_detail[]` entries, in nats-server's key order, sorted by name.
     pub stream_detail: Vec<Value>,
 }
@@ -81,6 +84,8 @@ impl Service {
             api_level: acc.api.level,
             api_total: self.api_total,
             api_errors: self.api_errors,
+            max_memory: self.limits.max_memory,
+            max_storage: self.limits.max_file,
             ..Default::default()
         };
         let mut names = self.stream_names();
