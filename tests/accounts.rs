@@ -334,18 +334,22 @@ async fn account_limits_with_nats_server_errors() {
         );
         for name in ["S0", "S1", "S2"] {
             let r = ask(&b, &format!("$JS.API.STREAM.CREATE.{name}"), &create(name, "")).await;
-            out.push(r.contains("\"error\"").then_some(r).unwrap_or_else(|| format!("{name} created")));
+            out.push(if r.contains("\"error\"") {
+                r
+            } else {
+                format!("{name} created")
+            });
         }
         for i in 0..3 {
             let body = format!(
                 r#"{{"stream_name":"S0","config":{{"durable_name":"C{i}","ack_policy":"explicit"}}}}"#
             );
             let r = ask(&b, &format!("$JS.API.CONSUMER.CREATE.S0.C{i}"), &body).await;
-            out.push(
-                r.contains("\"error\"")
-                    .then_some(r)
-                    .unwrap_or_else(|| format!("C{i} created")),
-            );
+            out.push(if r.contains("\"error\"") {
+                r
+            } else {
+                format!("C{i} created")
+            });
         }
         // max_file 1MB: the eleventh 100 kB message does not fit.
         let payload = "x".repeat(100_000);

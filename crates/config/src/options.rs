@@ -2117,7 +2117,7 @@ fn check_imports(accounts: &[Account]) -> Vec<String> {
                 let ok = exporter.exports.iter().any(|e| {
                     e.kind == kind
                         && jetmirror_subject::subject_is_subset(&i.subject, &e.subject)
-                        && (e.accounts.is_empty() || e.accounts.iter().any(|n| *n == a.name))
+                        && (e.accounts.is_empty() || e.accounts.contains(&a.name))
                 });
                 if !ok {
                     errors.push(format!(
