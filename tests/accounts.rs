@@ -705,3 +705,62 @@ async fn no_auth_user_binds_to_its_account() {
     .await;
     assert_eq!(seen, ["Some(b\"from a\")"]);
 }
+
+#[tokio::test]
+async fn reload_changes_account_users() {
+    let config = r#"
+accounts {
+  A { users: [ { user: alice, password: one } ] }
+  B { users: [ { user: b, password: b } ] }
+}
+"#;
+    let seen = both(config, false, |server| async move {
+        let connect = |user: &str, pass: &str| {
+            async_nats::ConnectOptions::with_user_and_password(user.into(), pass.into())
+                .connect(server.client_url())
+        };
+        let mut out = Vec::new();
+        let old = connect("alice", "one").await.expect("alice connects");
+        let mut events = Vec::new();
+        let conf = server.dir().join("server.conf");
+        let text = std::fs::read_to_string(&conf).expect("config");
+        let text = text
+            .replace("password: one", "password: two")
+            .replace("B { users", "N { users: [ { user: nina, password: n } ] }\n  B { users");
+        std::fs::write(&conf, text).expect("write config");
+        server.signal(libc::SIGHUP);
+        // The old connection's credentials no longer pass: it is closed.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tokio::time::Instant::now() < deadline {
+            if old.connection_state() != async_nats::connection::State::Connected {
+                events.push("old connection dropped");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        out.extend(events.iter().map(|e| e.to_string()));
+        out.push(format!("old password: {}", connect("alice", "one").await.is_ok()));
+        let alice = connect("alice", "two").await.expect("new password");
+        let nina = connect("nina", "n").await.expect("user of the new account");
+        // alice is still in A, nina in the new account N.
+        let mut sub = nina.subscribe("x").await.expect("sub");
+        settle(&nina).await;
+        alice.publish("x", "from A".into()).await.expect("pub");
+        settle(&alice).await;
+        out.push(format!("N hears A: {}", hears_anything(&mut sub).await));
+        nina.publish("x", "from N".into()).await.expect("pub");
+        let got = tokio::time::timeout(Duration::from_secs(2), sub.next()).await;
+        out.push(format!("N hears N: {}", got.is_ok()));
+        out
+    })
+    .await;
+    assert_eq!(
+        seen,
+        [
+            "old connection dropped",
+            "old password: false",
+            "N hears A: false",
+            "N hears N: true"
+        ]
+    );
+}

@@ -470,6 +470,24 @@ impl Accounts {
         }
     }
 
+    /// Adds the accounts of a reloaded configuration that did not exist yet (their imports
+    /// and exports, like every account's, need a restart to change).
+    pub fn add_new(&self, opts: &Options) {
+        let mut map = self.map.write();
+        for a in &opts.accounts {
+            if !map.contains_key(&a.name) {
+                let is_system = self.system.as_deref() == Some(a.name.as_str());
+                if !a.imports.is_empty() || !a.exports.is_empty() || a.jetstream.is_some() {
+                    warn!(account = %a.name, "account added by a reload: its imports, exports and JetStream need a restart");
+                }
+                map.insert(
+                    a.name.clone(),
+                    Arc::new(AccountState::new(&a.name, is_system, None)),
+                );
+            }
+        }
+    }
+
     /// The global account `$G`.
     pub fn global(&self) -> &Arc<AccountState> {
         &self.global

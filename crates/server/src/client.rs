@@ -604,6 +604,8 @@ impl Connection {
         } else {
             self.state.authenticator().authenticate(&creds)
         };
+        // A user bound to an account the node does not have is refused, never left in `$G`.
+        let identity = identity.filter(|i| self.state.accounts.get(&i.account).is_some());
         let Some(identity) = identity else {
             self.shared.send_err("Authorization Violation");
             self.shared.close_for(ClosedReason::AuthenticationViolation);

@@ -430,6 +430,7 @@ impl ServerHandle {
         if old.host != opts.host || old.port != opts.port || old.http_port != opts.http_port {
             warn!("config reload: listener addresses cannot change without a restart; keeping the old ones");
         }
+        state.accounts.add_new(&opts);
         let auth = Arc::new(Authenticator::from_options(&opts));
         *state.auth.write() = auth.clone();
         *state.opts.write() = Arc::new(opts);
