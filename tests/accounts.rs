@@ -724,9 +724,10 @@ accounts {
         let mut events = Vec::new();
         let conf = server.dir().join("server.conf");
         let text = std::fs::read_to_string(&conf).expect("config");
-        let text = text
-            .replace("password: one", "password: two")
-            .replace("B { users", "N { users: [ { user: nina, password: n } ] }\n  B { users");
+        let text = text.replace("password: one", "password: two").replace(
+            "B { users",
+            "N { users: [ { user: nina, password: n } ] }\n  B { users",
+        );
         std::fs::write(&conf, text).expect("write config");
         server.signal(libc::SIGHUP);
         // The old connection's credentials no longer pass: it is closed.
@@ -739,7 +740,10 @@ accounts {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         out.extend(events.iter().map(|e| e.to_string()));
-        out.push(format!("old password: {}", connect("alice", "one").await.is_ok()));
+        out.push(format!(
+            "old password: {}",
+            connect("alice", "one").await.is_ok()
+        ));
         let alice = connect("alice", "two").await.expect("new password");
         let nina = connect("nina", "n").await.expect("user of the new account");
         // alice is still in A, nina in the new account N.
@@ -761,6 +765,52 @@ accounts {
             "old password: false",
             "N hears A: false",
             "N hears N: true"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn account_streams_survive_a_restart() {
+    let seen = both(ACCOUNTS, true, |server| async move {
+        let mut server = server;
+        for (name, n) in [("a", 2u64), ("b", 5)] {
+            let c = user(&server, name).await;
+            let js = jetstream::new(c);
+            js.create_stream(jetstream::stream::Config {
+                name: "KEEP".into(),
+                subjects: vec!["keep".into()],
+                ..Default::default()
+            })
+            .await
+            .expect("create stream");
+            for i in 0..n {
+                js.publish("keep", format!("{name}{i}").into())
+                    .await
+                    .expect("publish")
+                    .await
+                    .expect("ack");
+            }
+        }
+        server.restart().expect("restart");
+        let mut out = Vec::new();
+        for name in ["a", "b", "c"] {
+            let c = user(&server, name).await;
+            let r = ask(&c, "$JS.API.STREAM.INFO.KEEP", "").await;
+            let v: Value = serde_json::from_str(&r).unwrap_or(Value::Null);
+            out.push(format!(
+                "{name}: messages {} error {}",
+                v["state"]["messages"], v["error"]["err_code"]
+            ));
+        }
+        out
+    })
+    .await;
+    assert_eq!(
+        seen,
+        [
+            "a: messages 2 error null",
+            "b: messages 5 error null",
+            "c: messages null error 10039"
         ]
     );
 }
