@@ -543,6 +543,9 @@ async fn accountz_like_nats_server() {
     };
     assert_eq!(names(&o), names(&r));
     assert_eq!(o["system_account"], r["system_account"]);
+    let varz = |s: &Server| get(s, "/varz").1.expect("varz json")["system_account"].clone();
+    assert_eq!(varz(&ours), varz(&reference));
+    assert_eq!(varz(&ours), "$SYS");
 
     for acc in ["A", "B", "C", "$G"] {
         let (_, r) = get(&reference, &format!("/accountz?acc={acc}"));

@@ -226,6 +226,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "http_req_stats": *state.http_req_stats.lock(),
         "config_load_time": rfc3339_nanos(state.config_load_time),
         "config_digest": "",
+        "system_account": state.accounts.system_account().unwrap_or_default(),
         "slow_consumer_stats": {
             "clients": state.counters.slow_consumers.load(Ordering::Relaxed),
             "routes": 0, "gateways": 0, "leafs": 0
@@ -244,6 +245,9 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         }
         if o.max_subscriptions == 0 {
             m.shift_remove("max_subscriptions");
+        }
+        if state.accounts.system_account().is_none() {
+            m.shift_remove("system_account");
         }
     }
     pretty(&v)
