@@ -817,3 +817,44 @@ async fn account_streams_survive_a_restart() {
         ]
     );
 }
+
+#[test]
+fn unauthorized_imports_stop_the_start_like_nats_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(
+        &conf,
+        r#"listen: 127.0.0.1:-1
+accounts {
+  A { users: [ { user: a, password: a } ], exports: [ { service: "svc.>" }, { stream: "ev.>", accounts: [B] } ] }
+  B { users: [ { user: b, password: b } ] }
+  C { users: [ { user: c, password: c } ], imports: [ { service: { account: A, subject: "nope" } }, { stream: { account: A, subject: "ev.>" } }, { service: { account: Z, subject: "svc.x" } } ] }
+}
+"#,
+    )
+    .expect("write config");
+    let run = |bin: std::path::PathBuf| {
+        let out = std::process::Command::new(bin)
+            .arg("-c")
+            .arg("bad.conf")
+            .current_dir(dir.path())
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        // Everything after the program name.
+        let text = err
+            .split_once(": ")
+            .map(|(_, t)| t.to_string())
+            .unwrap_or(err);
+        (out.status.code(), text.trim().to_string())
+    };
+    let reference = run(jetmirror_testkit::nats_server_bin());
+    let ours = run(jetmirror_testkit::jetmirror_bin());
+    assert_eq!(ours, reference);
+    assert_eq!(ours.0, Some(1));
+    assert!(
+        ours.1.contains("stream import not authorized"),
+        "{}",
+        ours.1
+    );
+}
