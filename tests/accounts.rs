@@ -858,3 +858,58 @@ accounts {
         ours.1
     );
 }
+
+#[tokio::test]
+async fn subscription_details_name_the_account() {
+    let seen = both(ACCOUNTS, false, |server| async move {
+        let b = user(&server, "b").await;
+        let _sub = b.subscribe("watch.me").await.expect("sub");
+        let _q = b
+            .queue_subscribe("watch.q", "workers".into())
+            .await
+            .expect("queue sub");
+        settle(&b).await;
+        let mut out = Vec::new();
+        let (_, subsz) = get(&server, "/subsz?subs=true&test=watch.me");
+        let subsz = subsz.expect("subsz json");
+        for s in subsz["subscriptions_list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let mut s = s;
+            s["cid"] = Value::Null;
+            out.push(format!("subsz {s}"));
+        }
+        let (_, connz) = get(&server, "/connz?subs=detail");
+        let connz = connz.expect("connz json");
+        for c in connz["connections"].as_array().cloned().unwrap_or_default() {
+            for s in c["subscriptions_list_detail"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
+                if s["subject"]
+                    .as_str()
+                    .is_some_and(|x| x.starts_with("watch"))
+                {
+                    let mut s = s;
+                    s["cid"] = Value::Null;
+                    out.push(format!("connz {s}"));
+                }
+            }
+        }
+        out.sort();
+        out
+    })
+    .await;
+    assert!(
+        seen.iter()
+            .any(|s| s.contains(r#""account":"B","account_tag":"B","subject":"watch.me""#)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.contains(r#""qgroup":"workers""#)),
+        "{seen:?}"
+    );
+}

@@ -135,6 +135,18 @@ pub struct ClientMeta {
     pub rtt: Option<Duration>,
 }
 
+/// One subscription as monitoring shows it (nats-server's `SubDetail`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SubDetail {
+    pub subject: String,
+    pub queue: Option<String>,
+    pub sid: String,
+    /// Messages delivered so far.
+    pub msgs: u64,
+    /// Auto-unsubscribe limit (0: none).
+    pub max: u64,
+}
+
 /// The part of a connection that other tasks use: its send buffer, the subscription map and
 /// the flags that delivery consults.
 #[derive(Debug)]
@@ -229,6 +241,21 @@ impl ClientShared {
 
     pub fn num_subs(&self) -> usize {
         self.subs.lock().len()
+    }
+
+    /// Every subscription as monitoring shows it (`/connz?subs=detail`, `/subsz`).
+    pub fn sub_details(&self) -> Vec<SubDetail> {
+        self.subs
+            .lock()
+            .values()
+            .map(|s| SubDetail {
+                subject: s.0.subject.clone(),
+                queue: s.0.queue.clone(),
+                sid: String::from_utf8_lossy(&s.0.sid).into_owned(),
+                msgs: s.0.delivered.load(Ordering::Relaxed),
+                max: s.0.max.load(Ordering::Relaxed),
+            })
+            .collect()
     }
 
     pub fn sub_subjects(&self) -> Vec<String> {

@@ -265,7 +265,7 @@ struct ConnRow {
     rtt: Option<std::time::Duration>,
     pending: usize,
     counters: crate::stats::CounterSnapshot,
-    subs: Vec<String>,
+    subs: Vec<crate::client::SubDetail>,
     name: String,
     lang: String,
     version: String,
@@ -319,7 +319,7 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
                 rtt: meta.rtt,
                 pending: c.out.pending_bytes(),
                 counters: c.counters.snapshot(),
-                subs: c.sub_subjects(),
+                subs: c.sub_details(),
                 name: meta.name,
                 lang: meta.lang,
                 version: meta.version,
@@ -436,13 +436,12 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
                 let mut subs = r.subs.clone();
                 subs.sort();
                 if subs_detail {
-                    let detail: Vec<Value> = subs
-                        .iter()
-                        .map(|s| json!({"account": r.account, "subject": s, "cid": r.cid}))
-                        .collect();
+                    let detail: Vec<Value> =
+                        subs.iter().map(|s| sub_detail(None, s, r.cid)).collect();
                     m.insert("subscriptions_list_detail".into(), json!(detail));
                 } else {
-                    m.insert("subscriptions_list".into(), json!(subs));
+                    let subjects: Vec<&str> = subs.iter().map(|s| s.subject.as_str()).collect();
+                    m.insert("subscriptions_list".into(), json!(subjects));
                 }
             }
             // The account's name tag: always for open connections, outside `$G` for closed
@@ -495,11 +494,13 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         let mut list: Vec<Value> = Vec::new();
         for c in state.clients() {
             let account = c.meta.lock().account.clone();
-            for s in c.sub_subjects() {
-                if test.is_some_and(|t| !jetmirror_subject::matches(&s, t)) {
+            let mut subs = c.sub_details();
+            subs.sort();
+            for s in subs {
+                if test.is_some_and(|t| !jetmirror_subject::matches(&s.subject, t)) {
                     continue;
                 }
-                list.push(json!({"account": account, "subject": s, "cid": c.cid}));
+                list.push(sub_detail(Some(&account), &s, c.cid));
             }
         }
         let total = list.len();
@@ -512,6 +513,27 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         }
     }
     pretty(&v)
+}
+
+/// nats-server's `SubDetail`: `account` and `account_tag` in `/subsz` (not in `/connz`),
+/// `qgroup` and `max` only when set.
+fn sub_detail(account: Option<&str>, s: &crate::client::SubDetail, cid: u64) -> Value {
+    let mut m = serde_json::Map::new();
+    if let Some(a) = account {
+        m.insert("account".into(), json!(a));
+        m.insert("account_tag".into(), json!(a));
+    }
+    m.insert("subject".into(), json!(s.subject));
+    if let Some(q) = &s.queue {
+        m.insert("qgroup".into(), json!(q));
+    }
+    m.insert("sid".into(), json!(s.sid));
+    m.insert("msgs".into(), json!(s.msgs));
+    if s.max > 0 {
+        m.insert("max".into(), json!(s.max));
+    }
+    m.insert("cid".into(), json!(cid));
+    Value::Object(m)
 }
 
 /// `/accountz` and `/accountz?acc=NAME` (see [`crate::accountz`]).

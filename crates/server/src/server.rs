@@ -37,7 +37,7 @@ pub struct ClosedConn {
     pub account: String,
     pub rtt: Option<Duration>,
     pub counters: CounterSnapshot,
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<crate::client::SubDetail>,
 }
 
 /// State shared by every task of the node.
@@ -312,7 +312,7 @@ impl ServerState {
             account: meta.account,
             rtt: meta.rtt,
             counters: client.counters.snapshot(),
-            subscriptions: client.sub_subjects(),
+            subscriptions: client.sub_details(),
         };
         let mut closed = self.closed.lock();
         closed.push_back(conn);
