@@ -572,6 +572,7 @@ impl Service {
             }
         }
         let action: ConsumerAction = req.action;
+        self.apply_ack_pending_limit(stream, &mut config)?;
         let exists = self.account.stream(stream).is_some_and(|s| {
             let names = s.consumer_names();
             [&config.name, &config.durable_name]

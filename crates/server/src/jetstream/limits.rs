@@ -2,11 +2,14 @@
 //! max_mem, max_ack_pending }` in an account block), checked as nats-server checks them:
 //! at stream create (jetstream_api.go `jsNonClusteredStreamLimitsCheck`: the stream count,
 //! then the bytes the new stream reserves next to the others' `max_bytes`), at consumer
-//! create (consumer.go: the account's `max_consumers` per stream), and at publish
+//! create (consumer.go: the account's `max_consumers` per stream, its `max_ack_pending` as
+//! default and ceiling), and at publish
 //! (jetstream.go `wouldExceedLimits`: the account's stored bytes plus the new message).
 
+use jetmirror_stream::api::consumer::{AckPolicy, ConsumerConfig};
 use jetmirror_stream::api::responses::AccountLimits;
 use jetmirror_stream::api::stream::{StorageType, StreamConfig};
+use jetmirror_stream::validate::DEFAULT_MAX_ACK_PENDING;
 use jetmirror_stream::ApiError;
 
 use super::Service;
@@ -78,6 +81,35 @@ impl Service {
         let applies = acc_max > 0 && (own <= 0 || acc_max < own);
         if applies && i64::try_from(s.consumer_names().len()).unwrap_or(i64::MAX) >= acc_max {
             return Err(ApiError::maximum_consumers_limit());
+        }
+        Ok(())
+    }
+
+    /// The account's `max_ack_pending` (consumer.go `setConsumerConfigDefaults` and
+    /// `checkConsumerCfg`): the default of an acked consumer that sets none (when below
+    /// nats-server's 1000), and a ceiling (10121) for one that sets more.
+    pub(super) fn apply_ack_pending_limit(
+        &self,
+        stream: &str,
+        config: &mut ConsumerConfig,
+    ) -> Result<(), ApiError> {
+        let limit = self.limits.max_ack_pending;
+        if limit <= 0 {
+            return Ok(());
+        }
+        let stream_limit = self
+            .account
+            .stream(stream)
+            .map_or(0, |s| s.config().consumer_limits.max_ack_pending);
+        if config.max_ack_pending == 0 {
+            if stream_limit > 0 {
+                config.max_ack_pending = stream_limit;
+            } else if config.ack_policy != AckPolicy::None {
+                config.max_ack_pending = DEFAULT_MAX_ACK_PENDING.min(limit);
+            }
+        }
+        if config.max_ack_pending > limit {
+            return Err(ApiError::consumer_max_pending_ack_excess(limit));
         }
         Ok(())
     }
