@@ -477,6 +477,9 @@ impl Service {
             .unwrap_or(false);
         let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
+            if config.name == name {
+                self.check_stream_update_limits(&config, pedantic)?;
+            }
             let (mut info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
             self.effects(name, fx);
             self.dirty.insert(name.to_string());

@@ -70,6 +70,49 @@ impl Service {
         Ok(())
     }
 
+    /// Whether updating stream `cfg.name` to `cfg` stays within the account's limits
+    /// (stream.go `configUpdateCheck`): only the growth of `max_bytes` is reserved anew.
+    /// The update's own validation errors come first, as on nats-server.
+    pub(super) fn check_stream_update_limits(
+        &self,
+        cfg: &StreamConfig,
+        pedantic: bool,
+    ) -> Result<(), ApiError> {
+        let l = &self.limits;
+        if l.max_memory < 0 && l.max_file < 0 && l.max_consumers <= 0 {
+            return Ok(());
+        }
+        let Some(old) = self.account.stream(&cfg.name).map(|s| s.config().clone()) else {
+            return Ok(());
+        };
+        let others: Vec<StreamConfig> = self
+            .account
+            .metas()
+            .into_iter()
+            .map(|m| m.config)
+            .filter(|c| c.name != cfg.name)
+            .collect();
+        let cfg = jetmirror_stream::validate::check_stream_update(&old, cfg, pedantic, &others)?;
+        if cfg.max_consumers > 0 && l.max_consumers > 0 && cfg.max_consumers > l.max_consumers {
+            return Err(ApiError::maximum_consumers_limit());
+        }
+        let diff = (cfg.max_bytes.max(0) - old.max_bytes.max(0)).max(0);
+        let reserved = others
+            .iter()
+            .filter(|o| o.storage == cfg.storage && o.max_bytes > 0)
+            .map(|o| o.max_bytes)
+            .fold(0i64, i64::saturating_add)
+            .saturating_add((cfg.max_bytes - diff).max(0));
+        let (max, err): (i64, fn() -> ApiError) = match cfg.storage {
+            StorageType::Memory => (l.max_memory, ApiError::memory_resources_exceeded),
+            StorageType::File => (l.max_file, ApiError::storage_resources_exceeded),
+        };
+        if max >= 0 && (reserved > max || diff > max - reserved) {
+            return Err(err());
+        }
+        Ok(())
+    }
+
     /// Whether one more consumer on `stream` stays within the account's `max_consumers`
     /// (the stream's own `max_consumers` is the stream's business).
     pub(super) fn check_consumer_limits(&self, stream: &str) -> Result<(), ApiError> {
