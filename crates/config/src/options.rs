@@ -145,6 +145,7 @@ pub struct AccountJetStream {
     pub max_file: i64,
     pub max_streams: i64,
     pub max_consumers: i64,
+    pub max_ack_pending: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,8 +168,11 @@ pub struct Import {
     pub kind: ExportKind,
     pub account: String,
     pub subject: String,
-    /// `prefix` (stream) or `to` (service) as written.
+    /// `to`: the local subject of a service import, or a stream import's subject mapping.
     pub to: Option<String>,
+    /// `prefix` of a stream import (the exporter's subject is delivered as
+    /// `<prefix>.<subject>`).
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -376,6 +380,7 @@ impl Default for AccountJetStream {
             max_file: -1,
             max_streams: -1,
             max_consumers: -1,
+            max_ack_pending: -1,
         }
     }
 }
@@ -1920,6 +1925,9 @@ impl Cx {
                 format!("Expected map to define accounts, got {}", other.type_name()),
             ),
         }
+        for msg in check_imports(&out) {
+            self.err(key, v, msg);
+        }
         out
     }
 
@@ -1955,6 +1963,7 @@ impl Cx {
                         }
                         "max_streams" | "streams" => set(&mut js.max_streams, self.int(k, x)),
                         "max_consumers" | "consumers" => set(&mut js.max_consumers, self.int(k, x)),
+                        "max_ack_pending" => set(&mut js.max_ack_pending, self.int(k, x)),
                         _ => self.unsupported(k, x),
                     }
                 }
@@ -2024,6 +2033,7 @@ impl Cx {
             let Some(m) = self.map(key, e) else { continue };
             let mut imp: Option<Import> = None;
             let mut to = None;
+            let mut prefix = None;
             for (k, x) in m.iter() {
                 match k.to_ascii_lowercase().as_str() {
                     "stream" | "service" => {
@@ -2047,15 +2057,18 @@ impl Cx {
                             account,
                             subject,
                             to: None,
+                            prefix: None,
                         });
                     }
-                    "prefix" | "to" => to = self.string(k, x),
+                    "to" => to = self.string(k, x),
+                    "prefix" => prefix = self.string(k, x),
                     _ => self.unsupported(k, x),
                 }
             }
             match imp {
                 Some(mut i) => {
                     i.to = to;
+                    i.prefix = prefix;
                     out.push(i);
                 }
                 None => self.err(key, e, "Expected a stream or service import".to_string()),
@@ -2063,6 +2076,59 @@ impl Cx {
         }
         out
     }
+}
+
+/// The checks nats-server makes once every account is parsed (opts.go `parseAccounts`):
+/// export `accounts` lists name defined accounts, and every import names a defined account
+/// that exports a subject covering it to the importer. Stream exports, service exports,
+/// stream imports, then service imports, as nats-server reports them.
+fn check_imports(accounts: &[Account]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let defined = |n: &str| accounts.iter().find(|a| a.name == n);
+    for kind in [ExportKind::Stream, ExportKind::Service] {
+        let what = match kind {
+            ExportKind::Stream => "stream",
+            ExportKind::Service => "service",
+        };
+        for a in accounts {
+            for e in a.exports.iter().filter(|e| e.kind == kind) {
+                for n in &e.accounts {
+                    if defined(n).is_none() {
+                        errors.push(format!("{n:?} account not defined for {what} export"));
+                    }
+                }
+            }
+        }
+    }
+    for kind in [ExportKind::Stream, ExportKind::Service] {
+        let what = match kind {
+            ExportKind::Stream => "stream",
+            ExportKind::Service => "service",
+        };
+        for a in accounts {
+            for i in a.imports.iter().filter(|i| i.kind == kind) {
+                let Some(exporter) = defined(&i.account) else {
+                    errors.push(format!(
+                        "{:?} account not defined for {what} import",
+                        i.account
+                    ));
+                    continue;
+                };
+                let ok = exporter.exports.iter().any(|e| {
+                    e.kind == kind
+                        && jetmirror_subject::subject_is_subset(&i.subject, &e.subject)
+                        && (e.accounts.is_empty() || e.accounts.contains(&a.name))
+                });
+                if !ok {
+                    errors.push(format!(
+                        "Error adding {what} import {:?}: {what} import not authorized",
+                        i.subject
+                    ));
+                }
+            }
+        }
+    }
+    errors
 }
 
 /// nats-server's `isBcrypt`: `^\$2[abxy]\$\d{2}\$.*`.

@@ -342,12 +342,13 @@ fn accounts_block() {
     exports: [ { stream: "orders.>" }, { service: "$JS.API.>" } ]
     imports: [ { stream: { account: OTHER, subject: "x.>" }, prefix: imp } ]
   }
+  OTHER: { exports: [ { stream: "x.>" } ] }
   SYS: { users: [ { user: sys, password: p } ], jetstream: { max_mem: 1G, max_file: "2G", max_streams: 10 } }
 }
 system_account: SYS
 "#,
     );
-    assert_eq!(o.accounts.len(), 2);
+    assert_eq!(o.accounts.len(), 3);
     let orders = &o.accounts[0];
     assert_eq!(orders.name, "ORDERS");
     assert_eq!(orders.users[0].account.as_deref(), Some("ORDERS"));
@@ -355,14 +356,53 @@ system_account: SYS
     assert_eq!(orders.exports.len(), 2);
     assert_eq!(orders.exports[1].kind, ExportKind::Service);
     assert_eq!(orders.imports[0].account, "OTHER");
-    assert_eq!(orders.imports[0].to.as_deref(), Some("imp"));
-    let sys_js = o.accounts[1].jetstream.clone().expect("js");
+    assert_eq!(orders.imports[0].prefix.as_deref(), Some("imp"));
+    assert_eq!(orders.imports[0].to, None);
+    let sys_js = o.accounts[2].jetstream.clone().expect("js");
     assert_eq!(
         (sys_js.max_memory, sys_js.max_file, sys_js.max_streams),
         (1_000_000_000, 2 << 30, 10)
     );
     assert_eq!(o.system_account.as_deref(), Some("SYS"));
     assert!(opts_err("accounts { $G: {} }").contains("\"$G\" is a Reserved Account"));
+}
+
+#[test]
+fn imports_are_checked_against_exports() {
+    // The texts of nats-server's parseAccounts.
+    let e = opts_err(
+        r#"accounts {
+  A: { exports: [ { service: "svc.>" }, { stream: "ev.>", accounts: [B] } ] }
+  B: {}
+  C: { imports: [ { service: { account: A, subject: "nope" } }, { stream: { account: A, subject: "ev.>" } } ] }
+}"#,
+    );
+    assert!(
+        e.contains("Error adding stream import \"ev.>\": stream import not authorized"),
+        "{e}"
+    );
+    assert!(
+        e.contains("Error adding service import \"nope\": service import not authorized"),
+        "{e}"
+    );
+    let e =
+        opts_err(r#"accounts { C: { imports: [ { service: { account: Z, subject: "x" } } ] } }"#);
+    assert!(
+        e.contains("\"Z\" account not defined for service import"),
+        "{e}"
+    );
+    let e = opts_err(r#"accounts { A: { exports: [ { stream: "x", accounts: [Q] } ] } }"#);
+    assert!(
+        e.contains("\"Q\" account not defined for stream export"),
+        "{e}"
+    );
+    let ok = opts(
+        r#"accounts {
+  A: { exports: [ { service: "svc.>" }, { stream: "ev.>", accounts: [B] } ] }
+  B: { imports: [ { service: { account: A, subject: "svc.x" }, to: "x" }, { stream: { account: A, subject: "ev.one" } } ] }
+}"#,
+    );
+    assert_eq!(ok.accounts[1].imports.len(), 2);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One client connection: the INFO/CONNECT handshake, authentication, the op loop (PUB,
 //! HPUB, SUB, UNSUB, PING, PONG), keep-alive pings, and the close with nats-server's -ERR
-//! texts and closed-connection reasons.
+//! texts and closed-connection reasons. At CONNECT the connection is bound to its account;
+//! its publications and subscriptions live in that account's router from then on.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, trace};
 
+use crate::accounts::AccountState;
 use crate::auth::{Credentials, Identity};
 use crate::outbound::{Outbound, WriteFailure};
 use crate::permissions::Permissions;
@@ -88,6 +90,8 @@ pub struct ConnectOptions {
     pub user: Option<String>,
     pub pass: Option<String>,
     pub auth_token: Option<String>,
+    pub nkey: Option<String>,
+    pub sig: Option<String>,
     pub account: Option<String>,
     pub new_account: Option<bool>,
 }
@@ -108,6 +112,8 @@ impl Default for ConnectOptions {
             user: None,
             pass: None,
             auth_token: None,
+            nkey: None,
+            sig: None,
             account: None,
             new_account: None,
         }
@@ -124,7 +130,21 @@ pub struct ClientMeta {
     pub lang: String,
     pub version: String,
     pub user: Option<String>,
+    /// The account the connection is bound to.
+    pub account: String,
     pub rtt: Option<Duration>,
+}
+
+/// One subscription as monitoring shows it (nats-server's `SubDetail`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SubDetail {
+    pub subject: String,
+    pub queue: Option<String>,
+    pub sid: String,
+    /// Messages delivered so far.
+    pub msgs: u64,
+    /// Auto-unsubscribe limit (0: none).
+    pub max: u64,
 }
 
 /// The part of a connection that other tasks use: its send buffer, the subscription map and
@@ -223,6 +243,21 @@ impl ClientShared {
         self.subs.lock().len()
     }
 
+    /// Every subscription as monitoring shows it (`/connz?subs=detail`, `/subsz`).
+    pub fn sub_details(&self) -> Vec<SubDetail> {
+        self.subs
+            .lock()
+            .values()
+            .map(|s| SubDetail {
+                subject: s.0.subject.clone(),
+                queue: s.0.queue.clone(),
+                sid: String::from_utf8_lossy(&s.0.sid).into_owned(),
+                msgs: s.0.delivered.load(Ordering::Relaxed),
+                max: s.0.max.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
     pub fn sub_subjects(&self) -> Vec<String> {
         self.subs
             .lock()
@@ -257,6 +292,7 @@ where
             lang: String::new(),
             version: String::new(),
             user: None,
+            account: crate::accounts::GLOBAL.to_string(),
             rtt: None,
         }),
         permissions: parking_lot::RwLock::new(None),
@@ -283,7 +319,12 @@ where
         })
     };
 
-    let info = state.client_info(cid, &addr, false);
+    let nonce = if state.authenticator().nonce_required() {
+        crate::auth::new_nonce()
+    } else {
+        String::new()
+    };
+    let info = state.client_info_for(cid, &addr, false, crate::accounts::GLOBAL, &nonce);
     shared.out.push(|b| encode_info(b, &info));
 
     if !state.register_client(&shared) {
@@ -295,12 +336,14 @@ where
     }
     debug!(cid, %addr, "client connected");
 
-    let mut conn = Connection::new(state.clone(), shared.clone());
+    let mut conn = Connection::new(state.clone(), shared.clone(), nonce);
+    conn.account.clients.fetch_add(1, Ordering::Relaxed);
     conn.run(reader).await;
 
     for sub in shared.take_subs() {
-        state.router.remove(&sub);
+        conn.account.router.remove(&sub);
     }
+    conn.account.clients.fetch_sub(1, Ordering::Relaxed);
     shared.close.cancel();
     let _ = writer_task.await;
     match shared.out.failure() {
@@ -318,6 +361,10 @@ where
 struct Connection {
     state: Arc<ServerState>,
     shared: Arc<ClientShared>,
+    /// The account bound at CONNECT (`$G` until then).
+    account: Arc<AccountState>,
+    /// The INFO nonce (empty when no nkey users exist).
+    nonce: String,
     opts: ConnectOptions,
     connect_json: serde_json::Map<String, serde_json::Value>,
     connected: bool,
@@ -335,9 +382,11 @@ enum Flow {
 }
 
 impl Connection {
-    fn new(state: Arc<ServerState>, shared: Arc<ClientShared>) -> Self {
+    fn new(state: Arc<ServerState>, shared: Arc<ClientShared>, nonce: String) -> Self {
         let authenticated = !state.authenticator().required();
         Connection {
+            account: state.accounts.global().clone(),
+            nonce,
             state,
             shared,
             opts: ConnectOptions::default(),
@@ -503,7 +552,13 @@ impl Connection {
                     if self.connected && self.opts.protocol >= 1 {
                         self.shared.async_info.store(true, Ordering::Relaxed);
                         let addr = self.shared.meta.lock().addr;
-                        let info = self.state.client_info(self.shared.cid, &addr, true);
+                        let info = self.state.client_info_for(
+                            self.shared.cid,
+                            &addr,
+                            true,
+                            &self.account.name,
+                            "",
+                        );
                         self.shared.out.push(|b| encode_info(b, &info));
                     }
                 }
@@ -567,17 +622,23 @@ impl Connection {
             user: opts.user.clone(),
             pass: opts.pass.clone(),
             auth_token: opts.auth_token.clone(),
+            nkey: opts.nkey.clone(),
+            sig: opts.sig.clone(),
+            nonce: self.nonce.clone(),
         };
         let identity: Option<Identity> = if legacy_account {
             None
         } else {
             self.state.authenticator().authenticate(&creds)
         };
+        // A user bound to an account the node does not have is refused, never left in `$G`.
+        let identity = identity.filter(|i| self.state.accounts.get(&i.account).is_some());
         let Some(identity) = identity else {
             self.shared.send_err("Authorization Violation");
             self.shared.close_for(ClosedReason::AuthenticationViolation);
             return Flow::Close;
         };
+        self.bind_account(&identity.account);
         self.authenticated = true;
         self.connected = true;
         self.shared.headers.store(opts.headers, Ordering::Relaxed);
@@ -587,6 +648,7 @@ impl Connection {
             meta.lang = opts.lang.clone();
             meta.version = opts.version.clone();
             meta.user = identity.user;
+            meta.account = self.account.name.clone();
         }
         *self.shared.permissions.write() = identity.permissions;
         *self.shared.credentials.lock() = Some(creds);
@@ -594,6 +656,28 @@ impl Connection {
         self.connect_json = merged;
         self.ok();
         Flow::Continue
+    }
+
+    /// Binds the connection to the account `name` (moving any subscriptions made before
+    /// a later CONNECT).
+    fn bind_account(&mut self, name: &str) {
+        if self.account.name == name {
+            return;
+        }
+        let Some(account) = self.state.accounts.get(name) else {
+            return;
+        };
+        let subs: Vec<Sub> = self.shared.subs.lock().values().cloned().collect();
+        for sub in &subs {
+            self.account.router.remove(sub);
+            sub.0.closed.store(false, Ordering::Relaxed);
+            if account.router.insert(sub).is_err() {
+                self.shared.forget_sub(&sub.0.sid);
+            }
+        }
+        self.account.clients.fetch_sub(1, Ordering::Relaxed);
+        account.clients.fetch_add(1, Ordering::Relaxed);
+        self.account = account;
     }
 
     fn publish(
@@ -639,7 +723,7 @@ impl Connection {
         if !jetmirror_subject::is_valid_subject(subject_str) {
             return Flow::Continue;
         }
-        let delivered = self.state.router.publish(&msg);
+        let delivered = self.account.router.publish(&msg);
         if delivered == 0 && self.opts.no_responders {
             if let Some(reply) = reply.as_deref() {
                 self.no_responders(subject_str, reply);
@@ -654,7 +738,7 @@ impl Connection {
         let Ok(reply_str) = std::str::from_utf8(reply) else {
             return;
         };
-        let matches = self.state.router.matches(reply_str);
+        let matches = self.account.router.matches(reply_str);
         let own = matches.plain.iter().find(|s| match &s.0.target {
             SubTarget::Client(c) => c.cid == self.shared.cid,
             SubTarget::Internal(_) => false,
@@ -714,7 +798,7 @@ impl Connection {
             subject,
             queue,
         );
-        if self.state.router.insert(&sub).is_err() {
+        if self.account.router.insert(&sub).is_err() {
             self.shared.send_err("Invalid Subject");
             return Flow::Continue;
         }
@@ -733,7 +817,7 @@ impl Connection {
                 }
                 _ => {
                     self.shared.subs.lock().remove(&sid);
-                    self.state.router.remove(&sub);
+                    self.account.router.remove(&sub);
                 }
             }
         }

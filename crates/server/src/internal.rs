@@ -10,7 +10,7 @@ use jetmirror_subject::InvalidSubject;
 use tokio::sync::mpsc;
 use tracing::warn;
 
-use crate::router::{InternalHandler, RoutedMsg, Sub, SubTarget};
+use crate::router::{InternalHandler, RoutedMsg, Sub};
 use crate::server::ServerState;
 
 /// A message delivered to an internal subscription, owned.
@@ -38,7 +38,7 @@ impl ChannelHandler {
 }
 
 impl InternalHandler for ChannelHandler {
-    fn deliver(&self, sid: &Bytes, msg: &RoutedMsg<'_>) {
+    fn deliver(&self, sid: &Bytes, msg: &RoutedMsg<'_>) -> bool {
         let owned = InternalMsg {
             sid: sid.clone(),
             subject: msg.wire_subject.unwrap_or(msg.subject).to_string(),
@@ -53,11 +53,14 @@ impl InternalHandler for ChannelHandler {
                 "internal queue full, message dropped"
             );
         }
+        true
     }
 }
 
+/// The `ServerState` forms work in the global account `$G`; services of other accounts use
+/// the same methods on [`crate::accounts::AccountState`].
 impl ServerState {
-    /// Subscribes an internal handler to `subject` (optionally in a queue group).
+    /// Subscribes an internal handler to `subject` (optionally in a queue group) in `$G`.
     pub fn subscribe_internal(
         &self,
         subject: &str,
@@ -65,18 +68,13 @@ impl ServerState {
         sid: &str,
         handler: Arc<dyn InternalHandler>,
     ) -> Result<Sub, InvalidSubject> {
-        let sub = Sub::new(
-            SubTarget::Internal(handler),
-            Bytes::copy_from_slice(sid.as_bytes()),
-            subject.to_string(),
-            queue.map(str::to_string),
-        );
-        self.router.insert(&sub)?;
-        Ok(sub)
+        self.accounts
+            .global()
+            .subscribe_internal(subject, queue, sid, handler)
     }
 
     pub fn unsubscribe_internal(&self, sub: &Sub) {
-        self.router.remove(sub);
+        self.accounts.global().unsubscribe_internal(sub);
     }
 
     /// Publishes from inside the node. Returns the number of deliveries.
@@ -100,16 +98,9 @@ impl ServerState {
         headers: Option<&Bytes>,
         payload: &Bytes,
     ) -> usize {
-        let msg = RoutedMsg {
-            subject,
-            wire_subject,
-            reply: reply.map(str::as_bytes),
-            headers: headers.filter(|h| !h.is_empty()),
-            payload,
-            sender_cid: 0,
-            sender_echo: true,
-        };
-        self.router.publish(&msg)
+        self.accounts
+            .global()
+            .deliver_internal(subject, wire_subject, reply, headers, payload)
     }
 }
 

@@ -4,7 +4,8 @@
 //! Parts:
 //! - [`server`]: the shared server state, the client listener and the accept loop.
 //! - [`client`]: one task per client connection: handshake, parsing, and processing of ops.
-//! - [`router`]: subscriptions and message delivery through the subject index.
+//! - [`accounts`]: the accounts, their subject spaces, service and stream imports.
+//! - [`router`]: subscriptions and message delivery through one account's subject index.
 //! - [`outbound`]: the bounded per-connection send buffer and its writer task.
 //! - [`auth`]: checking CONNECT credentials against the configured authorization.
 //! - [`permissions`]: per-user publish and subscribe permissions.
@@ -12,12 +13,15 @@
 //! - [`jetstream`]: the JetStream service: `$JS.API`, streams, consumers, acks.
 //! - [`internal`]: subscriptions and publishing for services inside the node.
 //! - [`logging`]: log lines in nats-server's format.
-//! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
+//! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`, ...).
+//! - [`accountz`]: the `/accountz` document.
 //! - [`stats`]: message and byte counters shared by the server and its connections.
 //! - [`time_fmt`]: Go-compatible renderings of times and durations for monitoring.
 
 #![recursion_limit = "256"]
 
+pub mod accounts;
+pub mod accountz;
 pub mod auth;
 pub mod client;
 pub mod info;

@@ -1,5 +1,6 @@
 //! HTTP monitoring on the `http` port, with nats-server's paths, field names, key order and
-//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`, `/jsz`.
+//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`, `/jsz`,
+//! `/accountz`.
 //! Bodies are two-space indented JSON except `/healthz`, which is compact.
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ pub async fn serve(state: Arc<ServerState>, listener: TcpListener) {
         .route("/routez", any(routez))
         .route("/healthz", any(healthz))
         .route("/jsz", any(jsz))
+        .route("/accountz", any(accountz))
         .fallback(not_found)
         .with_state(state.clone());
     let shutdown = state.shutdown_token().clone();
@@ -220,10 +222,11 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "slow_consumers": state.counters.slow_consumers.load(Ordering::Relaxed),
         "stale_connections": state.counters.stale_connections.load(Ordering::Relaxed),
         "stalled_clients": 0,
-        "subscriptions": state.router.count(),
+        "subscriptions": state.accounts.num_subscriptions(),
         "http_req_stats": *state.http_req_stats.lock(),
         "config_load_time": rfc3339_nanos(state.config_load_time),
         "config_digest": "",
+        "system_account": state.accounts.system_account().unwrap_or_default(),
         "slow_consumer_stats": {
             "clients": state.counters.slow_consumers.load(Ordering::Relaxed),
             "routes": 0, "gateways": 0, "leafs": 0
@@ -243,6 +246,9 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         if o.max_subscriptions == 0 {
             m.shift_remove("max_subscriptions");
         }
+        if state.accounts.system_account().is_none() {
+            m.shift_remove("system_account");
+        }
     }
     pretty(&v)
 }
@@ -259,11 +265,12 @@ struct ConnRow {
     rtt: Option<std::time::Duration>,
     pending: usize,
     counters: crate::stats::CounterSnapshot,
-    subs: Vec<String>,
+    subs: Vec<crate::client::SubDetail>,
     name: String,
     lang: String,
     version: String,
     user: Option<String>,
+    account: String,
 }
 
 async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
@@ -312,11 +319,12 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
                 rtt: meta.rtt,
                 pending: c.out.pending_bytes(),
                 counters: c.counters.snapshot(),
-                subs: c.sub_subjects(),
+                subs: c.sub_details(),
                 name: meta.name,
                 lang: meta.lang,
                 version: meta.version,
                 user: meta.user,
+                account: meta.account,
             });
         }
     }
@@ -338,6 +346,7 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
                 lang: c.lang,
                 version: c.version,
                 user: c.user,
+                account: c.account,
             });
         }
     }
@@ -418,20 +427,27 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
                 if let Some(u) = &r.user {
                     m.insert("authorized_user".into(), json!(u));
                 }
-                m.insert("account".into(), json!("$G"));
+                // As nats-server: `account` only outside `$G`.
+                if r.account != crate::accounts::GLOBAL {
+                    m.insert("account".into(), json!(r.account));
+                }
             }
             if with_subs && !r.subs.is_empty() {
                 let mut subs = r.subs.clone();
                 subs.sort();
                 if subs_detail {
-                    let detail: Vec<Value> = subs
-                        .iter()
-                        .map(|s| json!({"account": "$G", "subject": s, "cid": r.cid}))
-                        .collect();
+                    let detail: Vec<Value> =
+                        subs.iter().map(|s| sub_detail(None, s, r.cid)).collect();
                     m.insert("subscriptions_list_detail".into(), json!(detail));
                 } else {
-                    m.insert("subscriptions_list".into(), json!(subs));
+                    let subjects: Vec<&str> = subs.iter().map(|s| s.subject.as_str()).collect();
+                    m.insert("subscriptions_list".into(), json!(subjects));
                 }
+            }
+            // The account's name tag: always for open connections, outside `$G` for closed
+            // ones (nats-server's ConnInfo `name_tag`).
+            if with_auth && (r.stop.is_none() || r.account != crate::accounts::GLOBAL) {
+                m.insert("name_tag".into(), json!(r.account));
             }
             Value::Object(m)
         })
@@ -457,7 +473,7 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         Ok(p) => p,
         Err(r) => return r,
     };
-    let stats = state.router.stats();
+    let stats = state.accounts.stats();
     let mut v = json!({
         "server_id": state.server_id,
         "now": rfc3339_nanos(SystemTime::now()),
@@ -477,11 +493,14 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         let test = q.get("test").filter(|t| !t.is_empty());
         let mut list: Vec<Value> = Vec::new();
         for c in state.clients() {
-            for s in c.sub_subjects() {
-                if test.is_some_and(|t| !jetmirror_subject::matches(&s, t)) {
+            let account = c.meta.lock().account.clone();
+            let mut subs = c.sub_details();
+            subs.sort();
+            for s in subs {
+                if test.is_some_and(|t| !jetmirror_subject::matches(&s.subject, t)) {
                     continue;
                 }
-                list.push(json!({"account": "$G", "subject": s, "cid": c.cid}));
+                list.push(sub_detail(Some(&account), &s, c.cid));
             }
         }
         let total = list.len();
@@ -494,6 +513,36 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
         }
     }
     pretty(&v)
+}
+
+/// nats-server's `SubDetail`: `account` and `account_tag` in `/subsz` (not in `/connz`),
+/// `qgroup` and `max` only when set.
+fn sub_detail(account: Option<&str>, s: &crate::client::SubDetail, cid: u64) -> Value {
+    let mut m = serde_json::Map::new();
+    if let Some(a) = account {
+        m.insert("account".into(), json!(a));
+        m.insert("account_tag".into(), json!(a));
+    }
+    m.insert("subject".into(), json!(s.subject));
+    if let Some(q) = &s.queue {
+        m.insert("qgroup".into(), json!(q));
+    }
+    m.insert("sid".into(), json!(s.sid));
+    m.insert("msgs".into(), json!(s.msgs));
+    if s.max > 0 {
+        m.insert("max".into(), json!(s.max));
+    }
+    m.insert("cid".into(), json!(cid));
+    Value::Object(m)
+}
+
+/// `/accountz` and `/accountz?acc=NAME` (see [`crate::accountz`]).
+async fn accountz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
+    count(&state, "/accountz");
+    match crate::accountz::accountz(&state, q.get("acc").map(String::as_str)) {
+        Ok(v) => pretty(&v),
+        Err(text) => bad_request(text),
+    }
 }
 
 async fn routez(State(state): State<Arc<ServerState>>) -> Response {
@@ -600,12 +649,12 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
         config: flag("config"),
     };
     let now = rfc3339_nanos(SystemTime::now());
-    let snap = if state.jetstream_enabled() {
-        crate::jetstream::jsz::query(&state, opts).await
+    let snaps = if state.jetstream_enabled() {
+        Some(crate::jetstream::jsz::query(&state, opts).await)
     } else {
         None
     };
-    let Some(snap) = snap else {
+    let Some(snaps) = snaps else {
         // nats-server without JetStream (observed on 2.15.1).
         return pretty(&json!({
             "memory": 0,
@@ -670,12 +719,27 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
     if js.strict.unwrap_or(true) {
         config.insert("strict".into(), json!(true));
     }
+    let mut total = crate::jetstream::jsz::JszSnapshot {
+        api_level: jetmirror_stream::api::responses::API_LEVEL,
+        ..Default::default()
+    };
+    for (_, s) in &snaps {
+        total.memory += s.memory;
+        total.storage += s.storage;
+        total.streams += s.streams;
+        total.consumers += s.consumers;
+        total.messages += s.messages;
+        total.bytes += s.bytes;
+        total.api_total += s.api_total;
+        total.api_errors += s.api_errors;
+    }
+    let snap = total;
     let mut v = json!({
         "memory": snap.memory,
         "storage": snap.storage,
         "reserved_memory": 0,
         "reserved_storage": 0,
-        "accounts": 1,
+        "accounts": snaps.len(),
         "ha_assets": 0,
         "api": {"level": snap.api_level, "total": snap.api_total, "errors": snap.api_errors},
         "server_id": state.server_id,
@@ -688,23 +752,29 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
         "bytes": snap.bytes,
     });
     if accounts {
-        // The single account `$G`, unless `acc` names another one; paged like nats-server.
-        let wanted = q.get("acc").is_none_or(|a| a.is_empty() || a == "$G");
+        // Every JetStream account, or the one `acc` names; paged like nats-server.
+        let wanted = q.get("acc").filter(|a| !a.is_empty());
         let mut details = Vec::new();
-        if wanted && offset == 0 && limit > 0 {
+        for (name, snap) in snaps
+            .iter()
+            .filter(|(n, _)| wanted.is_none_or(|w| w == n))
+            .skip(offset)
+            .take(limit)
+        {
             let mut d = json!({
-                "name": "$G",
-                "id": "$G",
+                "name": name,
+                "id": name,
                 "memory": snap.memory,
                 "storage": snap.storage,
-                "reserved_memory": u64::MAX,
-                "reserved_storage": u64::MAX,
+                // nats-server shows the account's limit, or "unlimited" as u64::MAX.
+                "reserved_memory": u64::try_from(snap.max_memory).unwrap_or(u64::MAX),
+                "reserved_storage": u64::try_from(snap.max_storage).unwrap_or(u64::MAX),
                 "accounts": 0,
                 "ha_assets": 0,
                 "api": {"level": 0, "total": snap.api_total, "errors": snap.api_errors},
             });
             if !snap.stream_detail.is_empty() {
-                d["stream_detail"] = Value::Array(snap.stream_detail);
+                d["stream_detail"] = Value::Array(snap.stream_detail.clone());
             }
             details.push(d);
         }
@@ -712,6 +782,6 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
             v["account_details"] = Value::Array(details);
         }
     }
-    v["total"] = json!(1);
+    v["total"] = json!(snaps.len());
     pretty(&v)
 }

@@ -1,5 +1,5 @@
-//! Subscriptions and message delivery: the subject index of every subscription on the node,
-//! and the fan-out of one published message to plain subscribers and one member of each
+//! Subscriptions and message delivery: the subject index of every subscription in one
+//! account (each account has its own router), and the fan-out of one published message to plain subscribers and one member of each
 //! queue group.
 //!
 //! A subscription delivers either to a client connection or to an internal handler (the
@@ -43,7 +43,9 @@ impl RoutedMsg<'_> {
 
 /// Receives messages for an internal subscription.
 pub trait InternalHandler: Send + Sync {
-    fn deliver(&self, sid: &Bytes, msg: &RoutedMsg<'_>);
+    /// Takes one message; `false` when it went nowhere (an import whose other side has no
+    /// subscriber), so a requester can get its no-responders status.
+    fn deliver(&self, sid: &Bytes, msg: &RoutedMsg<'_>) -> bool;
 }
 
 /// Where a subscription's messages go.
@@ -207,9 +209,6 @@ fn deliver(sub: &Sub, msg: &RoutedMsg<'_>, expired: &mut Vec<Sub>) -> bool {
     }
     match &sub.0.target {
         SubTarget::Client(client) => client.send_msg(&sub.0.sid, msg),
-        SubTarget::Internal(handler) => {
-            handler.deliver(&sub.0.sid, msg);
-            true
-        }
+        SubTarget::Internal(handler) => handler.deliver(&sub.0.sid, msg),
     }
 }

@@ -15,10 +15,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::accounts::Accounts;
 use crate::auth::Authenticator;
 use crate::client::{self, ClientShared, ClosedReason};
 use crate::info::{random_public_key, Info, API_LEVEL, COMPAT_VERSION, GIT_COMMIT, RUNTIME};
-use crate::router::Router;
 use crate::stats::{CounterSnapshot, ServerCounters};
 
 /// A connection that has closed, kept for `/connz?state=closed`.
@@ -34,9 +34,10 @@ pub struct ClosedConn {
     pub lang: String,
     pub version: String,
     pub user: Option<String>,
+    pub account: String,
     pub rtt: Option<Duration>,
     pub counters: CounterSnapshot,
-    pub subscriptions: Vec<String>,
+    pub subscriptions: Vec<crate::client::SubDetail>,
 }
 
 /// State shared by every task of the node.
@@ -48,14 +49,20 @@ pub struct ServerState {
     pub xkey: String,
     /// Replaced on a configuration reload.
     pub auth: RwLock<Arc<Authenticator>>,
-    pub router: Router,
+    /// Every account and its subject space; a connection binds to one at CONNECT.
+    pub accounts: Accounts,
     pub counters: ServerCounters,
     pub start_time: SystemTime,
     pub started: Instant,
     pub config_load_time: SystemTime,
     pub http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
-    /// The JetStream service's `/jsz` query channel while it runs.
-    pub jsz_queries: Mutex<Option<tokio::sync::mpsc::Sender<crate::jetstream::jsz::JszQuery>>>,
+    /// The JetStream services' `/jsz` query channels while they run, by account.
+    pub jsz_queries: Mutex<
+        std::collections::BTreeMap<
+            String,
+            tokio::sync::mpsc::Sender<crate::jetstream::jsz::JszQuery>,
+        >,
+    >,
     /// Set once the JetStream service serves the API.
     pub jetstream_enabled: std::sync::atomic::AtomicBool,
     clients: RwLock<HashMap<u64, Arc<ClientShared>>>,
@@ -87,20 +94,21 @@ impl ServerState {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| server_id.clone());
         let now = SystemTime::now();
+        let accounts = Accounts::from_options(&opts);
         ServerState {
             auth: RwLock::new(Arc::new(Authenticator::from_options(&opts))),
             opts: RwLock::new(Arc::new(opts)),
             server_id,
             server_name,
             xkey: random_public_key('X'),
-            router: Router::new(),
+            accounts,
             counters: ServerCounters::default(),
             start_time: now,
             started: Instant::now(),
             config_load_time: now,
             http_req_stats: Mutex::new(Default::default()),
             jetstream_enabled: std::sync::atomic::AtomicBool::new(false),
-            jsz_queries: Mutex::new(None),
+            jsz_queries: Mutex::new(Default::default()),
             clients: RwLock::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
             // nats-server's internal clients take the first ids; real clients start at 5 there.
@@ -204,6 +212,19 @@ impl ServerState {
 
     /// The INFO for a connection; `connect_info` is the one sent after the first PONG.
     pub fn client_info(&self, cid: u64, addr: &SocketAddr, connect_info: bool) -> Vec<u8> {
+        self.client_info_for(cid, addr, connect_info, crate::accounts::GLOBAL, "")
+    }
+
+    /// The INFO for a connection bound to `account`, with the nkey challenge `nonce` (empty
+    /// when no nkey users exist).
+    pub fn client_info_for(
+        &self,
+        cid: u64,
+        addr: &SocketAddr,
+        connect_info: bool,
+        account: &str,
+        nonce: &str,
+    ) -> Vec<u8> {
         let port = self.client_addr().map_or(0, |a| a.port());
         let jetstream = self.jetstream_enabled();
         let info = Info {
@@ -224,7 +245,7 @@ impl ServerState {
             jetstream,
             client_id: cid,
             client_ip: addr.ip().to_string(),
-            nonce: String::new(),
+            nonce: nonce.to_string(),
             cluster: String::new(),
             domain: self
                 .opts()
@@ -237,11 +258,11 @@ impl ServerState {
             ldm: self.in_lame_duck(),
             connect_info,
             remote_account: if connect_info {
-                "$G".to_string()
+                account.to_string()
             } else {
                 String::new()
             },
-            acc_is_sys: false,
+            acc_is_sys: connect_info && self.accounts.system_account() == Some(account),
             api_lvl: API_LEVEL,
             xkey: self.xkey.clone(),
         };
@@ -288,9 +309,10 @@ impl ServerState {
             lang: meta.lang,
             version: meta.version,
             user: meta.user,
+            account: meta.account,
             rtt: meta.rtt,
             counters: client.counters.snapshot(),
-            subscriptions: client.sub_subjects(),
+            subscriptions: client.sub_details(),
         };
         let mut closed = self.closed.lock();
         closed.push_back(conn);
@@ -399,22 +421,30 @@ impl ServerHandle {
     /// Applies a reloaded configuration (SIGHUP): authorization and per-connection limits
     /// take effect at once (new connections get the new limits); connected clients whose
     /// credentials no longer pass are closed with `Authorization Violation`, the others get
-    /// their new permissions. Listener addresses and JetStream settings need a restart.
+    /// their new permissions, and those whose user now belongs to another account are closed
+    /// too. Listener addresses, accounts' imports and exports, and JetStream settings need a
+    /// restart.
     pub fn reload(&self, opts: Options) {
         let state = &self.state;
         let old = state.opts();
         if old.host != opts.host || old.port != opts.port || old.http_port != opts.http_port {
             warn!("config reload: listener addresses cannot change without a restart; keeping the old ones");
         }
+        state.accounts.add_new(&opts);
         let auth = Arc::new(Authenticator::from_options(&opts));
         *state.auth.write() = auth.clone();
         *state.opts.write() = Arc::new(opts);
         for c in state.clients() {
             let creds = c.credentials.lock().clone();
             let Some(creds) = creds else { continue };
+            let bound = c.meta.lock().account.clone();
             match auth.authenticate(&creds) {
-                Some(identity) => *c.permissions.write() = identity.permissions,
-                None => {
+                // Accounts are set up at start; a user moved to another account must
+                // reconnect.
+                Some(identity) if identity.account == bound => {
+                    *c.permissions.write() = identity.permissions
+                }
+                _ => {
                     c.send_err("Authorization Violation");
                     c.close_for(ClosedReason::AuthenticationViolation);
                 }
@@ -474,9 +504,7 @@ impl Server {
             tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
         }
 
-        if let Some(js) = crate::jetstream::start(state.clone())? {
-            tasks.push(js);
-        }
+        tasks.extend(crate::jetstream::start(state.clone())?);
         info!(
             "Listening for client connections on {}:{}",
             host,

@@ -121,6 +121,7 @@ impl Service {
         match op.as_slice() {
             ["INFO"] => {
                 let mut info = self.account.info();
+                info.limits = self.account_limits();
                 info.api.total = self.api_total;
                 info.api.errors = self.api_errors;
                 self.api_total += 1;
@@ -479,6 +480,9 @@ impl Service {
             .unwrap_or(false);
         let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
+            if config.name == name {
+                self.check_stream_update_limits(&config, pedantic)?;
+            }
             let (mut info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
             self.effects(name, fx);
             self.dirty.insert(name.to_string());
@@ -494,6 +498,9 @@ impl Service {
                 // Refuse what cannot run before anything is created.
                 super::mirror::mirror_config(&config, self.account.domain())?;
                 self.upstream_client()?;
+            }
+            if config.name == name {
+                self.check_stream_limits(&config)?;
             }
             let (mut info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
             let created = !fx.is_empty();
@@ -571,6 +578,16 @@ impl Service {
             }
         }
         let action: ConsumerAction = req.action;
+        self.apply_ack_pending_limit(stream, &mut config)?;
+        let exists = self.account.stream(stream).is_some_and(|s| {
+            let names = s.consumer_names();
+            [&config.name, &config.durable_name]
+                .iter()
+                .any(|n| !n.is_empty() && names.contains(n))
+        });
+        if !exists {
+            self.check_consumer_limits(stream)?;
+        }
         match self.apply(
             stream,
             Command::CreateConsumer {
@@ -590,7 +607,7 @@ impl Service {
                     .as_ref()
                     .map(|c| c.deliver_subject.clone())
                     .unwrap_or_default();
-                if !deliver.is_empty() && !self.state.router.matches(&deliver).is_empty() {
+                if !deliver.is_empty() && !self.acc.router.matches(&deliver).is_empty() {
                     info.push_bound = true;
                 }
                 Ok(responses::success(types::CONSUMER_CREATE, &*info))

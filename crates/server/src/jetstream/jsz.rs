@@ -1,6 +1,6 @@
-//! The `/jsz` snapshot: the monitor asks the JetStream task (which owns the account) through
-//! the channel in `ServerState::jsz_queries`, and gets the account totals and per-stream
-//! details back.
+//! The `/jsz` snapshot: the monitor asks each account's JetStream task (which owns the
+//! account's streams) through the channels in `ServerState::jsz_queries`, and gets the
+//! account totals and per-stream details back.
 
 use jetmirror_stream::api::stream::ClusterInfo;
 use serde_json::{Map, Value};
@@ -39,17 +39,33 @@ pub struct JszSnapshot {
     pub api_level: u32,
     pub api_total: u64,
     pub api_errors: u64,
+    /// The account's `max_mem` / `max_file` limits (-1: none), shown as its reservations.
+    pub max_memory: i64,
+    pub max_storage: i64,
     /// `stream_detail[]` entries, in nats-server's key order, sorted by name.
     pub stream_detail: Vec<Value>,
 }
 
-/// Asks the node's JetStream service for a snapshot; `None` when it does not run
-/// (JetStream disabled, or shutting down).
-pub async fn query(state: &ServerState, opts: JszOptions) -> Option<JszSnapshot> {
-    let tx = state.jsz_queries.lock().clone()?;
-    let (reply, rx) = oneshot::channel();
-    tx.send(JszQuery { opts, reply }).await.ok()?;
-    rx.await.ok()
+/// Asks every account's JetStream service for a snapshot, by account name (sorted); empty
+/// when none runs (JetStream disabled, or shutting down).
+pub async fn query(state: &ServerState, opts: JszOptions) -> Vec<(String, JszSnapshot)> {
+    let services: Vec<_> = state
+        .jsz_queries
+        .lock()
+        .iter()
+        .map(|(n, tx)| (n.clone(), tx.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (name, tx) in services {
+        let (reply, rx) = oneshot::channel();
+        if tx.send(JszQuery { opts, reply }).await.is_err() {
+            continue;
+        }
+        if let Ok(snap) = rx.await {
+            out.push((name, snap));
+        }
+    }
+    out
 }
 
 fn take(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
@@ -68,6 +84,8 @@ impl Service {
             api_level: acc.api.level,
             api_total: self.api_total,
             api_errors: self.api_errors,
+            max_memory: self.limits.max_memory,
+            max_storage: self.limits.max_file,
             ..Default::default()
         };
         let mut names = self.stream_names();

@@ -1,6 +1,10 @@
-//! The JetStream service of the node: it owns the account's streams (through
-//! `jetmirror_stream::Account`), listens on the `$JS.API` subjects, on stream subjects, on
-//! `$JS.ACK.>` and `$JS.FC.>`, applies the matching commands, and publishes the effects.
+//! The JetStream service of one account: it owns the account's streams (through
+//! `jetmirror_stream::Account`), listens in that account's subject space on the `$JS.API`
+//! subjects, on stream subjects, on `$JS.ACK.>` and `$JS.FC.>`, applies the matching
+//! commands, and publishes the effects. Each account with JetStream has its own service
+//! task and store directory; accounts without it get nats-server's 10039 answers (see
+//! [`disabled`]). The account's limits (`max_streams`, `max_consumers`, `max_file`,
+//! `max_mem`) are checked here with nats-server's error codes.
 //!
 //! One task serves everything, in batches: it takes what has queued up, applies it, makes
 //! the written streams durable with one flush (group commit, the default; with
@@ -9,12 +13,14 @@
 //! message is always on disk. Time reaches the state machine only through commands: a tick
 //! every 100 ms drives redeliveries, pull expiry, heartbeats and max_age.
 //!
-//! On disk: `<store_dir>/jetstream/$G/streams/<stream>/` holds each stream's segments and
-//! `<store_dir>/jetstream/$G/meta/<stream>.json` its metadata (config, consumers and their
+//! On disk: `<store_dir>/jetstream/<account>/streams/<stream>/` holds each stream's segments
+//! and `<store_dir>/jetstream/<account>/meta/<stream>.json` its metadata (config, consumers and their
 //! state, the dedupe window), written atomically.
 
 mod api;
+pub mod disabled;
 pub mod jsz;
+mod limits;
 mod mirror;
 mod persist;
 
@@ -33,6 +39,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::accounts::{AccountState, GLOBAL};
 use crate::internal::{ChannelHandler, InternalMsg};
 use crate::router::Sub;
 use crate::server::ServerState;
@@ -94,6 +101,9 @@ struct Outgoing {
 /// The running JetStream service.
 pub struct Service {
     state: Arc<ServerState>,
+    /// The account served: its subject space and limits.
+    acc: Arc<AccountState>,
+    limits: jetmirror_config::AccountJetStream,
     account: Account,
     meta_dir: PathBuf,
     flush_each_batch: bool,
@@ -123,18 +133,55 @@ pub struct Service {
     mirror_acks: Vec<MirrorAck>,
 }
 
-/// Opens the store and starts the service when JetStream is configured.
-pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> {
+/// Starts JetStream when it is configured: with no accounts configured, in `$G`; otherwise
+/// in every account whose block enables it, while the others answer the API with
+/// nats-server's "not enabled for account" error.
+pub fn start(state: Arc<ServerState>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let opts = state.opts();
     let Some(js) = opts.jetstream.clone() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let base = js
         .store_dir
         .clone()
         .or_else(|| opts.store_dir.clone())
         .unwrap_or_else(|| std::env::temp_dir().join("nats"));
-    let account_dir = base.join("jetstream").join("$G");
+    info!(
+        "Starting JetStream; store directory: {}",
+        base.join("jetstream").display()
+    );
+    let global_only = state.accounts.global_only();
+    let mut tasks = Vec::new();
+    let mut without = Vec::new();
+    for acc in state.accounts.all() {
+        let limits = if global_only && acc.name == GLOBAL {
+            Some(jetmirror_config::AccountJetStream::default())
+        } else if global_only {
+            None
+        } else {
+            acc.jetstream.clone()
+        };
+        match limits {
+            Some(limits) => tasks.push(start_account(&state, &acc, limits, &base, &js)?),
+            None if !acc.is_system => without.push(acc),
+            None => {}
+        }
+    }
+    disabled::install(&without, js.domain.as_deref().unwrap_or_default());
+    state.jetstream_enabled.store(true, Ordering::Relaxed);
+    Ok(tasks)
+}
+
+/// Opens one account's store and starts its service.
+fn start_account(
+    state: &Arc<ServerState>,
+    acc: &Arc<AccountState>,
+    limits: jetmirror_config::AccountJetStream,
+    base: &std::path::Path,
+    js: &jetmirror_config::JetStreamOptions,
+) -> anyhow::Result<JoinHandle<()>> {
+    let opts = state.opts();
+    let account_dir = base.join("jetstream").join(&acc.name);
     let streams_dir = account_dir.join("streams");
     let meta_dir = account_dir.join("meta");
     std::fs::create_dir_all(&streams_dir)?;
@@ -145,16 +192,15 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
     };
     let metas = persist::load_metas(&meta_dir)?;
     let domain = js.domain.clone().unwrap_or_default();
-    let account = Account::open(&streams_dir, &domain, sync, metas)
-        .map_err(|e| anyhow::anyhow!("recovering JetStream streams: {e}"))?;
-    info!(
-        "Starting JetStream; store directory: {}",
-        base.join("jetstream").display()
-    );
+    let account = Account::open(&streams_dir, &domain, sync, metas).map_err(|e| {
+        anyhow::anyhow!("recovering JetStream streams of account {}: {e}", acc.name)
+    })?;
     let (handler, rx) = ChannelHandler::new("jetstream", 65_536);
     let (mirror_tx, mirror_rx) = mpsc::channel(64);
     let mut service = Service {
         state: state.clone(),
+        acc: acc.clone(),
+        limits,
         account,
         meta_dir,
         flush_each_batch,
@@ -176,7 +222,7 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         mirror_acks: Vec::new(),
     };
     service.subscribe_api(&domain);
-    if opts.upstream.is_some() {
+    if opts.upstream.is_some() && acc.name == GLOBAL {
         // Connect at start: mirrors created later find the connection up.
         if let Err(e) = service.upstream_client() {
             warn!(error = %e, "cannot connect to the upstream");
@@ -194,17 +240,20 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
             warn!(stream = %name, error = %e, "mirror not started");
         }
     }
-    info!("JetStream ready: {} stream(s) recovered", names.len());
+    info!(
+        account = %acc.name,
+        "JetStream ready: {} stream(s) recovered",
+        names.len()
+    );
     let (jsz_tx, jsz_rx) = mpsc::channel(16);
-    *state.jsz_queries.lock() = Some(jsz_tx);
-    state.jetstream_enabled.store(true, Ordering::Relaxed);
-    Ok(Some(tokio::spawn(service.run(rx, mirror_rx, jsz_rx))))
+    state.jsz_queries.lock().insert(acc.name.clone(), jsz_tx);
+    Ok(tokio::spawn(service.run(rx, mirror_rx, jsz_rx)))
 }
 
 impl Service {
     fn subscribe(&mut self, subject: &str, sid: &str) -> Option<Sub> {
         match self
-            .state
+            .acc
             .subscribe_internal(subject, None, sid, self.handler.clone())
         {
             Ok(s) => Some(s),
@@ -270,7 +319,7 @@ impl Service {
     fn unsubscribe_stream(&mut self, name: &str) {
         if let Some(subs) = self.stream_subs.remove(name) {
             for s in subs {
-                self.state.unsubscribe_internal(&s);
+                self.acc.unsubscribe_internal(&s);
             }
         }
     }
@@ -408,7 +457,7 @@ impl Service {
                 }
             }
         }
-        *self.state.jsz_queries.lock() = None;
+        self.state.jsz_queries.lock().remove(&self.acc.name);
         jsz_rx.close();
         // Mirror drivers stop first; batches still queued are refused.
         self.mirrors.clear();
@@ -429,7 +478,7 @@ impl Service {
         self.lazy_dirty.clear();
         self.finish_batch();
         for s in std::mem::take(&mut self.api_subs) {
-            self.state.unsubscribe_internal(&s);
+            self.acc.unsubscribe_internal(&s);
         }
         info!("JetStream stopped");
     }
@@ -546,6 +595,26 @@ impl Service {
         else {
             return;
         };
+        let storage = self.account.stream(&name).map(|s| s.config().storage);
+        if let Some(storage) = storage {
+            let headers = m.headers.as_deref().unwrap_or_default();
+            if self.would_exceed(storage, &m.subject, headers, &m.payload) {
+                warn!(account = %self.acc.name, stream = %name, subject = %m.subject, "account storage limit reached; message refused");
+                if let Some(reply) = m.reply {
+                    let err = jetmirror_stream::ApiError::account_resources_exceeded();
+                    self.out.push(Outgoing {
+                        subject: reply,
+                        wire_subject: None,
+                        reply: None,
+                        headers: None,
+                        payload: Bytes::from(jetmirror_stream::api::stream::PubAck::encode_error(
+                            &name, &err,
+                        )),
+                    });
+                }
+                return;
+            }
+        }
         self.apply(
             &name,
             Command::Publish {
@@ -610,7 +679,7 @@ impl Service {
                 None => continue,
             };
             for (consumer, deliver) in consumers {
-                let active = !self.state.router.matches(&deliver).is_empty();
+                let active = !self.acc.router.matches(&deliver).is_empty();
                 let key = (name.clone(), consumer.clone());
                 if self.push_active.get(&key) != Some(&active) {
                     self.push_active.insert(key, active);
@@ -679,7 +748,7 @@ impl Service {
             let _ = done.send(r);
         }
         for o in std::mem::take(&mut self.out) {
-            self.state.deliver_internal(
+            self.acc.deliver_internal(
                 &o.subject,
                 o.wire_subject.as_deref(),
                 o.reply.as_deref(),
