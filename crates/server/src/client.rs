@@ -242,6 +242,21 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let cid = state.next_cid();
+    let info = state.client_info(cid, &addr, false);
+    serve_accepted(state, stream, addr, cid, Some(info)).await;
+}
+
+/// Serves a connection whose id is `cid` and whose TLS handshake (if any) is done;
+/// `info` is the INFO still to send first (`None` when it went out before the handshake).
+pub async fn serve_accepted<S>(
+    state: Arc<ServerState>,
+    stream: S,
+    addr: SocketAddr,
+    cid: u64,
+    info: Option<Vec<u8>>,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let now = SystemTime::now();
     let shared = Arc::new(ClientShared {
         cid,
@@ -283,8 +298,9 @@ where
         })
     };
 
-    let info = state.client_info(cid, &addr, false);
-    shared.out.push(|b| encode_info(b, &info));
+    if let Some(info) = &info {
+        shared.out.push(|b| encode_info(b, info));
+    }
 
     if !state.register_client(&shared) {
         shared.send_err("maximum connections exceeded");

@@ -14,6 +14,7 @@
 //! - [`logging`]: log lines in nats-server's format.
 //! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`).
 //! - [`stats`]: message and byte counters shared by the server and its connections.
+//! - [`tls`]: TLS on the client port: configuration and the accept-side handshake.
 //! - [`time_fmt`]: Go-compatible renderings of times and durations for monitoring.
 
 #![recursion_limit = "256"]
@@ -31,5 +32,6 @@ pub mod router;
 pub mod server;
 pub mod stats;
 pub mod time_fmt;
+pub mod tls;
 
 pub use server::{Server, ServerHandle};

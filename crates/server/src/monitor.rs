@@ -157,6 +157,16 @@ fn cpu_percent(state: &ServerState) -> f64 {
     ((ticks / 100.0) / secs * 1000.0).round() / 10.0
 }
 
+/// A float64 as Go's encoding/json writes it: whole numbers without a fraction (`2`,
+/// not `2.0`).
+fn go_float(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        json!(v as i64)
+    } else {
+        json!(v)
+    }
+}
+
 async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     count(&state, "/varz");
     let o = state.opts();
@@ -167,6 +177,9 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     let now = SystemTime::now();
     // Filled in when the JetStream layer lands; `{}` is what nats-server shows without it.
     let jetstream = json!({});
+    let tls = state.tls();
+    let tls_required = tls.is_some() && !o.allow_non_tls;
+    let tls_verify = tls.as_ref().is_some_and(|t| t.verify);
     let v = json!({
         "server_id": state.server_id,
         "server_name": state.server_name,
@@ -177,6 +190,8 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "host": o.host,
         "port": addr.map_or(0, |a| a.port()),
         "auth_required": state.authenticator().required(),
+        "tls_required": tls_required,
+        "tls_verify": tls_verify,
         "max_connections": o.max_connections,
         "max_subscriptions": o.max_subscriptions,
         "ping_interval": state.ping_interval().as_nanos() as u64,
@@ -185,7 +200,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "http_port": http_port,
         "http_base_path": o.http_base_path.clone().unwrap_or_default(),
         "https_port": o.https_port.unwrap_or(0),
-        "auth_timeout": state.auth_timeout().as_secs_f64(),
+        "auth_timeout": go_float(state.auth_timeout().as_secs_f64()),
         "max_control_line": state.max_control_line(),
         "max_payload": o.max_payload,
         "max_pending": o.max_pending,
@@ -195,7 +210,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "mqtt": {},
         "websocket": {},
         "jetstream": jetstream,
-        "tls_timeout": 2.0,
+        "tls_timeout": go_float(o.tls.as_ref().map_or(2.0, |t| t.timeout.as_secs_f64())),
         "write_deadline": state.write_deadline().as_nanos() as u64,
         "start": rfc3339_nanos(state.start_time),
         "now": rfc3339_nanos(now),
@@ -242,6 +257,15 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         }
         if o.max_subscriptions == 0 {
             m.shift_remove("max_subscriptions");
+        }
+        if !tls_required {
+            m.shift_remove("tls_required");
+        }
+        if !tls_verify {
+            m.shift_remove("tls_verify");
+        }
+        if let Some(after) = tls.as_ref().and_then(|t| t.cert_not_after.clone()) {
+            m.insert("tls_cert_not_after".to_string(), Value::String(after));
         }
     }
     pretty(&v)

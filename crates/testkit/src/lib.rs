@@ -10,6 +10,7 @@
 //!   and a side server (a nats-server leaf node, or jetmirror with `upstream`) in domain
 //!   `leaf`.
 //! - [`http_get`]: a tiny HTTP/1.0 GET for the monitoring port (no HTTP client dependency).
+//! - [`certs`]: test certificates (CA, server, client) generated at test time.
 //!
 //! Every wait here is bounded: a server that does not come up within [`START_TIMEOUT`] is
 //! killed and reported as an error carrying the tail of its log.
@@ -23,6 +24,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+
+pub mod certs;
+pub use certs::{generate_certs, TestCerts};
 
 /// How long [`Server::start`] waits for the client port (and `/varz`) to answer.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
