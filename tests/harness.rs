@@ -246,3 +246,69 @@ async fn harness_start_pubsub_jetstream_kill_restart_reconnect() {
         "after restart the consumer delivered {got:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_flags_start_a_tls_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = generate_certs(dir.path(), "").expect("certs");
+    let log = dir.path().join("tls.log");
+    let _server = Proc::spawn(
+        &["-p", "-1", "-a", "127.0.0.1", "--tls"],
+        &[
+            ("-l", &log),
+            ("--tlscert", &certs.server_cert),
+            ("--tlskey", &certs.server_key),
+        ],
+    );
+    let port = wait_for_port(&log, 0);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.contains("TLS required for client connections"),
+        "{text}"
+    );
+    let client = async_nats::ConnectOptions::new()
+        .require_tls(true)
+        .add_root_certificates(certs.ca.clone())
+        .connect(format!("tls://127.0.0.1:{port}"))
+        .await
+        .expect("TLS connect");
+    let mut sub = client.subscribe("flags").await.expect("sub");
+    client.flush().await.expect("flush");
+    client
+        .publish("flags", Bytes::from_static(b"x"))
+        .await
+        .expect("pub");
+    let m = tokio::time::timeout(Duration::from_secs(5), sub.next())
+        .await
+        .expect("in time")
+        .expect("msg");
+    assert_eq!(&m.payload[..], b"x");
+
+    // --tlsverify --tlscacert: mutual TLS.
+    let log2 = dir.path().join("verify.log");
+    let _verify = Proc::spawn(
+        &["-p", "-1", "-a", "127.0.0.1", "--tlsverify"],
+        &[
+            ("-l", &log2),
+            ("--tlscert", &certs.server_cert),
+            ("--tlskey", &certs.server_key),
+            ("--tlscacert", &certs.ca),
+        ],
+    );
+    let port2 = wait_for_port(&log2, 0);
+    let url = format!("tls://127.0.0.1:{port2}");
+    let without = async_nats::ConnectOptions::new()
+        .require_tls(true)
+        .add_root_certificates(certs.ca.clone())
+        .connection_timeout(Duration::from_secs(3))
+        .connect(url.clone())
+        .await;
+    assert!(without.is_err(), "connected without a client certificate");
+    async_nats::ConnectOptions::new()
+        .require_tls(true)
+        .add_root_certificates(certs.ca.clone())
+        .add_client_certificate(certs.client_cert.clone(), certs.client_key.clone())
+        .connect(url)
+        .await
+        .expect("mutual TLS connect");
+}
