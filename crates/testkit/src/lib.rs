@@ -125,6 +125,18 @@ fn build_jetmirror() -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("profile dir {} has no parent", profile_dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
+    // The test's own package variables would make build scripts that watch them (ring's
+    // watches CARGO_MANIFEST_DIR) rebuild on every alternation with a plain build.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| {
+            k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || k == "CARGO_CRATE_NAME"
+                || k == "CARGO_PRIMARY_PACKAGE"
+        }) {
+            cmd.env_remove(key);
+        }
+    }
     cmd.current_dir(workspace_root())
         .args(["build", "-p", "jetmirror", "--bin", "jetmirror"])
         .arg("--target-dir")
