@@ -712,3 +712,100 @@ async fn nats_py_connects_over_tls() {
         outputs[1]
     );
 }
+
+// ---- upstream credentials (operator mode) ----
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A NATS JWT: `nats` claims about `subject`, issued and signed by `issuer`.
+fn jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: Value) -> String {
+    let header = b64url(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let iat = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claims = json!({
+        "jti": format!("JTI{}{}", name.to_uppercase(), iat),
+        "iat": iat,
+        "iss": issuer.public_key(),
+        "name": name,
+        "sub": subject,
+        "nats": nats,
+    });
+    let payload = b64url(claims.to_string().as_bytes());
+    let signing_input = format!("{header}.{payload}");
+    let sig = issuer.sign(signing_input.as_bytes()).expect("sign");
+    format!("{signing_input}.{}", b64url(&sig))
+}
+
+fn creds_file(user_jwt: &str, seed: &str) -> String {
+    format!(
+        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+         ************************* IMPORTANT *************************\n\
+         NKEY Seed printed below can be used to sign and prove identity.\n\n\
+         -----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_through_an_upstream_with_credentials() {
+    let operator = nkeys::KeyPair::new_operator();
+    let account = nkeys::KeyPair::new_account();
+    let system = nkeys::KeyPair::new_account();
+    let user = nkeys::KeyPair::new_user();
+    let op_jwt = jwt(
+        &operator,
+        &operator.public_key(),
+        "op",
+        json!({"type": "operator", "version": 2}),
+    );
+    let limits = json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+        "wildcards": true, "conn": -1, "leaf": -1,
+        "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1
+    });
+    let acc_jwt = jwt(
+        &operator,
+        &account.public_key(),
+        "acc",
+        json!({"limits": limits, "type": "account", "version": 2}),
+    );
+    let sys_jwt = jwt(
+        &operator,
+        &system.public_key(),
+        "sys",
+        json!({"type": "account", "version": 2}),
+    );
+    let user_jwt = jwt(
+        &account,
+        &user.public_key(),
+        "u",
+        json!({"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1, "type": "user", "version": 2}),
+    );
+    let hub_server = hub(format!(
+        "operator: {op_jwt:?}\nsystem_account: {:?}\nresolver: MEMORY\nresolver_preload: {{\n  {}: {acc_jwt:?}\n  {}: {sys_jwt:?}\n}}\n",
+        system.public_key(),
+        account.public_key(),
+        system.public_key(),
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = dir.path().join("user.creds");
+    let creds_text = creds_file(&user_jwt, &user.seed().expect("seed"));
+    std::fs::write(&creds, &creds_text).expect("creds");
+    let side_server = side(format!(
+        "  url: \"nats://127.0.0.1:{}\"\n  credentials: {:?}",
+        hub_server.port(),
+        creds
+    ));
+    let hub_client = async_nats::ConnectOptions::with_credentials(&creds_text)
+        .expect("creds")
+        .connect(hub_server.client_url())
+        .await
+        .expect("hub connect");
+    let side_client = async_nats::connect(side_server.client_url())
+        .await
+        .expect("side connect");
+    mirror_through(&hub_client, &side_client, 5).await;
+}
