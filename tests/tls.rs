@@ -153,11 +153,28 @@ fn varz(server: &Server) -> serde_json::Map<String, Value> {
     }
 }
 
-fn connz_closed(server: &Server) -> Value {
+/// The reasons of `/connz?state=closed`, once there are `want` of them (the server records
+/// a close just after the socket closes) or 3 s have passed.
+async fn closed_reasons(server: &Server, want: usize) -> Vec<String> {
     let port = server.http_port().expect("http port");
-    let body = http_get(port, "/connz?state=closed").expect("/connz");
-    let start = body.find('{').expect("json body");
-    serde_json::from_str(&body[start..]).expect("connz json")
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let body = http_get(port, "/connz?state=closed").expect("/connz");
+        let start = body.find('{').expect("json body");
+        let closed: Value = serde_json::from_str(&body[start..]).expect("connz json");
+        let reasons: Vec<String> = closed["connections"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["reason"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if reasons.len() >= want || Instant::now() > deadline {
+            return reasons;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,13 +264,9 @@ async fn mutual_tls_refuses_clients_without_a_certificate() {
             "{kind:?}: a foreign client certificate connected"
         );
 
-        let closed = connz_closed(&server);
-        let reasons: Vec<&str> = closed["connections"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| c["reason"].as_str()).collect())
-            .unwrap_or_default();
+        let reasons = closed_reasons(&server, 2).await;
         assert!(
-            reasons.contains(&"TLS Handshake Failure"),
+            reasons.iter().any(|r| r == "TLS Handshake Failure"),
             "{kind:?}: closed reasons {reasons:?}"
         );
         let v = varz(&server);
@@ -405,15 +418,7 @@ async fn plaintext_client_on_a_tls_port_is_closed_as_by_nats_server() {
             t.closed_after
         );
         silent.push(String::from_utf8_lossy(&t.after).into_owned());
-        let closed = connz_closed(&server);
-        let reasons: Vec<String> = closed["connections"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c["reason"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let reasons = closed_reasons(&server, 2).await;
         assert_eq!(
             reasons,
             vec!["TLS Handshake Failure".to_string(); 2],
@@ -808,4 +813,51 @@ async fn mirror_through_an_upstream_with_credentials() {
         .await
         .expect("side connect");
     mirror_through(&hub_client, &side_client, 5).await;
+}
+
+// ---- https monitoring ----
+
+const PY_HTTPS_GET: &str = r#"
+import json, ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with urllib.request.urlopen(sys.argv[1], context=ctx, timeout=10) as r:
+    print(json.dumps(json.loads(r.read())))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_monitoring_uses_the_tls_certificate_without_client_auth() {
+    let pki = pki();
+    let c = &pki.certs;
+    let python = venv_python();
+    let script = pki.dir.path().join("https_get.py");
+    std::fs::write(&script, PY_HTTPS_GET).expect("script");
+    let mut varzs = Vec::new();
+    for kind in KINDS {
+        let https_port = jetmirror_testkit::free_port().expect("port");
+        let config = format!(
+            "https_port: {https_port}\n{}",
+            c.server_tls_block("verify: true")
+        );
+        let _server = start(kind, config, false);
+        let out = tokio::process::Command::new(&python)
+            .arg(&script)
+            .arg(format!("https://127.0.0.1:{https_port}/varz"))
+            .arg(&c.ca)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(30), out)
+            .await
+            .expect("python in time")
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("varz json");
+        assert_eq!(v["https_port"], https_port, "{kind:?}");
+        varzs.push(v);
+    }
+    for k in ["tls_required", "tls_verify", "tls_timeout", "http_port"] {
+        assert_eq!(varzs[0].get(k), varzs[1].get(k), "/varz {k}");
+    }
 }

@@ -155,11 +155,13 @@ fn write_ports_file(dir: &Path, handle: &jetmirror::ServerHandle) {
     let mut doc = serde_json::json!({
         "nats": [format!("nats://{}:{}", client.ip(), client.port())],
     });
-    if let (Some(http), serde_json::Value::Object(m)) = (handle.http_addr(), &mut doc) {
-        m.insert(
-            "monitoring".into(),
-            serde_json::json!([format!("http://{}:{}", http.ip(), http.port())]),
-        );
+    let monitoring = match (handle.http_addr(), handle.state.https_addr()) {
+        (Some(http), _) => Some(format!("http://{}:{}", http.ip(), http.port())),
+        (None, Some(https)) => Some(format!("https://{}:{}", https.ip(), https.port())),
+        (None, None) => None,
+    };
+    if let (Some(url), serde_json::Value::Object(m)) = (monitoring, &mut doc) {
+        m.insert("monitoring".into(), serde_json::json!([url]));
     }
     let path = dir.join(format!("jetmirror_{}.ports", std::process::id()));
     if let Err(e) = std::fs::write(&path, doc.to_string()) {

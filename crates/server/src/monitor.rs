@@ -1,4 +1,4 @@
-//! HTTP monitoring on the `http` port, with nats-server's paths, field names, key order and
+//! HTTP monitoring on the `http` port (and HTTPS on `https_port`), with nats-server's paths, field names, key order and
 //! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`, `/jsz`.
 //! Bodies are two-space indented JSON except `/healthz`, which is compact.
 
@@ -24,6 +24,29 @@ type Params = Query<HashMap<String, String>>;
 
 /// Serves monitoring requests until the server shuts down.
 pub async fn serve(state: Arc<ServerState>, listener: TcpListener) {
+    serve_on(state, listener).await;
+}
+
+/// Serves monitoring requests over TLS (`https_port`) with the client port's
+/// certificate, until the server shuts down.
+pub async fn serve_https(
+    state: Arc<ServerState>,
+    listener: TcpListener,
+    tls: Arc<crate::tls::ServerTls>,
+) {
+    let shutdown = state.shutdown_token().clone();
+    serve_on(
+        state,
+        crate::tls::HttpsListener::new(listener, tls, shutdown),
+    )
+    .await;
+}
+
+async fn serve_on<L>(state: Arc<ServerState>, listener: L)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let app = Router::new()
         .route("/", any(root))
         .route("/varz", any(varz))
@@ -199,7 +222,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "http_host": o.http_host,
         "http_port": http_port,
         "http_base_path": o.http_base_path.clone().unwrap_or_default(),
-        "https_port": o.https_port.unwrap_or(0),
+        "https_port": state.https_addr().map_or(0, |a| i32::from(a.port())),
         "auth_timeout": go_float(state.auth_timeout().as_secs_f64()),
         "max_control_line": state.max_control_line(),
         "max_payload": o.max_payload,

@@ -68,6 +68,7 @@ pub struct ServerState {
     lame_duck: std::sync::atomic::AtomicBool,
     client_addr: Mutex<Option<SocketAddr>>,
     http_addr: Mutex<Option<SocketAddr>>,
+    https_addr: Mutex<Option<SocketAddr>>,
     /// The client port's TLS; replaced on a configuration reload.
     tls: RwLock<Option<Arc<ServerTls>>>,
 }
@@ -113,6 +114,7 @@ impl ServerState {
             lame_duck: std::sync::atomic::AtomicBool::new(false),
             client_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
+            https_addr: Mutex::new(None),
             tls: RwLock::new(None),
         }
     }
@@ -185,6 +187,9 @@ impl ServerState {
     }
     pub fn http_addr(&self) -> Option<SocketAddr> {
         *self.http_addr.lock()
+    }
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        *self.https_addr.lock()
     }
 
     /// The cluster name: the configured one; or, with an upstream and no cluster, the
@@ -538,6 +543,39 @@ impl Server {
             *state.http_addr.lock() = Some(http_addr);
             info!("Starting http monitor on {http_host}:{}", http_addr.port());
             tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
+        }
+
+        if let Some(https_port) = state.opts().https_port {
+            let http_host = if state.opts().http_host.is_empty() {
+                host.clone()
+            } else {
+                state.opts().http_host.clone()
+            };
+            if let Some(http_port) = state.opts().http_port {
+                anyhow::bail!(
+                    "can't specify both HTTP ({http_port}) and HTTPs ({https_port}) ports"
+                );
+            }
+            let Some(tls) = state.tls() else {
+                anyhow::bail!("TLS cert and key required for HTTPS");
+            };
+            let port = bind_port(https_port, 8222);
+            let https = TcpListener::bind((http_host.as_str(), port))
+                .await
+                .with_context(|| {
+                    format!("binding the https monitoring listener on {http_host}:{port}")
+                })?;
+            let https_addr = https.local_addr()?;
+            *state.https_addr.lock() = Some(https_addr);
+            info!(
+                "Starting https monitor on {http_host}:{}",
+                https_addr.port()
+            );
+            tasks.push(tokio::spawn(crate::monitor::serve_https(
+                state.clone(),
+                https,
+                tls,
+            )));
         }
 
         if let Some(js) = crate::jetstream::start(state.clone())? {

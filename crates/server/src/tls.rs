@@ -64,6 +64,9 @@ pub enum TlsSetupError {
 /// The client port's TLS, built once at start and again on each reload.
 pub struct ServerTls {
     pub acceptor: TlsAcceptor,
+    /// The same certificate without client verification, for `https_port` (nats-server's
+    /// monitoring TLS never asks for a client certificate).
+    pub https_acceptor: TlsAcceptor,
     /// Clients must present a certificate signed by `ca_file` (INFO `tls_verify`).
     pub verify: bool,
     pub timeout: Duration,
@@ -173,6 +176,10 @@ pub fn server_tls(o: &TlsOptions) -> Result<ServerTls, TlsSetupError> {
     let provider = provider_with_suites(&o.cipher_suites);
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions(o.min_version.as_deref())?)?;
+    let https = builder
+        .clone()
+        .with_no_client_auth()
+        .with_single_cert(chain.clone(), key.clone_key())?;
     let builder = if o.verify {
         let Some(ca) = &o.ca_file else {
             return Err(TlsSetupError::VerifyWithoutCa);
@@ -194,6 +201,7 @@ pub fn server_tls(o: &TlsOptions) -> Result<ServerTls, TlsSetupError> {
     config.alpn_protocols.clear();
     Ok(ServerTls {
         acceptor: TlsAcceptor::from(Arc::new(config)),
+        https_acceptor: TlsAcceptor::from(Arc::new(https)),
         verify: o.verify,
         timeout: if o.timeout.is_zero() {
             Duration::from_secs(2)
@@ -425,6 +433,71 @@ fn looks_like_tls(first: &[u8]) -> bool {
     let typ_ok = matches!(first.first(), Some(0x15) | Some(0x16));
     let version_ok = first.get(1).is_none_or(|major| *major < 0x10);
     typ_ok && version_ok
+}
+
+/// The `https_port` listener: TCP accepts with each TLS handshake in a task of its own
+/// (a slow or silent peer holds up nobody), handing finished connections to the HTTP
+/// server.
+pub struct HttpsListener {
+    ready: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl HttpsListener {
+    pub fn new(
+        listener: tokio::net::TcpListener,
+        tls: Arc<ServerTls>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> HttpsListener {
+        let local = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let (tx, ready) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    a = listener.accept() => a,
+                };
+                let (tcp, addr) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        debug!(error = %e, "https accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let (tx, tls) = (tx.clone(), tls.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(tls.timeout, tls.https_acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            let _ = tx.send((stream, addr)).await;
+                        }
+                        Ok(Err(e)) => debug!("{addr} - https TLS handshake error: {e}"),
+                        Err(_) => debug!("{addr} - https TLS handshake timeout"),
+                    }
+                });
+            }
+        });
+        HttpsListener { ready, local }
+    }
+}
+
+impl axum::serve::Listener for HttpsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(conn) => conn,
+            // The accept task ended (shutdown): nothing more will come.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
 }
 
 async fn send_info(tcp: &mut TcpStream, info: &[u8], deadline: Duration) -> io::Result<()> {
