@@ -576,6 +576,25 @@ async fn mirror_through_a_mutual_tls_upstream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_through_a_tls_first_upstream() {
+    let pki = pki();
+    let c = &pki.certs;
+    let hub_server = hub(c.server_tls_block("handshake_first: true"));
+    let side_server = side(format!(
+        "  url: \"nats://127.0.0.1:{}\"\n  tls {{\n    ca_file: {:?}\n    handshake_first: true\n  }}",
+        hub_server.port(),
+        c.ca
+    ));
+    let hub_client = tls_connect(&hub_server, &c.ca, None, true)
+        .await
+        .expect("hub connect");
+    let side_client = async_nats::connect(side_server.client_url())
+        .await
+        .expect("side connect");
+    mirror_through(&hub_client, &side_client, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_tls_without_a_trusted_ca_does_not_connect() {
     let pki = pki();
     let c = &pki.certs;

@@ -208,7 +208,11 @@ pub fn server_tls(o: &TlsOptions) -> Result<ServerTls, TlsSetupError> {
         } else {
             o.timeout
         },
-        handshake_first: o.handshake_first.clone(),
+        // A zero fallback delay is plain TLS first (nats-server falls back only for > 0).
+        handshake_first: match o.handshake_first {
+            HandshakeFirst::Fallback(d) if d.is_zero() => HandshakeFirst::On,
+            ref other => other.clone(),
+        },
         cert_not_after,
     })
 }
