@@ -25,5 +25,5 @@ pub use crate::core::{
 pub use driver::{spawn_mirror, MirrorHandle, MirrorSink, MirrorSnapshot, SinkOp};
 pub use upstream::{
     ConnectionEvent, Message, PublishError, RequestError, Status, Subscription, UpstreamClient,
-    UpstreamConfig,
+    UpstreamConfig, UpstreamTls,
 };

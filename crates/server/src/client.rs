@@ -277,6 +277,33 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let cid = state.next_cid();
+    let nonce = connection_nonce(&state);
+    let info = state.client_info_for(cid, &addr, false, crate::accounts::GLOBAL, &nonce);
+    serve_accepted(state, stream, addr, cid, Some(info), nonce).await;
+}
+
+/// The nkey challenge for a new connection's INFO: empty unless nkey users exist.
+pub fn connection_nonce(state: &ServerState) -> String {
+    if state.authenticator().nonce_required() {
+        crate::auth::new_nonce()
+    } else {
+        String::new()
+    }
+}
+
+/// Serves a connection whose id is `cid` and whose TLS handshake (if any) is done;
+/// `info` is the INFO still to send first (`None` when it went out before the handshake)
+/// and `nonce` the nkey challenge it carries.
+pub async fn serve_accepted<S>(
+    state: Arc<ServerState>,
+    stream: S,
+    addr: SocketAddr,
+    cid: u64,
+    info: Option<Vec<u8>>,
+    nonce: String,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let now = SystemTime::now();
     let shared = Arc::new(ClientShared {
         cid,
@@ -319,13 +346,9 @@ where
         })
     };
 
-    let nonce = if state.authenticator().nonce_required() {
-        crate::auth::new_nonce()
-    } else {
-        String::new()
-    };
-    let info = state.client_info_for(cid, &addr, false, crate::accounts::GLOBAL, &nonce);
-    shared.out.push(|b| encode_info(b, &info));
+    if let Some(info) = &info {
+        shared.out.push(|b| encode_info(b, info));
+    }
 
     if !state.register_client(&shared) {
         shared.send_err("maximum connections exceeded");

@@ -16,6 +16,7 @@
 //! - [`monitor`]: the HTTP monitoring endpoints (`/varz`, `/connz`, `/subsz`, `/healthz`, ...).
 //! - [`accountz`]: the `/accountz` document.
 //! - [`stats`]: message and byte counters shared by the server and its connections.
+//! - [`tls`]: TLS on the client port: configuration and the accept-side handshake.
 //! - [`time_fmt`]: Go-compatible renderings of times and durations for monitoring.
 
 #![recursion_limit = "256"]
@@ -35,5 +36,6 @@ pub mod router;
 pub mod server;
 pub mod stats;
 pub mod time_fmt;
+pub mod tls;
 
 pub use server::{Server, ServerHandle};

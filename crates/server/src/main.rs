@@ -119,18 +119,23 @@ fn run(opts: Options, args: Vec<OsString>) -> ExitCode {
         }
         let pid_file = opts.pid_file.clone();
         let ports_dir = opts.ports_file_dir.clone();
-        let handle = match Server::start(opts).await {
-            Ok(h) => h,
-            Err(e) => {
-                error!("{e:#}");
-                return ExitCode::from(1);
-            }
-        };
+        // As nats-server: the pid file exists before the listeners (harnesses read it once
+        // the listening line is logged).
         if let Some(p) = &pid_file {
             if let Err(e) = std::fs::write(p, std::process::id().to_string()) {
                 error!("cannot write the pid file {}: {e}", p.display());
             }
         }
+        let handle = match Server::start(opts).await {
+            Ok(h) => h,
+            Err(e) => {
+                error!("{e:#}");
+                if let Some(p) = &pid_file {
+                    let _ = std::fs::remove_file(p);
+                }
+                return ExitCode::from(1);
+            }
+        };
         if let Some(dir) = &ports_dir {
             write_ports_file(dir, &handle);
         }
@@ -155,11 +160,13 @@ fn write_ports_file(dir: &Path, handle: &jetmirror::ServerHandle) {
     let mut doc = serde_json::json!({
         "nats": [format!("nats://{}:{}", client.ip(), client.port())],
     });
-    if let (Some(http), serde_json::Value::Object(m)) = (handle.http_addr(), &mut doc) {
-        m.insert(
-            "monitoring".into(),
-            serde_json::json!([format!("http://{}:{}", http.ip(), http.port())]),
-        );
+    let monitoring = match (handle.http_addr(), handle.state.https_addr()) {
+        (Some(http), _) => Some(format!("http://{}:{}", http.ip(), http.port())),
+        (None, Some(https)) => Some(format!("https://{}:{}", https.ip(), https.port())),
+        (None, None) => None,
+    };
+    if let (Some(url), serde_json::Value::Object(m)) = (monitoring, &mut doc) {
+        m.insert("monitoring".into(), serde_json::json!([url]));
     }
     let path = dir.join(format!("jetmirror_{}.ports", std::process::id()));
     if let Err(e) = std::fs::write(&path, doc.to_string()) {

@@ -1,6 +1,6 @@
-//! HTTP monitoring on the `http` port, with nats-server's paths, field names, key order and
-//! JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`), `/routez`, `/healthz`, `/jsz`,
-//! `/accountz`.
+//! HTTP monitoring on the `http` port (and HTTPS on `https_port`), with nats-server's paths,
+//! field names, key order and JSON types: `/varz`, `/connz`, `/subsz` (`/subscriptionsz`),
+//! `/routez`, `/healthz`, `/jsz`, `/accountz`.
 //! Bodies are two-space indented JSON except `/healthz`, which is compact.
 
 use std::collections::HashMap;
@@ -25,6 +25,29 @@ type Params = Query<HashMap<String, String>>;
 
 /// Serves monitoring requests until the server shuts down.
 pub async fn serve(state: Arc<ServerState>, listener: TcpListener) {
+    serve_on(state, listener).await;
+}
+
+/// Serves monitoring requests over TLS (`https_port`) with the client port's
+/// certificate, until the server shuts down.
+pub async fn serve_https(
+    state: Arc<ServerState>,
+    listener: TcpListener,
+    tls: Arc<crate::tls::ServerTls>,
+) {
+    let shutdown = state.shutdown_token().clone();
+    serve_on(
+        state,
+        crate::tls::HttpsListener::new(listener, tls, shutdown),
+    )
+    .await;
+}
+
+async fn serve_on<L>(state: Arc<ServerState>, listener: L)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let app = Router::new()
         .route("/", any(root))
         .route("/varz", any(varz))
@@ -159,6 +182,16 @@ fn cpu_percent(state: &ServerState) -> f64 {
     ((ticks / 100.0) / secs * 1000.0).round() / 10.0
 }
 
+/// A float64 as Go's encoding/json writes it: whole numbers without a fraction (`2`,
+/// not `2.0`).
+fn go_float(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        json!(v as i64)
+    } else {
+        json!(v)
+    }
+}
+
 async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     count(&state, "/varz");
     let o = state.opts();
@@ -169,6 +202,9 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
     let now = SystemTime::now();
     // Filled in when the JetStream layer lands; `{}` is what nats-server shows without it.
     let jetstream = json!({});
+    let tls = state.tls();
+    let tls_required = tls.is_some() && !o.allow_non_tls;
+    let tls_verify = tls.as_ref().is_some_and(|t| t.verify);
     let v = json!({
         "server_id": state.server_id,
         "server_name": state.server_name,
@@ -179,6 +215,8 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "host": o.host,
         "port": addr.map_or(0, |a| a.port()),
         "auth_required": state.authenticator().required(),
+        "tls_required": tls_required,
+        "tls_verify": tls_verify,
         "max_connections": o.max_connections,
         "max_subscriptions": o.max_subscriptions,
         "ping_interval": state.ping_interval().as_nanos() as u64,
@@ -186,8 +224,8 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "http_host": o.http_host,
         "http_port": http_port,
         "http_base_path": o.http_base_path.clone().unwrap_or_default(),
-        "https_port": o.https_port.unwrap_or(0),
-        "auth_timeout": state.auth_timeout().as_secs_f64(),
+        "https_port": state.https_addr().map_or(0, |a| i32::from(a.port())),
+        "auth_timeout": go_float(state.auth_timeout().as_secs_f64()),
         "max_control_line": state.max_control_line(),
         "max_payload": o.max_payload,
         "max_pending": o.max_pending,
@@ -197,7 +235,7 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         "mqtt": {},
         "websocket": {},
         "jetstream": jetstream,
-        "tls_timeout": 2.0,
+        "tls_timeout": go_float(o.tls.as_ref().map_or(2.0, |t| t.timeout.as_secs_f64())),
         "write_deadline": state.write_deadline().as_nanos() as u64,
         "start": rfc3339_nanos(state.start_time),
         "now": rfc3339_nanos(now),
@@ -248,6 +286,15 @@ async fn varz(State(state): State<Arc<ServerState>>) -> Response {
         }
         if state.accounts.system_account().is_none() {
             m.shift_remove("system_account");
+        }
+        if !tls_required {
+            m.shift_remove("tls_required");
+        }
+        if !tls_verify {
+            m.shift_remove("tls_verify");
+        }
+        if let Some(after) = tls.as_ref().and_then(|t| t.cert_not_after.clone()) {
+            m.insert("tls_cert_not_after".to_string(), Value::String(after));
         }
     }
     pretty(&v)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use jetmirror_config::Options;
+use jetmirror_config::{HandshakeFirst, Options};
 use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -20,6 +20,7 @@ use crate::auth::Authenticator;
 use crate::client::{self, ClientShared, ClosedReason};
 use crate::info::{random_public_key, Info, API_LEVEL, COMPAT_VERSION, GIT_COMMIT, RUNTIME};
 use crate::stats::{CounterSnapshot, ServerCounters};
+use crate::tls::ServerTls;
 
 /// A connection that has closed, kept for `/connz?state=closed`.
 #[derive(Debug, Clone)]
@@ -74,6 +75,9 @@ pub struct ServerState {
     lame_duck: std::sync::atomic::AtomicBool,
     client_addr: Mutex<Option<SocketAddr>>,
     http_addr: Mutex<Option<SocketAddr>>,
+    https_addr: Mutex<Option<SocketAddr>>,
+    /// The client port's TLS; replaced on a configuration reload.
+    tls: RwLock<Option<Arc<ServerTls>>>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -118,6 +122,8 @@ impl ServerState {
             lame_duck: std::sync::atomic::AtomicBool::new(false),
             client_addr: Mutex::new(None),
             http_addr: Mutex::new(None),
+            https_addr: Mutex::new(None),
+            tls: RwLock::new(None),
         }
     }
 
@@ -190,6 +196,9 @@ impl ServerState {
     pub fn http_addr(&self) -> Option<SocketAddr> {
         *self.http_addr.lock()
     }
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        *self.https_addr.lock()
+    }
 
     /// The cluster name: the configured one; or, with an upstream and no cluster, the
     /// server name (nats-server does the same for a leaf node without a cluster, and the
@@ -210,6 +219,11 @@ impl ServerState {
         self.lame_duck.load(Ordering::Relaxed)
     }
 
+    /// The client port's TLS in force now.
+    pub fn tls(&self) -> Option<Arc<ServerTls>> {
+        self.tls.read().clone()
+    }
+
     /// The INFO for a connection; `connect_info` is the one sent after the first PONG.
     pub fn client_info(&self, cid: u64, addr: &SocketAddr, connect_info: bool) -> Vec<u8> {
         self.client_info_for(cid, addr, connect_info, crate::accounts::GLOBAL, "")
@@ -225,9 +239,24 @@ impl ServerState {
         account: &str,
         nonce: &str,
     ) -> Vec<u8> {
+        self.client_info_doc(cid, addr, connect_info, account, nonce)
+            .to_json()
+    }
+
+    /// The INFO document for a connection (see [`ServerState::client_info_for`]).
+    pub fn client_info_doc(
+        &self,
+        cid: u64,
+        addr: &SocketAddr,
+        connect_info: bool,
+        account: &str,
+        nonce: &str,
+    ) -> Info {
         let port = self.client_addr().map_or(0, |a| a.port());
         let jetstream = self.jetstream_enabled();
-        let info = Info {
+        let tls = self.tls();
+        let allow_non_tls = self.opts().allow_non_tls;
+        Info {
             server_id: self.server_id.clone(),
             server_name: self.server_name.clone(),
             version: COMPAT_VERSION.to_string(),
@@ -238,9 +267,9 @@ impl ServerState {
             port,
             headers: !self.opts().no_header_support,
             auth_required: self.authenticator().required(),
-            tls_required: false,
-            tls_verify: false,
-            tls_available: false,
+            tls_required: tls.is_some() && !allow_non_tls,
+            tls_verify: tls.as_ref().is_some_and(|t| t.verify),
+            tls_available: tls.is_some() && allow_non_tls,
             max_payload: self.opts().max_payload,
             jetstream,
             client_id: cid,
@@ -265,8 +294,40 @@ impl ServerState {
             acc_is_sys: connect_info && self.accounts.system_account() == Some(account),
             api_lvl: API_LEVEL,
             xkey: self.xkey.clone(),
+        }
+    }
+
+    /// Records a connection that ended in its TLS handshake (or before it): counted in
+    /// `total_connections` and kept for `/connz?state=closed` as nats-server does.
+    pub fn record_handshake_failure(&self, cid: u64, addr: SocketAddr, start: SystemTime) {
+        self.counters
+            .total_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let limit = usize::try_from(self.opts().max_closed_clients).unwrap_or(10_000);
+        if limit == 0 {
+            return;
+        }
+        let conn = ClosedConn {
+            cid,
+            addr,
+            start,
+            stop: SystemTime::now(),
+            last_activity: start,
+            reason: "TLS Handshake Failure",
+            name: String::new(),
+            lang: String::new(),
+            version: String::new(),
+            user: None,
+            account: String::new(),
+            rtt: None,
+            counters: CounterSnapshot::default(),
+            subscriptions: Vec::new(),
         };
-        info.to_json()
+        let mut closed = self.closed.lock();
+        closed.push_back(conn);
+        while closed.len() > limit {
+            closed.pop_front();
+        }
     }
 
     /// Adds a connection; `false` when `max_connections` is reached.
@@ -431,6 +492,18 @@ impl ServerHandle {
             warn!("config reload: listener addresses cannot change without a restart; keeping the old ones");
         }
         state.accounts.add_new(&opts);
+        // New certificates (or TLS settings) apply to connections accepted from now on.
+        match opts.tls.as_ref().map(crate::tls::server_tls).transpose() {
+            Ok(tls) => {
+                if tls.is_some() != state.tls().is_some() {
+                    warn!("config reload: TLS turned on or off for the client port");
+                }
+                *state.tls.write() = tls.map(Arc::new);
+            }
+            Err(e) => {
+                warn!("config reload: {e}; keeping the previous TLS configuration");
+            }
+        }
         let auth = Arc::new(Authenticator::from_options(&opts));
         *state.auth.write() = auth.clone();
         *state.opts.write() = Arc::new(opts);
@@ -472,7 +545,14 @@ fn bind_port(port: i32, default: u16) -> u16 {
 impl Server {
     /// Binds the listeners and starts serving. Returns once the node accepts connections.
     pub async fn start(opts: Options) -> anyhow::Result<ServerHandle> {
+        let tls = opts
+            .tls
+            .as_ref()
+            .map(crate::tls::server_tls)
+            .transpose()?
+            .map(Arc::new);
         let state = Arc::new(ServerState::new(opts));
+        *state.tls.write() = tls;
         let host = if state.opts().host.is_empty() {
             "0.0.0.0".to_string()
         } else {
@@ -504,12 +584,56 @@ impl Server {
             tasks.push(tokio::spawn(crate::monitor::serve(state.clone(), http)));
         }
 
+        if let Some(https_port) = state.opts().https_port {
+            let http_host = if state.opts().http_host.is_empty() {
+                host.clone()
+            } else {
+                state.opts().http_host.clone()
+            };
+            if let Some(http_port) = state.opts().http_port {
+                anyhow::bail!(
+                    "can't specify both HTTP ({http_port}) and HTTPs ({https_port}) ports"
+                );
+            }
+            let Some(tls) = state.tls() else {
+                anyhow::bail!("TLS cert and key required for HTTPS");
+            };
+            let port = bind_port(https_port, 8222);
+            let https = TcpListener::bind((http_host.as_str(), port))
+                .await
+                .with_context(|| {
+                    format!("binding the https monitoring listener on {http_host}:{port}")
+                })?;
+            let https_addr = https.local_addr()?;
+            *state.https_addr.lock() = Some(https_addr);
+            info!(
+                "Starting https monitor on {http_host}:{}",
+                https_addr.port()
+            );
+            tasks.push(tokio::spawn(crate::monitor::serve_https(
+                state.clone(),
+                https,
+                tls,
+            )));
+        }
+
         tasks.extend(crate::jetstream::start(state.clone())?);
         info!(
             "Listening for client connections on {}:{}",
             host,
             addr.port()
         );
+        if let Some(tls) = state.tls() {
+            let first_only = matches!(tls.handshake_first, HandshakeFirst::On);
+            if state.opts().allow_non_tls && !first_only {
+                info!("TLS available for client connections");
+            } else {
+                info!("TLS required for client connections");
+            }
+            if first_only {
+                warn!("Clients that are not using \"TLS Handshake First\" option will fail to connect");
+            }
+        }
         info!("Server is ready");
         tasks.push(tokio::spawn(accept_loop(state.clone(), listener)));
         Ok(ServerHandle { state, tasks })
@@ -526,7 +650,14 @@ async fn accept_loop(state: Arc<ServerState>, listener: TcpListener) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(client::serve(state.clone(), stream, addr));
+                    match state.tls() {
+                        Some(tls) => {
+                            tokio::spawn(crate::tls::accept(state.clone(), tls, stream, addr));
+                        }
+                        None => {
+                            tokio::spawn(client::serve(state.clone(), stream, addr));
+                        }
+                    }
                 }
                 Err(e) => {
                     warn!(error = %e, "accept failed");

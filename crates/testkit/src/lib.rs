@@ -10,6 +10,7 @@
 //!   and a side server (a nats-server leaf node, or jetmirror with `upstream`) in domain
 //!   `leaf`.
 //! - [`http_get`]: a tiny HTTP/1.0 GET for the monitoring port (no HTTP client dependency).
+//! - [`certs`]: test certificates (CA, server, client) generated at test time.
 //!
 //! Every wait here is bounded: a server that does not come up within [`START_TIMEOUT`] is
 //! killed and reported as an error carrying the tail of its log.
@@ -23,6 +24,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+
+pub mod certs;
+pub use certs::{generate_certs, TestCerts};
 
 /// How long [`Server::start`] waits for the client port (and `/varz`) to answer.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -121,6 +125,18 @@ fn build_jetmirror() -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("profile dir {} has no parent", profile_dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
+    // The test's own package variables would make build scripts that watch them (ring's
+    // watches CARGO_MANIFEST_DIR) rebuild on every alternation with a plain build.
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| {
+            k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || k == "CARGO_CRATE_NAME"
+                || k == "CARGO_PRIMARY_PACKAGE"
+        }) {
+            cmd.env_remove(key);
+        }
+    }
     cmd.current_dir(workspace_root())
         .args(["build", "-p", "jetmirror", "--bin", "jetmirror"])
         .arg("--target-dir")

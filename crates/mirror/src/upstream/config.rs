@@ -1,7 +1,11 @@
-//! `upstream { url | urls, user, password, token, name }` and the client's timing
-//! knobs, plus parsing of server URLs (`nats://user:pass@host:port`, `host:port`).
+//! `upstream { url | urls, user, password, token, name, credentials, nkey, tls }` and the
+//! client's timing knobs, plus parsing of server URLs (`nats://user:pass@host:port`,
+//! `tls://host:port`, `host:port`).
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use super::tls::{SetupError, UpstreamTls};
 
 /// How to reach the upstream nats-server and how eagerly to watch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +18,15 @@ pub struct UpstreamConfig {
     pub token: Option<String>,
     /// Connection name sent in CONNECT.
     pub name: Option<String>,
+    /// A `.creds` file (user JWT and nkey seed): CONNECT carries the JWT and the signed
+    /// nonce.
+    pub credentials: Option<PathBuf>,
+    /// An nkey seed (or the path of a file holding one): CONNECT carries the public key
+    /// and the signed nonce.
+    pub nkey: Option<String>,
+    /// TLS to the upstream; also used when the URL is `tls://` or the upstream's INFO
+    /// requires TLS (then with the system's roots if this is unset).
+    pub tls: Option<UpstreamTls>,
     /// A PING is sent this often.
     pub ping_interval: Duration,
     /// The connection is declared dead when this many PINGs are unanswered at the
@@ -41,6 +54,9 @@ impl Default for UpstreamConfig {
             password: None,
             token: None,
             name: None,
+            credentials: None,
+            nkey: None,
+            tls: None,
             ping_interval: Duration::from_secs(2),
             max_pings_out: 2,
             connect_timeout: Duration::from_secs(2),
@@ -73,6 +89,8 @@ pub struct ServerAddr {
     pub password: Option<String>,
     /// True when learned from INFO `connect_urls`.
     pub learned: bool,
+    /// The URL's scheme is `tls://`: TLS even if the server does not require it.
+    pub tls: bool,
 }
 
 impl ServerAddr {
@@ -85,30 +103,36 @@ impl ServerAddr {
         }
     }
 
-    /// `nats://host:port` (no credentials).
+    /// `nats://host:port` or `tls://host:port` (no credentials).
     pub fn url(&self) -> String {
-        format!("nats://{}", self.authority())
+        let scheme = if self.tls { "tls" } else { "nats" };
+        format!("{scheme}://{}", self.authority())
     }
 }
 
 /// Why a URL was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    #[error("unsupported scheme in upstream url {0:?} (only nats:// is supported)")]
+    #[error("unsupported scheme in upstream url {0:?} (nats:// or tls://)")]
     Scheme(String),
     #[error("bad port in upstream url {0:?}")]
     Port(String),
     #[error("empty host in upstream url {0:?}")]
     Host(String),
+    /// The TLS files or credentials could not be loaded.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
 }
 
-/// Parses `nats://[user[:pass]@]host[:port]` or `host[:port]` (port 4222 default).
+/// Parses `nats://[user[:pass]@]host[:port]`, `tls://...` or `host[:port]` (port 4222
+/// default).
 pub fn parse_url(url: &str) -> Result<ServerAddr, UrlError> {
     let trimmed = url.trim();
-    let rest = match trimmed.split_once("://") {
-        Some(("nats", rest)) => rest,
+    let (rest, tls) = match trimmed.split_once("://") {
+        Some(("nats", rest)) => (rest, false),
+        Some(("tls", rest)) => (rest, true),
         Some((_, _)) => return Err(UrlError::Scheme(url.to_owned())),
-        None => trimmed,
+        None => (trimmed, false),
     };
     let rest = rest.trim_end_matches('/');
     let (creds, hostport) = match rest.rsplit_once('@') {
@@ -148,6 +172,7 @@ pub fn parse_url(url: &str) -> Result<ServerAddr, UrlError> {
         user,
         password,
         learned: false,
+        tls,
     })
 }
 
@@ -170,7 +195,10 @@ mod tests {
         assert_eq!(c.authority(), "[::1]:5000");
         let d = parse_url("nats://tok@h").expect("parses");
         assert_eq!((d.user.as_deref(), d.password), (Some("tok"), None));
-        assert!(matches!(parse_url("tls://h:1"), Err(UrlError::Scheme(_))));
+        let e = parse_url("tls://h:1").expect("parses");
+        assert!(e.tls);
+        assert_eq!(e.url(), "tls://h:1");
+        assert!(matches!(parse_url("ws://h:1"), Err(UrlError::Scheme(_))));
         assert!(matches!(parse_url("h:xx"), Err(UrlError::Port(_))));
         assert!(matches!(parse_url("nats://:1"), Err(UrlError::Host(_))));
     }

@@ -1,5 +1,7 @@
 //! The connection task behind [`super::UpstreamClient`]: picks a server, does the
-//! INFO/CONNECT/PING/PONG handshake, replays subscriptions, then multiplexes socket
+//! INFO/CONNECT/PING/PONG handshake (with the TLS upgrade after INFO, or before it with
+//! `handshake_first`, and the nonce signed for nkey/JWT auth), replays subscriptions,
+//! then multiplexes socket
 //! reads, socket writes, commands and the ping ticker until the connection dies, and
 //! starts over with the next server.
 
@@ -14,6 +16,7 @@ use jetmirror_protocol::{
     encode_connect, encode_sub, encode_unsub, Limits, ServerOp, ServerOpDecoder, PING, PONG,
 };
 use rand::Rng;
+use rustls::ClientConfig;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,6 +24,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, trace, warn};
 
 use super::config::{parse_url, ServerAddr, UpstreamConfig};
+use super::tls::{self as up_tls, Stream, UpstreamTls};
 use super::{Command, ConnectionEvent, Message, Shared, Status, INBOX_SID};
 
 /// Longest control line accepted from the server (INFO with many connect_urls).
@@ -44,6 +48,8 @@ struct ServerInfo {
     #[serde(default)]
     tls_required: bool,
     #[serde(default)]
+    tls_available: bool,
+    #[serde(default)]
     nonce: Option<String>,
     #[serde(default)]
     connect_urls: Vec<String>,
@@ -64,8 +70,12 @@ enum ConnError {
     Server(String),
     #[error("bad INFO: {0}")]
     Info(String),
-    #[error("server requires TLS, which this client does not support")]
-    TlsRequired,
+    #[error("tls: {0}")]
+    Tls(String),
+    #[error("secure connection not available: the server offers no TLS")]
+    SecureNotAvailable,
+    #[error("{0}")]
+    Setup(#[from] up_tls::SetupError),
     #[error("server does not support headers")]
     NoHeaders,
     #[error("stale connection: {0} pings unanswered")]
@@ -73,7 +83,7 @@ enum ConnError {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     rbuf: BytesMut,
     decoder: ServerOpDecoder,
     info: ServerInfo,
@@ -137,6 +147,7 @@ fn fail_requests(shared: &Shared) {
 pub(crate) async fn run(
     cfg: UpstreamConfig,
     mut servers: Vec<ServerAddr>,
+    tls: Option<Arc<ClientConfig>>,
     shared: Arc<Shared>,
     mut rx: mpsc::Receiver<Command>,
 ) {
@@ -144,7 +155,7 @@ pub(crate) async fn run(
     let mut failed_in_pass = 0usize;
     let mut passes = 0u32;
     while let Some(addr) = servers.get(idx % servers.len().max(1)).cloned() {
-        let attempt = while_offline(handshake(&addr, &cfg), &mut rx).await;
+        let attempt = while_offline(handshake(&addr, &cfg, tls.as_ref()), &mut rx).await;
         let Some(result) = attempt else { break };
         match result {
             Ok((conn, server_id)) => {
@@ -235,11 +246,16 @@ async fn read_op(conn: &mut Conn) -> Result<ServerOp, ConnError> {
     }
 }
 
-fn connect_json(addr: &ServerAddr, cfg: &UpstreamConfig, info: &ServerInfo) -> String {
+fn connect_json(
+    addr: &ServerAddr,
+    cfg: &UpstreamConfig,
+    info: &ServerInfo,
+    secure: bool,
+) -> Result<String, ConnError> {
     let mut m = serde_json::Map::new();
     m.insert("verbose".into(), false.into());
     m.insert("pedantic".into(), false.into());
-    m.insert("tls_required".into(), false.into());
+    m.insert("tls_required".into(), secure.into());
     if let Some(name) = &cfg.name {
         m.insert("name".into(), name.clone().into());
     }
@@ -270,17 +286,68 @@ fn connect_json(addr: &ServerAddr, cfg: &UpstreamConfig, info: &ServerInfo) -> S
             }
         }
     }
-    if info.nonce.is_some() {
-        // nkey/JWT signing is not supported; user/password/token still work.
-        trace!("server sent a nonce; no nkey configured");
+    match info.nonce.as_deref() {
+        Some(nonce) => {
+            let signed = up_tls::signed_auth(
+                cfg.credentials.as_deref(),
+                cfg.nkey.as_deref(),
+                nonce.as_bytes(),
+            )?;
+            if let Some(a) = signed {
+                if let Some(jwt) = a.jwt {
+                    m.insert("jwt".into(), jwt.into());
+                }
+                if let Some(nkey) = a.nkey {
+                    m.insert("nkey".into(), nkey.into());
+                }
+                m.insert("sig".into(), a.sig.into());
+            }
+        }
+        None if cfg.credentials.is_some() || cfg.nkey.is_some() => {
+            trace!("nkey or credentials configured but the server sent no nonce");
+        }
+        None => {}
     }
-    serde_json::Value::Object(m).to_string()
+    Ok(serde_json::Value::Object(m).to_string())
 }
 
-async fn handshake(addr: &ServerAddr, cfg: &UpstreamConfig) -> Result<(Conn, String), ConnError> {
+/// Runs the client side of the TLS handshake on a plain socket.
+async fn upgrade(
+    stream: Stream,
+    addr: &ServerAddr,
+    tls: Option<&Arc<ClientConfig>>,
+) -> Result<Stream, ConnError> {
+    let Stream::Plain(tcp) = stream else {
+        return Ok(stream);
+    };
+    // Without a configured `tls` block (the upstream requires TLS, or the URL says
+    // tls://), verify against the system's roots.
+    let config = match tls {
+        Some(c) => c.clone(),
+        None => up_tls::client_config(&UpstreamTls::default())?,
+    };
+    let name = up_tls::server_name(&addr.host)?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let tls_stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| ConnError::Tls(e.to_string()))?;
+    Ok(Stream::Tls(Box::new(tls_stream)))
+}
+
+async fn handshake(
+    addr: &ServerAddr,
+    cfg: &UpstreamConfig,
+    tls: Option<&Arc<ClientConfig>>,
+) -> Result<(Conn, String), ConnError> {
     let fut = async {
-        let stream = TcpStream::connect((addr.host.as_str(), addr.port)).await?;
-        stream.set_nodelay(true)?;
+        let tcp = TcpStream::connect((addr.host.as_str(), addr.port)).await?;
+        tcp.set_nodelay(true)?;
+        let mut stream = Stream::Plain(tcp);
+        let tls_first = cfg.tls.as_ref().is_some_and(|t| t.handshake_first);
+        if tls_first {
+            stream = upgrade(stream, addr, tls).await?;
+        }
         let mut conn = Conn {
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
@@ -300,9 +367,17 @@ async fn handshake(addr: &ServerAddr, cfg: &UpstreamConfig) -> Result<(Conn, Str
             }
             _ => return Err(ConnError::Info("first op is not INFO".into())),
         };
-        if info.tls_required {
-            return Err(ConnError::TlsRequired);
+        let want_tls = cfg.tls.is_some() || addr.tls;
+        if !tls_first && (info.tls_required || want_tls) {
+            if !info.tls_required && !info.tls_available {
+                return Err(ConnError::SecureNotAvailable);
+            }
+            if !conn.rbuf.is_empty() {
+                return Err(ConnError::Tls("plaintext data after INFO".into()));
+            }
+            conn.stream = upgrade(conn.stream, addr, tls).await?;
         }
+        let secure = matches!(conn.stream, Stream::Tls(_));
         if !info.headers {
             return Err(ConnError::NoHeaders);
         }
@@ -310,7 +385,7 @@ async fn handshake(addr: &ServerAddr, cfg: &UpstreamConfig) -> Result<(Conn, Str
             debug!(upstream = %addr.url(), "server requires auth but no credentials are configured");
         }
         let mut out = BytesMut::new();
-        encode_connect(&mut out, connect_json(addr, cfg, &info).as_bytes());
+        encode_connect(&mut out, connect_json(addr, cfg, &info, secure)?.as_bytes());
         out.extend_from_slice(PING);
         conn.stream.write_all(&out).await?;
         loop {
@@ -384,7 +459,7 @@ async fn serve(
         mut decoder,
         ..
     } = conn;
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut out = BytesMut::new();
     // Replay: the request inbox first, then every subscription.
     let inbox = format!("{}.*", shared.inbox_prefix);

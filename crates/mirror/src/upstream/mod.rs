@@ -31,6 +31,7 @@
 
 pub mod config;
 mod connection;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -42,6 +43,7 @@ use jetmirror_protocol::{encode_hpub, encode_pub};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use config::{parse_url, ServerAddr, UpstreamConfig, UrlError};
+pub use tls::{SetupError, UpstreamTls};
 
 /// Most requests waiting for a reply at once.
 pub const MAX_IN_FLIGHT_REQUESTS: usize = 65_536;
@@ -246,7 +248,7 @@ fn random_id(n: usize) -> String {
 
 impl UpstreamClient {
     /// Starts the connection task (must run inside a tokio runtime) and returns at
-    /// once. Fails only for a bad URL or an empty list.
+    /// once. Fails only for a bad URL, an empty list, or TLS files that do not load.
     pub fn connect(cfg: UpstreamConfig) -> Result<UpstreamClient, UrlError> {
         let servers = cfg
             .urls
@@ -256,6 +258,13 @@ impl UpstreamClient {
         if servers.is_empty() {
             return Err(UrlError::Host(String::new()));
         }
+        let tls = match &cfg.tls {
+            Some(t) => Some(tls::client_config(t)?),
+            None if servers.iter().any(|s| s.tls) => {
+                Some(tls::client_config(&UpstreamTls::default())?)
+            }
+            None => None,
+        };
         let (status, _) = watch::channel(Status::Disconnected);
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let shared = Arc::new(Shared {
@@ -273,7 +282,7 @@ impl UpstreamClient {
             transition_lock: Mutex::new(()),
         });
         let (cmd, rx) = mpsc::channel(COMMAND_CAPACITY);
-        tokio::spawn(connection::run(cfg, servers, Arc::clone(&shared), rx));
+        tokio::spawn(connection::run(cfg, servers, tls, Arc::clone(&shared), rx));
         Ok(UpstreamClient { shared, cmd })
     }
 

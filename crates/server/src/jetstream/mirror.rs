@@ -7,7 +7,7 @@
 use jetmirror_config::UpstreamOptions;
 use jetmirror_mirror::{
     MirrorConfig, MirrorSink, MirrorSnapshot, SinkOp, StoreError, StoreState, UpstreamClient,
-    UpstreamConfig,
+    UpstreamConfig, UpstreamTls,
 };
 use jetmirror_stream::api::stream::{ExternalStream, StreamConfig, StreamSourceInfo};
 use jetmirror_stream::ApiError;
@@ -62,6 +62,15 @@ pub(super) fn upstream_config(opts: &UpstreamOptions, server_name: &str) -> Upst
     cfg.user = opts.user.clone();
     cfg.password = opts.password.clone();
     cfg.token = opts.token.clone();
+    cfg.credentials = opts.credentials.clone();
+    cfg.nkey = opts.nkey.clone();
+    cfg.tls = opts.tls.as_ref().map(|t| UpstreamTls {
+        ca_file: t.ca_file.clone(),
+        cert_file: t.cert_file.clone(),
+        key_file: t.key_file.clone(),
+        insecure: t.insecure,
+        handshake_first: !matches!(t.handshake_first, jetmirror_config::HandshakeFirst::Off),
+    });
     cfg.name = opts
         .name
         .clone()
