@@ -239,38 +239,37 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn same_node_mirror_is_refused_clearly() {
+async fn mirror_of_missing_origin_and_domain_option() {
     let (_hub_server, side_server) = upstream_pair(Kind::Jetmirror).expect("servers");
     let side = connect(&side_server).await;
-    let v = api(
-        &side,
-        "$JS.API.STREAM.CREATE.M2",
-        json!({"name":"M2","mirror":{"name":"LOCAL"}}),
-    )
-    .await;
-    assert_eq!(v["error"]["err_code"], 10029, "{v}");
-    let v = info(&side, "M2").await;
-    assert_eq!(v["error"]["err_code"], 10059, "{v}");
-
     // A mirror of an origin that does not exist is created; the failure shows in
-    // `mirror.error` (as nats-server: the create reply succeeds).
-    let v = api(
-        &side,
-        "$JS.API.STREAM.CREATE.M3",
-        json!({"name":"M3","mirror":{"name":"NOPE","external":{"api":"$JS.hub.API"}}}),
-    )
-    .await;
-    assert!(v.get("error").is_none(), "{v}");
-    assert_eq!(v["mirror"]["active"], -1, "{v}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let v = info(&side, "M3").await;
-        if v["mirror"].get("error").is_some() {
-            assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
-            break;
+    // `mirror.error` (as nats-server: the create reply succeeds), for a same-node
+    // origin and for an upstream one.
+    for (name, mirror) in [
+        ("M2", json!({"name":"LOCAL"})),
+        (
+            "M3",
+            json!({"name":"NOPE","external":{"api":"$JS.hub.API"}}),
+        ),
+    ] {
+        let v = api(
+            &side,
+            &format!("$JS.API.STREAM.CREATE.{name}"),
+            json!({"name": name, "mirror": mirror}),
+        )
+        .await;
+        assert!(v.get("error").is_none(), "{v}");
+        assert_eq!(v["mirror"]["active"], -1, "{v}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = info(&side, name).await;
+            if v["mirror"].get("error").is_some() {
+                assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no mirror error: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(Instant::now() < deadline, "no mirror error: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // The `domain` option: async-nats sends it as external.api; a raw `domain` key in
@@ -304,5 +303,267 @@ async fn same_node_mirror_is_refused_clearly() {
     assert_eq!(
         v["config"]["mirror"]["external"]["api"], "$JS.hub.API",
         "{v}"
+    );
+}
+
+/// What a same-node mirror looks like after the steps of [`same_node_steps`]: its
+/// `mirror_direct`, state, `mirror` block (without `active`) and messages, each with
+/// whether its time equals the origin's.
+async fn same_node_steps(c: &async_nats::Client) -> Value {
+    let v = api(
+        c,
+        "$JS.API.STREAM.CREATE.O",
+        json!({"name":"O","subjects":["o.>"],"allow_direct":true}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    let js = jetstream::new(c.clone());
+    let publish = |i: usize| {
+        let js = js.clone();
+        async move {
+            let subject = ["o.a", "o.b", "o.c.d"][i % 3];
+            let mut h = HeaderMap::new();
+            h.insert("X-K", i.to_string().as_str());
+            if i % 4 == 0 {
+                h.insert("Nats-Expected-Stream", "O");
+                h.insert("Nats-Msg-Id", format!("m{i}").as_str());
+            }
+            let payload = match i % 3 {
+                0 => Bytes::new(),
+                1 => Bytes::from(vec![i as u8; 40 + i]),
+                _ => Bytes::from(format!("p{i}")),
+            };
+            js.publish_with_headers(subject, h, payload)
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+    };
+    for i in 0..12 {
+        publish(i).await;
+    }
+    let v = api(c, "$JS.API.STREAM.MSG.DELETE.O", json!({"seq": 3})).await;
+    assert_eq!(v["success"], true, "{v}");
+    let t5 = get(c, "O", 5).await.expect("seq 5")["time"].clone();
+    let mirrors = [
+        json!({"name":"M1","mirror":{"name":"O"}}),
+        json!({"name":"M2","mirror":{"name":"O","filter_subject":"o.a"}}),
+        json!({"name":"M3","mirror":{"name":"O","subject_transforms":[{"src":"o.a","dest":"t.a"},{"src":"o.b","dest":""}]}}),
+        json!({"name":"M4","mirror":{"name":"O","opt_start_seq":4}}),
+        json!({"name":"M5","mirror":{"name":"O","opt_start_time":t5}}),
+        json!({"name":"M6","mirror":{"name":"MISSING"}}),
+    ];
+    for m in &mirrors {
+        let name = m["name"].as_str().unwrap_or_default();
+        let v = api(c, &format!("$JS.API.STREAM.CREATE.{name}"), m.clone()).await;
+        assert!(v.get("error").is_none(), "{v}");
+    }
+    let wait_last = |name: &'static str, last: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = info(c, name).await;
+            if state_of(&v).2 == last && v["mirror"]["lag"] == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{name} not at {last}: {v}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    wait_last("M1", 12).await;
+    // Live traffic, then a delete on the origin of an already mirrored message.
+    for i in 12..16 {
+        publish(i).await;
+    }
+    wait_last("M1", 16).await;
+    wait_last("M4", 16).await;
+    wait_last("M5", 16).await;
+    let mut origin = Vec::new();
+    for seq in 1..=16u64 {
+        origin.push(get(c, "O", seq).await);
+    }
+    let v = api(c, "$JS.API.STREAM.MSG.DELETE.O", json!({"seq": 2})).await;
+    assert_eq!(v["success"], true, "{v}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut out = serde_json::Map::new();
+    for m in &mirrors {
+        let name = m["name"].as_str().unwrap_or_default();
+        let v = info(c, name).await;
+        let mut block = v["mirror"].clone();
+        let active = block["active"].as_i64().unwrap_or(-2);
+        if let Some(b) = block.as_object_mut() {
+            b.remove("active");
+        }
+        let mut state = v["state"].clone();
+        if let Some(s) = state.as_object_mut() {
+            s.remove("first_ts");
+            s.remove("last_ts");
+        }
+        let mut msgs = Vec::new();
+        for seq in 1..=16u64 {
+            let got = get(c, name, seq).await;
+            msgs.push(match got {
+                None => Value::Null,
+                Some(g) => {
+                    let same_time = origin[seq as usize - 1]
+                        .as_ref()
+                        .is_some_and(|o| o["time"] == g["time"]);
+                    json!({"seq": g["seq"], "subject": g["subject"], "hdrs": g["hdrs"],
+                           "data": g["data"], "time_is_origins": same_time})
+                }
+            });
+        }
+        out.insert(
+            name.to_string(),
+            json!({"mirror_direct": v["config"]["mirror_direct"], "state": state,
+                   "mirror": block, "active_seen": active >= 0, "messages": msgs}),
+        );
+    }
+    Value::Object(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirrors_match_nats_server() {
+    let reference = {
+        let server = Server::start(jetmirror_testkit::ServerSpec {
+            jetstream: true,
+            ..jetmirror_testkit::ServerSpec::new(Kind::NatsServer)
+        })
+        .expect("nats-server");
+        let c = connect(&server).await;
+        same_node_steps(&c).await
+    };
+    let ours = {
+        let server = Server::start(jetmirror_testkit::ServerSpec {
+            jetstream: true,
+            ..jetmirror_testkit::ServerSpec::new(Kind::Jetmirror)
+        })
+        .expect("jetmirror");
+        let c = connect(&server).await;
+        same_node_steps(&c).await
+    };
+    for name in ["M1", "M2", "M3", "M4", "M5", "M6"] {
+        assert_eq!(
+            ours[name], reference[name],
+            "{name}:\n ours      {}\n reference {}",
+            ours[name], reference[name]
+        );
+    }
+    // Sanity of the reference itself: gaps, filters, transforms and starts happened.
+    assert_eq!(reference["M1"]["messages"][2], Value::Null);
+    assert_eq!(
+        reference["M1"]["messages"][1]["seq"], 2,
+        "kept after the origin delete"
+    );
+    assert_eq!(reference["M3"]["messages"][0]["subject"], "t.a");
+    assert_eq!(reference["M4"]["state"]["first_seq"], 4);
+    assert_eq!(reference["M6"]["mirror"]["error"]["err_code"], 10059);
+    assert_eq!(
+        reference["M1"]["mirror_direct"], true,
+        "inherited from allow_direct"
+    );
+}
+
+/// `mirror_direct: true` on a mirror of an upstream origin: DIRECT.GET requests for the
+/// ORIGIN's name sent to the mirroring node are answered by the mirror (its name in
+/// `Nats-Stream`), as a nats-server leaf node in its own domain answers them.
+async fn mirror_direct_answers(kind: Kind) -> Vec<Value> {
+    let (hub_server, side_server) = upstream_pair(kind).expect("servers");
+    let hub = connect(&hub_server).await;
+    let v = api(
+        &hub,
+        "$JS.API.STREAM.CREATE.ORIGIN",
+        json!({"name":"ORIGIN","subjects":["orig.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    let js = jetstream::new(hub.clone());
+    publish_mixed(&js, 0, 9).await;
+    let side = connect(&side_server).await;
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.MIR",
+        json!({"name":"MIR","mirror":{"name":"ORIGIN","external":{"api":"$JS.hub.API"}},"mirror_direct":true}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert_eq!(v["config"]["mirror_direct"], true, "{v}");
+    wait_synced(&hub, &side).await;
+    let mut out = Vec::new();
+    for (subject, body) in [
+        ("$JS.API.DIRECT.GET.ORIGIN", json!({"seq": 2})),
+        (
+            "$JS.API.DIRECT.GET.ORIGIN",
+            json!({"last_by_subj": "orig.d"}),
+        ),
+        ("$JS.API.DIRECT.GET.ORIGIN.orig.a", json!(null)),
+        ("$JS.API.DIRECT.GET.ORIGIN", json!({"seq": 99})),
+    ] {
+        let payload = if body.is_null() {
+            Bytes::new()
+        } else {
+            Bytes::from(body.to_string())
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let m = loop {
+            match side.request(subject.to_string(), payload.clone()).await {
+                Ok(m) => break m,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "{subject}: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let mut headers: Vec<(String, String)> = m
+            .headers
+            .iter()
+            .flat_map(|h| {
+                h.iter().flat_map(|(k, vs)| {
+                    vs.iter()
+                        .map(move |v| (k.to_string(), v.as_str().to_string()))
+                })
+            })
+            .collect();
+        headers.sort();
+        // The time stamp is the ORIGIN's (runs differ, so compare it there).
+        let seq = headers
+            .iter()
+            .find(|(k, _)| k == "Nats-Sequence")
+            .and_then(|(_, v)| v.parse::<u64>().ok());
+        if let Some(seq) = seq {
+            let origin_time = get(&hub, "ORIGIN", seq).await.expect("origin msg")["time"].clone();
+            for (k, v) in headers.iter_mut() {
+                if k == "Nats-Time-Stamp" {
+                    assert_eq!(Some(v.as_str()), origin_time.as_str(), "time of seq {seq}");
+                    *v = "<origin's>".into();
+                }
+            }
+        }
+        out.push(json!({
+            "status": m.status.map(|s| s.as_u16()),
+            "headers": headers,
+            "payload": String::from_utf8_lossy(&m.payload),
+        }));
+    }
+    // The mirror's own name has no direct-get responders (allow_direct is off).
+    assert!(side
+        .request(
+            "$JS.API.DIRECT.GET.MIR",
+            Bytes::from(json!({"seq": 2}).to_string())
+        )
+        .await
+        .is_err());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_direct_serves_origin_direct_gets_like_nats_server() {
+    let reference = mirror_direct_answers(Kind::NatsServer).await;
+    let ours = mirror_direct_answers(Kind::Jetmirror).await;
+    assert_eq!(ours, reference);
+    assert!(
+        reference[0].to_string().contains("\"Nats-Stream\",\"MIR\""),
+        "{}",
+        reference[0]
     );
 }

@@ -31,7 +31,15 @@
 //!   [`backoff::STALLED_HEARTBEATS_LIMIT`] heartbeats in a row recreates the consumer;
 //! - a reconnect of the upstream sets up at once (the 2 s spacing is waived);
 //! - lag also considers the origin's real last sequence (polled STREAM.INFO) for
-//!   unfiltered mirrors, so a stalled consumer never shows lag 0.
+//!   unfiltered mirrors, so a stalled consumer never shows lag 0; and while nothing
+//!   confirms that the mirror is current (no delivery, heartbeat or idle origin
+//!   STREAM.INFO for longer than the origin's recent message spacing allows), the lag
+//!   is at least the number of messages the origin would have produced at its recent
+//!   rate ([`MirrorIngest::info`]), and an origin STREAM.INFO is asked at once;
+//! - an origin whose last sequence falls below the mirror's (deleted and recreated)
+//!   shows an error in `mirror.error` until it catches up again;
+//! - an origin that answers STREAM.INFO again while consumer setups fail is retried
+//!   at once, not after the back-off.
 
 pub mod ack;
 pub mod backoff;
@@ -55,8 +63,22 @@ pub use request::{build_create_request, consumer_base_name, CreateRequest};
 
 use backoff::{
     retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
-    STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
+    SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
+
+/// What a STREAM.INFO request to the origin told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginState {
+    /// The origin exists; its `state.last_seq`.
+    LastSeq(u64),
+    /// The upstream answered: no such stream.
+    NotFound,
+    /// No answer (timeout, disconnect, unparsable).
+    Unknown,
+}
+
+/// Shortest origin message spacing the lag estimate assumes (10,000 msgs/s).
+const MIN_ORIGIN_SPACING: Duration = Duration::from_micros(100);
 
 /// Most effects queued before the shell drains them. Beyond it, inbound deliveries
 /// are refused as if lost in transit (the next one shows a consumer-sequence gap and
@@ -197,6 +219,52 @@ pub struct MirrorInfo {
     pub error: Option<Value>,
 }
 
+/// `lag` and `active` as functions of time: what the core knew at its last event,
+/// evaluated when StreamInfo is asked (so a silent mirror's `active` keeps growing and
+/// its estimated lag keeps rising between events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InfoClock {
+    /// [`MirrorIngest::lag`] at the last event.
+    pub lag: u64,
+    pub last_activity: Option<Instant>,
+    /// Last moment something showed the mirror current.
+    pub confirmed_at: Option<Instant>,
+    /// The origin's recent message spacing; `None` when last seen idle.
+    pub origin_spacing: Option<Duration>,
+}
+
+impl InfoClock {
+    /// `max(lag, estimated_lag(now))`.
+    pub fn lag_at(&self, now: Instant) -> u64 {
+        self.lag.max(self.estimated_lag(now))
+    }
+
+    /// Nanoseconds since the last contact, -1 if none.
+    pub fn active_ns_at(&self, now: Instant) -> i64 {
+        self.last_activity.map_or(-1, |t| {
+            i64::try_from(now.saturating_duration_since(t).as_nanos()).unwrap_or(i64::MAX)
+        })
+    }
+
+    /// How far the origin has probably moved since the mirror was last known to be
+    /// current: the time since then (minus a grace of two message spacings and
+    /// [`SILENCE_GRACE`]) divided by the origin's recent message spacing; 0 while the
+    /// origin was last seen idle. A frozen upstream therefore never shows lag 0 for
+    /// long while its origin advances.
+    pub fn estimated_lag(&self, now: Instant) -> u64 {
+        let (Some(spacing), Some(confirmed)) = (self.origin_spacing, self.confirmed_at) else {
+            return 0;
+        };
+        let silent = now.saturating_duration_since(confirmed);
+        let grace = spacing.saturating_mul(2) + SILENCE_GRACE;
+        let Some(late) = silent.checked_sub(grace) else {
+            return 0;
+        };
+        let spacing_ns = spacing.as_nanos().max(1);
+        u64::try_from(late.as_nanos() / spacing_ns + 1).unwrap_or(u64::MAX)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct InFlight {
     id: u64,
@@ -232,6 +300,17 @@ pub struct MirrorIngest {
     next_origin_info: Option<Instant>,
     origin_info_in_flight: bool,
     stalled_fc: Option<(String, u32)>,
+    /// Last moment something showed the mirror current (a delivery, an idle
+    /// heartbeat, an origin STREAM.INFO at or below what we hold).
+    confirmed_at: Option<Instant>,
+    /// The origin's recent message spacing (EWMA of origin timestamp deltas); `None`
+    /// when the origin was last seen idle.
+    origin_spacing: Option<Duration>,
+    last_origin_ts: Option<i64>,
+    /// An origin STREAM.INFO was asked because deliveries went silent.
+    silence_poll_sent: bool,
+    /// The origin's last sequence fell below the mirror's (recreated origin).
+    regressed: Option<u64>,
     effects: VecDeque<Effect>,
 }
 
@@ -315,6 +394,11 @@ impl MirrorIngest {
             next_origin_info: None,
             origin_info_in_flight: false,
             stalled_fc: None,
+            confirmed_at: None,
+            origin_spacing: None,
+            last_origin_ts: None,
+            silence_poll_sent: false,
+            regressed: None,
             effects: VecDeque::new(),
         };
         let jitter = m.jitter();
@@ -370,15 +454,53 @@ impl MirrorIngest {
         }
     }
 
-    /// `lag`, `active`, `error` for StreamInfo.
+    /// `lag`, `active`, `error` for StreamInfo. The lag is the larger of [`Self::lag`]
+    /// and [`Self::estimated_lag`].
     pub fn info(&self, now: Instant) -> MirrorInfo {
+        let error = self.error.clone().or_else(|| {
+            self.regressed.map(|origin_last| {
+                serde_json::json!({
+                    "code": 500,
+                    "err_code": 10052,
+                    "description": format!(
+                        "origin stream '{}' went back to last sequence {origin_last}, below the mirror's {}: it was recreated; the mirror continues at {}",
+                        self.cfg.origin,
+                        self.store.last_seq,
+                        self.store.last_seq + 1
+                    ),
+                })
+            })
+        });
+        let clock = self.clock();
         MirrorInfo {
-            lag: self.lag(),
-            active_ns: self.last_activity.map_or(-1, |t| {
-                i64::try_from(now.saturating_duration_since(t).as_nanos()).unwrap_or(i64::MAX)
-            }),
-            error: self.error.clone(),
+            lag: clock.lag_at(now),
+            active_ns: clock.active_ns_at(now),
+            error,
         }
+    }
+
+    /// The time-dependent part of [`Self::info`], to evaluate at any later moment.
+    pub fn clock(&self) -> InfoClock {
+        InfoClock {
+            lag: self.lag(),
+            last_activity: self.last_activity,
+            confirmed_at: self.confirmed_at,
+            origin_spacing: self.origin_spacing,
+        }
+    }
+
+    /// See [`InfoClock::estimated_lag`].
+    pub fn estimated_lag(&self, now: Instant) -> u64 {
+        self.clock().estimated_lag(now)
+    }
+
+    /// When deliveries count as silent (an origin STREAM.INFO is then asked at once).
+    fn silence_deadline(&self) -> Option<Instant> {
+        if self.deliver.is_none() || self.silence_poll_sent || self.origin_info_in_flight {
+            return None;
+        }
+        let spacing = self.origin_spacing?;
+        Some(self.confirmed_at? + spacing.saturating_mul(2) + SILENCE_GRACE)
     }
 
     /// The next queued effect.
@@ -394,11 +516,13 @@ impl MirrorIngest {
         };
         let setup = self.setup_at.filter(|_| self.connected);
         let info = self.next_origin_info.filter(|_| self.connected);
+        let silence = self.silence_deadline().filter(|_| self.connected);
         [
             setup,
             self.in_flight.as_ref().map(|f| f.deadline),
             stall,
             info,
+            silence,
         ]
         .into_iter()
         .flatten()
@@ -415,6 +539,7 @@ impl MirrorIngest {
         self.last_request = None;
         self.next_origin_info = Some(now);
         self.origin_info_in_flight = false;
+        self.silence_poll_sent = false;
         if self.requests_sent == 0 {
             // A brand-new mirror: first setup 100–200 ms from now.
             let jitter = self.jitter();
@@ -457,11 +582,52 @@ impl MirrorIngest {
 
     /// The origin's STREAM.INFO `state.last_seq` (or `None` when the request failed).
     pub fn on_origin_info(&mut self, last_seq: Option<u64>, now: Instant) {
+        let state = last_seq.map_or(OriginState::Unknown, OriginState::LastSeq);
+        self.on_origin_state(state, now);
+    }
+
+    /// What the origin's STREAM.INFO told: the origin's real last sequence (for the
+    /// lag), whether the mirror is current (an origin at or below what we hold is
+    /// idle), whether it went back (recreated), and, when consumer setups have been
+    /// failing, that the origin is back: set up again at once.
+    pub fn on_origin_state(&mut self, state: OriginState, now: Instant) {
         self.origin_info_in_flight = false;
-        if let Some(last) = last_seq {
-            self.origin_last_seq = Some(last);
-        }
         self.next_origin_info = Some(now + ORIGIN_INFO_INTERVAL);
+        let OriginState::LastSeq(last) = state else {
+            return;
+        };
+        self.origin_last_seq = Some(last);
+        let held = self.store.last_seq;
+        let handled = self.sseq.max(held);
+        if last <= handled {
+            // Nothing new on the origin: the mirror is current, the origin idle.
+            self.confirmed_at = Some(now);
+            self.origin_spacing = None;
+        }
+        let regressed = (last < held).then_some(last);
+        if regressed != self.regressed {
+            match regressed {
+                Some(l) => {
+                    warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = held, origin_last_seq = l, "origin stream went back below the mirror's last sequence (recreated?)");
+                }
+                None => {
+                    info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = held, origin_last_seq = last, "origin stream caught up with the mirror again");
+                }
+            }
+            self.regressed = regressed;
+        }
+        if self.error.is_some() && self.deliver.is_none() && self.in_flight.is_none() {
+            // Setups failed (e.g. the origin did not exist) but the origin answers now.
+            self.fails = 0;
+            let earliest = self
+                .last_request
+                .map_or(now, |t| t + backoff::RETRY_THRESHOLD)
+                .max(now);
+            if self.setup_at.is_none_or(|t| t > earliest) {
+                info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin answers again, setting up the mirror consumer");
+                self.setup_at = Some(earliest);
+            }
+        }
     }
 
     /// Timers: scheduled setup, create-reply timeout, stall check, origin info poll.
@@ -487,7 +653,13 @@ impl MirrorIngest {
                 }
             }
         }
-        if !self.origin_info_in_flight && self.next_origin_info.is_some_and(|t| now >= t) {
+        let silent = self.silence_deadline().is_some_and(|t| now >= t);
+        if silent {
+            self.silence_poll_sent = true;
+        }
+        if !self.origin_info_in_flight
+            && (silent || self.next_origin_info.is_some_and(|t| now >= t))
+        {
             self.origin_info_in_flight = true;
             self.next_origin_info = None;
             let subject = format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin);
@@ -637,6 +809,7 @@ impl MirrorIngest {
             return;
         }
         self.pending_lag = ack.pending.saturating_sub(1);
+        self.note_delivery(ack.timestamp_ns, now);
         let subject = match std::str::from_utf8(&msg.subject)
             .ok()
             .and_then(|s| transform::apply(&self.cfg.subject_transforms, s))
@@ -684,6 +857,10 @@ impl MirrorIngest {
             self.retry(now, RetryReason::HeartbeatGap);
             return;
         }
+        // An idle heartbeat: the consumer has nothing pending, the origin is idle.
+        self.confirmed_at = Some(now);
+        self.origin_spacing = None;
+        self.silence_poll_sent = false;
         match map.get("Nats-Consumer-Stalled").filter(|s| !s.is_empty()) {
             Some(fc) => {
                 let count = match &self.stalled_fc {
@@ -704,6 +881,24 @@ impl MirrorIngest {
             }
             None => self.stalled_fc = None,
         }
+    }
+
+    /// A delivery confirms the mirror is moving; origin timestamps give the origin's
+    /// message spacing (for [`Self::estimated_lag`]).
+    fn note_delivery(&mut self, ts_ns: i64, now: Instant) {
+        if let Some(prev) = self.last_origin_ts {
+            if let Ok(delta) = u64::try_from(ts_ns.saturating_sub(prev)) {
+                let delta =
+                    Duration::from_nanos(delta).clamp(MIN_ORIGIN_SPACING, ORIGIN_INFO_INTERVAL);
+                self.origin_spacing = Some(match self.origin_spacing {
+                    Some(mean) => (mean * 7 + delta) / 8,
+                    None => delta,
+                });
+            }
+        }
+        self.last_origin_ts = Some(ts_ns);
+        self.confirmed_at = Some(now);
+        self.silence_poll_sent = false;
     }
 
     fn apply_store(&mut self, seq: u64) {

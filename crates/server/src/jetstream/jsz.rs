@@ -41,6 +41,8 @@ pub struct JszSnapshot {
     pub api_errors: u64,
     /// `stream_detail[]` entries, in nats-server's key order, sorted by name.
     pub stream_detail: Vec<Value>,
+    /// `/healthz` errors of mirrors that stalled, sorted by stream.
+    pub stalled_mirrors: Vec<String>,
 }
 
 /// Asks the node's JetStream service for a snapshot; `None` when it does not run
@@ -68,6 +70,7 @@ impl Service {
             api_level: acc.api.level,
             api_total: self.api_total,
             api_errors: self.api_errors,
+            stalled_mirrors: self.stalled_mirrors(),
             ..Default::default()
         };
         let mut names = self.stream_names();
