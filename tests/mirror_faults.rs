@@ -617,7 +617,11 @@ async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports
         if m["mirror"].get("error").is_some() && m["mirror"]["lag"].as_u64() == Some(180) {
             break m;
         }
-        assert!(Instant::now() < deadline, "MNEW shows no error/lag: {m}");
+        assert!(
+            Instant::now() < deadline,
+            "MNEW shows no error/lag: {}",
+            m["mirror"]
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     eprintln!("discard new mirror: {}", m["mirror"]);

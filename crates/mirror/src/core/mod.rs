@@ -127,6 +127,8 @@ pub enum RetryReason {
     FlowControlUnanswered,
     /// The store refused a message (sequence mismatch).
     StoreMismatch,
+    /// The store refused a message for another reason (the mirror's own limits).
+    StoreRefused,
     /// The create request failed, timed out or was refused.
     CreateFailed,
     /// The upstream connection came back.
@@ -575,7 +577,20 @@ impl MirrorIngest {
                 self.retry(now, RetryReason::StoreMismatch);
             }
             StoreError::Other { seq } => {
-                warn!(stream = %self.cfg.stream, seq, "mirror store failed; message dropped");
+                // Refused by the mirror's own limits (discard new) or failed: nothing
+                // from `seq` on was stored. Unlike nats-server (which drops it, then
+                // trips over the sequence mismatch and retries every few seconds with
+                // a frozen lag), stop the consumer, keep the lag truthful, and try
+                // again with the back-off.
+                warn!(stream = %self.cfg.stream, seq, "mirror store refused; retrying with back-off");
+                let held = seq.saturating_sub(1).min(self.store.last_seq);
+                self.store.last_seq = held;
+                self.sseq = held;
+                self.fails = self.fails.saturating_add(1);
+                self.cancel();
+                if self.in_flight.is_none() {
+                    self.schedule_retry(now, RetryReason::StoreRefused);
+                }
             }
         }
     }
