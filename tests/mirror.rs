@@ -324,7 +324,7 @@ async fn same_node_steps(c: &async_nats::Client) -> Value {
             let subject = ["o.a", "o.b", "o.c.d"][i % 3];
             let mut h = HeaderMap::new();
             h.insert("X-K", i.to_string().as_str());
-            if i % 4 == 0 {
+            if i.is_multiple_of(4) {
                 h.insert("Nats-Expected-Stream", "O");
                 h.insert("Nats-Msg-Id", format!("m{i}").as_str());
             }

@@ -132,7 +132,7 @@ async fn publish_batch(hub: &async_nats::Client, from: u64, n: u64) -> u64 {
 fn message(i: u64) -> (String, async_nats::HeaderMap, Bytes) {
     let subject = format!("orig.{}", ["a", "b.c", "d"][(i % 3) as usize]);
     let mut h = async_nats::HeaderMap::new();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         h.insert("X-Index", i.to_string().as_str());
     }
     let payload = match i % 4 {
@@ -721,6 +721,9 @@ async fn stream_leader(admin: &async_nats::Client) -> usize {
     }
 }
 
+/// `(origin acked seq, mirror last_seq, mirror lag)`.
+type LagSample = (u64, u64, u64);
+
 /// Samples the mirror's STREAM.INFO every ~100 ms until stopped; returns every sample
 /// `(origin acked seq, mirror last_seq, mirror lag)` where the lag read 0 while the
 /// mirror was more than 20 messages behind what the origin had acked.
@@ -728,7 +731,7 @@ fn sample_lag(
     side: async_nats::Client,
     acked: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
-) -> tokio::task::JoinHandle<(u64, Vec<(u64, u64, u64)>)> {
+) -> tokio::task::JoinHandle<(u64, Vec<LagSample>)> {
     tokio::spawn(async move {
         let mut bad = Vec::new();
         let mut samples = 0;

@@ -259,9 +259,10 @@ impl InfoClock {
         };
         let silent = now.saturating_duration_since(confirmed);
         let grace = spacing.saturating_mul(2) + SILENCE_GRACE;
-        let Some(late) = silent.checked_sub(grace) else {
+        if silent <= grace {
             return 0;
-        };
+        }
+        let late = silent - grace;
         let spacing_ns = spacing.as_nanos().max(1);
         u64::try_from(late.as_nanos() / spacing_ns + 1).unwrap_or(u64::MAX)
     }
@@ -619,7 +620,9 @@ impl MirrorIngest {
             self.confirmed_at = Some(now);
             self.origin_spacing = None;
         }
-        let regressed = (last < held).then_some(last);
+        // (A mirror that holds nothing yet may sit past an origin that has not reached
+        // its opt_start_seq: that is no regression.)
+        let regressed = (last < held && self.store.messages > 0).then_some(last);
         if regressed != self.regressed {
             match regressed {
                 Some(l) => {

@@ -208,7 +208,7 @@ pub(crate) async fn run(
                     };
                     // Warn on the first failed pass and then every ~30 passes, not on
                     // every fast retry.
-                    if passes % 32 == 0 {
+                    if passes.is_multiple_of(32) {
                         warn!(upstream = %addr.url(), error = %err, retry_in = ?(backoff + jitter), "no upstream server reachable");
                     } else {
                         debug!(upstream = %addr.url(), error = %err, retry_in = ?(backoff + jitter), "no upstream server reachable");

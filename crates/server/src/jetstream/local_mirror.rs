@@ -203,6 +203,21 @@ impl Service {
             return;
         };
         let ost = origin.store().state(false);
+        if mst.messages > 0 && ost.last_seq < mst.last_seq {
+            // Deleted and recreated: as nats-server, copying resumes once the origin
+            // passes the mirror's last sequence; meanwhile the mirror says so.
+            lm.error = Some(ApiError::new(
+                500,
+                10052,
+                format!(
+                    "origin stream '{}' went back to last sequence {}, below the mirror's {}: it was recreated; the mirror continues at {}",
+                    lm.origin,
+                    ost.last_seq,
+                    mst.last_seq,
+                    mst.last_seq + 1
+                ),
+            ));
+        }
         // Read the next batch from the origin.
         let mut copies = Vec::new();
         let mut cursor = lm.sseq;

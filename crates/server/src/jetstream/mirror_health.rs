@@ -231,3 +231,98 @@ pub(super) fn encode(mut a: MirrorAdvisory, id: &str) -> (String, Bytes) {
     }
     (a.subject, Bytes::from(a.body.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(lag: u64, active: i64) -> StreamSourceInfo {
+        StreamSourceInfo {
+            name: "ORIGIN".into(),
+            external: None,
+            lag,
+            active,
+            error: None,
+            filter_subject: String::new(),
+            subject_transforms: Vec::new(),
+        }
+    }
+
+    fn o(info: &StreamSourceInfo, last_seq: u64) -> Observation<'_> {
+        Observation {
+            stream: "MIR",
+            info,
+            last_seq,
+        }
+    }
+
+    fn ops() -> MirrorOps {
+        MirrorOps {
+            threshold: Duration::from_secs(10),
+            ..MirrorOps::default()
+        }
+    }
+
+    #[test]
+    fn stalls_after_the_threshold_without_progress_and_recovers_on_progress() {
+        let mut m = ops();
+        let t0 = Instant::now();
+        let behind = &info(40, 200_000_000);
+        assert!(m.observe(&o(behind, 5), "", t0, 0).is_none());
+        // Behind and not moving: nothing before 10 s, the advisory at 10 s, once.
+        assert!(m
+            .observe(&o(behind, 5), "", t0 + Duration::from_secs(9), 0)
+            .is_none());
+        let a = m
+            .observe(&o(behind, 5), "hub", t0 + Duration::from_secs(10), 0)
+            .expect("stalled");
+        assert_eq!(a.subject, "$JS.EVENT.ADVISORY.STREAM.MIRROR_STALLED.MIR");
+        assert_eq!(a.body["type"], STALLED_TYPE);
+        assert_eq!(a.body["mirror"]["lag"], 40);
+        assert_eq!(a.body["domain"], "hub");
+        assert!(m
+            .observe(&o(behind, 5), "", t0 + Duration::from_secs(11), 0)
+            .is_none());
+        let stalled = m.stalled(
+            &[("MIR".into(), behind.clone())],
+            t0 + Duration::from_secs(11),
+        );
+        assert_eq!(stalled.len(), 1);
+        assert!(
+            stalled[0].starts_with("JetStream stream '$G > MIR' mirror of 'ORIGIN' stalled"),
+            "{}",
+            stalled[0]
+        );
+        // Progress: recovered.
+        let a = m
+            .observe(&o(behind, 6), "", t0 + Duration::from_secs(12), 0)
+            .expect("recovered");
+        assert_eq!(a.subject, "$JS.EVENT.ADVISORY.STREAM.MIRROR_RECOVERED.MIR");
+        assert!(m
+            .stalled(
+                &[("MIR".into(), behind.clone())],
+                t0 + Duration::from_secs(12)
+            )
+            .is_empty());
+    }
+
+    #[test]
+    fn a_current_mirror_never_stalls_and_lost_contact_does() {
+        let mut m = ops();
+        let t0 = Instant::now();
+        let current = &info(0, 500_000_000);
+        for s in 0..30 {
+            assert!(m
+                .observe(&o(current, 9), "", t0 + Duration::from_secs(s), 0)
+                .is_none());
+        }
+        // lag 0 but no contact for 12 s: nobody can tell it is current.
+        let silent = &info(0, 12_000_000_000);
+        assert!(m
+            .observe(&o(silent, 9), "", t0 + Duration::from_secs(31), 0)
+            .is_none());
+        assert!(m
+            .observe(&o(silent, 9), "", t0 + Duration::from_secs(41), 0)
+            .is_some());
+    }
+}
