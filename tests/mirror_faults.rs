@@ -281,6 +281,10 @@ async fn assert_mirror_equals_origin(
     present
 }
 
+/// The tests here measure heal and resume times and freeze processes for seconds: they
+/// run one at a time so that they do not slow each other down on a small machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn block<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
@@ -289,6 +293,7 @@ fn block<T>(f: impl FnOnce() -> T) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_killed_and_restarted_during_publishing() {
+    let _serial = SERIAL.lock().await;
     let (mut hub_server, side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
@@ -333,6 +338,7 @@ fn healthz(server: &Server, query: &str) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_frozen_30s_then_resumed_reports_stall_and_recovers() {
+    let _serial = SERIAL.lock().await;
     let (hub_server, side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
@@ -430,6 +436,7 @@ async fn upstream_frozen_30s_then_resumed_reports_stall_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetmirror_killed_mid_ingest_resumes_without_loss_or_duplicates() {
+    let _serial = SERIAL.lock().await;
     let (hub_server, mut side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     create_origin(&hub, 1).await;
@@ -485,6 +492,7 @@ async fn jetmirror_killed_mid_ingest_resumes_without_loss_or_duplicates() {
 /// back, until the origin passes the mirror's last sequence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origin_deleted_and_recreated_resumes_after_the_mirrors_last_sequence() {
+    let _serial = SERIAL.lock().await;
     let (hub_server, side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
@@ -554,6 +562,7 @@ async fn origin_deleted_and_recreated_resumes_after_the_mirrors_last_sequence() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports() {
+    let _serial = SERIAL.lock().await;
     let (hub_server, side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
@@ -640,6 +649,7 @@ async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports
 /// after the restart being readable on the mirror.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_upstream_restart_is_under_one_second() {
+    let _serial = SERIAL.lock().await;
     let (mut hub_server, side_server) = hub_and_mirror();
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
@@ -698,13 +708,21 @@ async fn resume_after_upstream_restart_is_under_one_second() {
 
 // ----------------------------------------------------------------------------- g
 
-/// Which node of `nodes` holds jetmirror's upstream connection (by its client name).
+/// Which node of `nodes` holds jetmirror's upstream connection (by its client name);
+/// `None` unless exactly one does.
 fn node_of_jetmirror(nodes: &[Server]) -> Option<usize> {
-    nodes.iter().position(|n| {
-        n.http_port()
-            .and_then(|p| http_get(p, "/connz").ok())
-            .is_some_and(|body| body.contains("\"name\": \"jetmirror side\""))
-    })
+    let on: Vec<usize> = (0..nodes.len())
+        .filter(|i| {
+            nodes[*i]
+                .http_port()
+                .and_then(|p| http_get(p, "/connz").ok())
+                .is_some_and(|body| body.contains("\"name\": \"jetmirror side\""))
+        })
+        .collect();
+    match on.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 async fn stream_leader(admin: &async_nats::Client) -> usize {
@@ -748,6 +766,12 @@ fn sample_lag(
                 let lag = v["mirror"]["lag"].as_u64().unwrap_or(0);
                 samples += 1;
                 if lag == 0 && origin > last + 20 {
+                    if bad.is_empty() {
+                        eprintln!(
+                            "first lag-0 sample: origin {origin}, mirror {}",
+                            v["mirror"]
+                        );
+                    }
                     bad.push((origin, last, lag));
                 }
             }
@@ -759,6 +783,7 @@ fn sample_lag(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r3_upstream_step_down_and_frozen_node_heal_within_4s_and_lag_stays_truthful() {
+    let _serial = SERIAL.lock().await;
     let nodes = block(|| nats_cluster(3, Some("hub"))).expect("cluster");
     let urls: Vec<String> = nodes.iter().map(Server::client_url).collect();
     let admin = connect(&urls[0]).await;
@@ -825,6 +850,13 @@ async fn r3_upstream_step_down_and_frozen_node_heal_within_4s_and_lag_stays_trut
         .await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Publishing runs steadily again (a step-down pauses it) before the freeze: an
+    // origin that was idle gives the mirror no rate to estimate from, and it learns
+    // of the frozen link only when the idle heartbeats are overdue (1.5 s).
+    let settled = publisher.acked.load(Ordering::Relaxed);
+    publisher
+        .acked_above(settled + 150, Duration::from_secs(15))
+        .await;
     nodes[frozen].signal(libc::SIGSTOP);
     let t = Instant::now();
     let after = publisher.acked.load(Ordering::Relaxed);
@@ -847,6 +879,11 @@ async fn r3_upstream_step_down_and_frozen_node_heal_within_4s_and_lag_stays_trut
     let (ok, failed) = publisher.stop().await;
     eprintln!("publisher {ok} acked / {failed} failed; {samples} lag samples");
     assert!(samples > 50, "{samples}");
+    if !bad.is_empty() {
+        for line in side_server.log().lines().filter(|l| !l.contains("[DBG]")) {
+            eprintln!("LOG {line}");
+        }
+    }
     assert!(
         bad.is_empty(),
         "lag 0 while > 20 behind (origin, mirror last, lag): {bad:?}"

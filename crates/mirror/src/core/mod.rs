@@ -77,6 +77,13 @@ pub enum OriginState {
     Unknown,
 }
 
+/// An idle origin's consumer sends a heartbeat every [`backoff::IDLE_HEARTBEAT`]; none
+/// for this long means the mirror cannot tell whether it is current.
+const IDLE_SILENCE: Duration = Duration::from_millis(1500);
+
+/// How soon an origin seen below the mirror is asked again before it is reported.
+const REGRESSION_RECHECK: Duration = Duration::from_millis(500);
+
 /// Shortest origin message spacing the lag estimate assumes (10,000 msgs/s).
 const MIN_ORIGIN_SPACING: Duration = Duration::from_micros(100);
 
@@ -253,11 +260,17 @@ impl InfoClock {
     /// [`SILENCE_GRACE`]) divided by the origin's recent message spacing; 0 while the
     /// origin was last seen idle. A frozen upstream therefore never shows lag 0 for
     /// long while its origin advances.
+    ///
+    /// An origin last seen idle has no spacing to go by: once its idle heartbeats are
+    /// overdue ([`IDLE_SILENCE`]) the estimate is 1, "behind by an unknown amount".
     pub fn estimated_lag(&self, now: Instant) -> u64 {
-        let (Some(spacing), Some(confirmed)) = (self.origin_spacing, self.confirmed_at) else {
+        let Some(confirmed) = self.confirmed_at else {
             return 0;
         };
         let silent = now.saturating_duration_since(confirmed);
+        let Some(spacing) = self.origin_spacing else {
+            return u64::from(silent > IDLE_SILENCE);
+        };
         let grace = spacing.saturating_mul(2) + SILENCE_GRACE;
         if silent <= grace {
             return 0;
@@ -314,6 +327,8 @@ pub struct MirrorIngest {
     silence_poll_sent: bool,
     /// The origin's last sequence fell below the mirror's (recreated origin).
     regressed: Option<u64>,
+    /// The last STREAM.INFO showed the origin below the mirror (awaiting confirmation).
+    below_seen: bool,
     effects: VecDeque<Effect>,
 }
 
@@ -402,6 +417,7 @@ impl MirrorIngest {
             last_origin_ts: None,
             silence_poll_sent: false,
             regressed: None,
+            below_seen: false,
             effects: VecDeque::new(),
         };
         let jitter = m.jitter();
@@ -502,8 +518,11 @@ impl MirrorIngest {
         if self.deliver.is_none() || self.silence_poll_sent || self.origin_info_in_flight {
             return None;
         }
-        let spacing = self.origin_spacing?;
-        Some(self.confirmed_at? + spacing.saturating_mul(2) + SILENCE_GRACE)
+        let quiet = match self.origin_spacing {
+            Some(spacing) => spacing.saturating_mul(2) + SILENCE_GRACE,
+            None => IDLE_SILENCE,
+        };
+        Some(self.confirmed_at? + quiet)
     }
 
     /// The next queued effect.
@@ -615,14 +634,29 @@ impl MirrorIngest {
         self.origin_last_seq = Some(last);
         let held = self.store.last_seq;
         let handled = self.sseq.max(held);
-        if last <= handled {
-            // Nothing new on the origin: the mirror is current, the origin idle.
-            self.confirmed_at = Some(now);
-            self.origin_spacing = None;
+        if last == handled {
+            // Nothing new on the origin: the mirror is current, the origin idle. (An
+            // answer BELOW what we handled comes from a replica that is behind, or a
+            // recreated origin: it confirms nothing.)
+            self.note_idle(now);
         }
         // (A mirror that holds nothing yet may sit past an origin that has not reached
         // its opt_start_seq: that is no regression.)
-        let regressed = (last < held && self.store.messages > 0).then_some(last);
+        let below = (last < held && self.store.messages > 0).then_some(last);
+        // Reported once seen twice in a row: a lagging replica answering one STREAM.INFO
+        // (e.g. right after a leader change) is not a recreated origin.
+        let regressed = match below {
+            Some(l) if self.below_seen => Some(l),
+            Some(_) => {
+                self.below_seen = true;
+                self.next_origin_info = Some(now + REGRESSION_RECHECK);
+                self.regressed
+            }
+            None => None,
+        };
+        if below.is_none() {
+            self.below_seen = false;
+        }
         if regressed != self.regressed {
             match regressed {
                 Some(l) => {
@@ -876,9 +910,7 @@ impl MirrorIngest {
             return;
         }
         // An idle heartbeat: the consumer has nothing pending, the origin is idle.
-        self.confirmed_at = Some(now);
-        self.origin_spacing = None;
-        self.silence_poll_sent = false;
+        self.note_idle(now);
         match map.get("Nats-Consumer-Stalled").filter(|s| !s.is_empty()) {
             Some(fc) => {
                 let count = match &self.stalled_fc {
@@ -901,14 +933,27 @@ impl MirrorIngest {
         }
     }
 
+    /// The origin was seen idle and the mirror current: no estimate until deliveries
+    /// show the origin's spacing again (the idle gap itself is not one).
+    fn note_idle(&mut self, now: Instant) {
+        self.confirmed_at = Some(now);
+        self.origin_spacing = None;
+        self.last_origin_ts = None;
+        self.silence_poll_sent = false;
+    }
+
     /// A delivery confirms the mirror is moving; origin timestamps give the origin's
     /// message spacing (for [`Self::estimated_lag`]).
     fn note_delivery(&mut self, ts_ns: i64, now: Instant) {
+        // (See note_idle: after an idle spell the first delivery only sets the mark.)
         if let Some(prev) = self.last_origin_ts {
             if let Ok(delta) = u64::try_from(ts_ns.saturating_sub(prev)) {
                 let delta =
                     Duration::from_nanos(delta).clamp(MIN_ORIGIN_SPACING, ORIGIN_INFO_INTERVAL);
+                // Quick to follow a faster origin, slow to believe a slower one: an
+                // estimate that is too low is the one that hides a stall.
                 self.origin_spacing = Some(match self.origin_spacing {
+                    Some(mean) if delta < mean => (mean + delta) / 2,
                     Some(mean) => (mean * 7 + delta) / 8,
                     None => delta,
                 });

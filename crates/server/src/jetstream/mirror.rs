@@ -181,6 +181,14 @@ impl super::Service {
     pub(super) fn mirror_block(&self, cfg: &StreamConfig) -> Option<StreamSourceInfo> {
         let snap = self.mirrors.get(&cfg.name).map(|h| h.snapshot());
         let mut info = source_info(cfg, snap.as_ref())?;
+        if let (Some(snap), Some(stream)) = (&snap, self.account.stream(&cfg.name)) {
+            // Received but not yet written (batches on their way to the store) is
+            // lag too: the driver's lag counts from what it received.
+            let stored = stream.store().state(false).last_seq;
+            info.lag = info
+                .lag
+                .saturating_add(snap.last_seq.saturating_sub(stored));
+        }
         if let Some(lm) = self.local_mirrors.get(&cfg.name) {
             lm.fill(&mut info, std::time::Instant::now());
         }
