@@ -57,13 +57,17 @@ fn state_of(v: &Value) -> (u64, u64, u64, u64) {
     )
 }
 
-/// Waits until the mirror's state equals the origin's; returns the mirror's info.
+/// Waits until the mirror's state equals the origin's and its lag reads 0; returns the
+/// mirror's info.
 async fn wait_synced(hub: &async_nats::Client, side: &async_nats::Client) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let origin = info(hub, "ORIGIN").await;
         let mirror = info(side, "MIR").await;
-        if mirror.get("state").is_some() && state_of(&origin) == state_of(&mirror) {
+        if mirror.get("state").is_some()
+            && state_of(&origin) == state_of(&mirror)
+            && mirror["mirror"]["lag"] == 0
+        {
             return mirror;
         }
         assert!(

@@ -285,6 +285,24 @@ async fn assert_mirror_equals_origin(
 /// run one at a time so that they do not slow each other down on a small machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Waits (up to 3 s) for `mirror`'s `lag` to read 0, as it must once a caught-up
+/// mirror's origin is quiet (the origin's STREAM.INFO confirms it); returns its info.
+async fn wait_lag_zero(side: &async_nats::Client, mirror: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let m = info(side, mirror).await;
+        if m["mirror"]["lag"] == 0 {
+            return m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lag stays above 0: {}",
+            m["mirror"]
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn block<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
@@ -310,8 +328,7 @@ async fn upstream_killed_and_restarted_during_publishing() {
     eprintln!("publisher: {ok} acked, {failed} failed");
     let n = assert_mirror_equals_origin(&hub, &side, "MIR").await;
     assert!(n >= 200, "{n}");
-    let m = info(&side, "MIR").await;
-    assert_eq!(m["mirror"]["lag"], 0, "{m}");
+    let m = wait_lag_zero(&side, "MIR").await;
     assert!(m["mirror"].get("error").is_none(), "{m}");
 }
 
@@ -530,6 +547,8 @@ async fn origin_deleted_and_recreated_resumes_after_the_mirrors_last_sequence() 
     let m = wait_error("went back").await;
     eprintln!("mirror info while the origin is behind: {}", m["mirror"]);
     assert_eq!(state_of(&m), (10, 1, 10), "{m}");
+    // Nothing the recreated origin holds is ahead of the mirror.
+    assert!(m["mirror"]["lag"].as_u64().is_some_and(|l| l <= 1), "{m}");
 
     // The new origin passes the mirror's last sequence: 11.. are mirrored, the error
     // clears; 1..10 stay the OLD origin's messages.
@@ -544,7 +563,8 @@ async fn origin_deleted_and_recreated_resumes_after_the_mirrors_last_sequence() 
         assert!(Instant::now() < deadline, "mirror did not resume: {m}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(m["mirror"]["lag"], 0, "{m}");
+    assert!(m["mirror"].get("error").is_none(), "{m}");
+    wait_lag_zero(&side, "MIR").await;
     for (i, o) in old.iter().enumerate() {
         let seq = i as u64 + 1;
         let got = get(&side, "MIR", seq).await.expect("kept");
@@ -567,6 +587,10 @@ async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports
     let hub = connect(&hub_server.client_url()).await;
     let side = connect(&side_server.client_url()).await;
     create_origin(&hub, 1).await;
+    let mut stalled = side
+        .subscribe("$JS.EVENT.ADVISORY.STREAM.MIRROR_STALLED.*")
+        .await
+        .expect("sub");
     create_mirror(&side, "MOLD", json!({"max_msgs": 50, "discard": "old"})).await;
     create_mirror(&side, "MNEW", json!({"max_msgs": 50, "discard": "new"})).await;
     create_mirror(
@@ -592,8 +616,8 @@ async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports
             }
         }
     };
-    let m = wait_state("MOLD", (50, 151, 200)).await;
-    assert_eq!(m["mirror"]["lag"], 0, "{m}");
+    wait_state("MOLD", (50, 151, 200)).await;
+    let m = wait_lag_zero(&side, "MOLD").await;
     assert!(m["mirror"].get("error").is_none(), "{m}");
     assert_eq!(
         compare_range(&hub, "ORIGIN", &side, "MOLD", 151..=200).await,
@@ -640,6 +664,29 @@ async fn mirror_past_its_own_limits_discard_old_keeps_newest_discard_new_reports
     assert_eq!(
         compare_range(&hub, "ORIGIN", &side, "MNEW", 1..=50).await,
         50
+    );
+
+    // It cannot make progress while its origin is ahead: after the threshold (10 s)
+    // it is reported stalled (advisory, /healthz 503); the others are not.
+    let adv = tokio::time::timeout(Duration::from_secs(25), stalled.next())
+        .await
+        .expect("stall advisory")
+        .expect("advisory");
+    let adv: Value = serde_json::from_slice(&adv.payload).expect("json");
+    assert_eq!(adv["stream"], "MNEW", "{adv}");
+    assert_eq!(adv["mirror"]["lag"], 180, "{adv}");
+    assert_eq!(adv["mirror"]["error"]["err_code"], 10077, "{adv}");
+    let (code, body) = block(|| healthz(&side_server, ""));
+    assert_eq!(code, 503, "{body}");
+    let err = body["error"].as_str().unwrap_or_default();
+    assert!(err.contains("'$G > MNEW'"), "{err}");
+    assert!(err.contains("lag 180"), "{err}");
+    assert!(err.ends_with("error: maximum messages exceeded"), "{err}");
+    let (_, details) = block(|| healthz(&side_server, "?details=true"));
+    assert_eq!(
+        details["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{details}"
     );
 }
 

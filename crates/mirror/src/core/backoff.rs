@@ -29,8 +29,8 @@ pub const JITTER_MIN: Duration = Duration::from_millis(100);
 pub const JITTER_SPAN: Duration = Duration::from_millis(100);
 /// How often the origin's STREAM.INFO is polled for the lag.
 pub const ORIGIN_INFO_INTERVAL: Duration = Duration::from_secs(2);
-/// Deliveries count as silent (and the lag estimate starts) this long plus two of the
-/// origin's recent message spacings after the mirror was last known current.
+/// The lag estimate starts this long plus two of the origin's recent message spacings
+/// after the mirror was last known current.
 pub const SILENCE_GRACE: Duration = Duration::from_millis(50);
 /// Heartbeats in a row that report the same `Nats-Consumer-Stalled` subject after we
 /// answered it before the flow control counts as unanswered and the consumer is

@@ -81,6 +81,10 @@ pub enum OriginState {
 /// for this long means the mirror cannot tell whether it is current.
 const IDLE_SILENCE: Duration = Duration::from_millis(1500);
 
+/// Deliveries count as quiet (the origin's STREAM.INFO is asked) this long plus two
+/// of the origin's recent message spacings after the mirror was last known current.
+const SILENCE_POLL: Duration = Duration::from_millis(10);
+
 /// How soon an origin seen below the mirror is asked again before it is reported.
 const REGRESSION_RECHECK: Duration = Duration::from_millis(500);
 
@@ -243,9 +247,15 @@ pub struct InfoClock {
 }
 
 impl InfoClock {
-    /// `max(lag, estimated_lag(now))`.
+    /// The known lag plus the messages the origin probably produced since the mirror
+    /// was last known current; for an idle origin whose heartbeats are overdue, at
+    /// least 1.
     pub fn lag_at(&self, now: Instant) -> u64 {
-        self.lag.max(self.estimated_lag(now))
+        let estimate = self.estimated_lag(now);
+        match self.origin_spacing {
+            Some(_) => self.lag.saturating_add(estimate),
+            None => self.lag.max(estimate),
+        }
     }
 
     /// Nanoseconds since the last contact, -1 if none.
@@ -329,6 +339,8 @@ pub struct MirrorIngest {
     regressed: Option<u64>,
     /// The last STREAM.INFO showed the origin below the mirror (awaiting confirmation).
     below_seen: bool,
+    /// The origin's last sequence at the previous STREAM.INFO answer, and when.
+    last_poll: Option<(u64, Instant)>,
     effects: VecDeque<Effect>,
 }
 
@@ -418,6 +430,7 @@ impl MirrorIngest {
             silence_poll_sent: false,
             regressed: None,
             below_seen: false,
+            last_poll: None,
             effects: VecDeque::new(),
         };
         let jitter = m.jitter();
@@ -473,8 +486,8 @@ impl MirrorIngest {
         }
     }
 
-    /// `lag`, `active`, `error` for StreamInfo. The lag is the larger of [`Self::lag`]
-    /// and [`Self::estimated_lag`].
+    /// `lag`, `active`, `error` for StreamInfo. The lag is [`Self::lag`] plus
+    /// [`Self::estimated_lag`] ([`InfoClock::lag_at`]).
     pub fn info(&self, now: Instant) -> MirrorInfo {
         let error = self.error.clone().or_else(|| {
             self.regressed.map(|origin_last| {
@@ -518,8 +531,11 @@ impl MirrorIngest {
         if self.deliver.is_none() || self.silence_poll_sent || self.origin_info_in_flight {
             return None;
         }
+        // Asked a little before the estimate starts (SILENCE_POLL < SILENCE_GRACE), so
+        // that a healthy upstream confirms an origin that merely went quiet before any
+        // lag shows.
         let quiet = match self.origin_spacing {
-            Some(spacing) => spacing.saturating_mul(2) + SILENCE_GRACE,
+            Some(spacing) => spacing.saturating_mul(2) + SILENCE_POLL,
             None => IDLE_SILENCE,
         };
         Some(self.confirmed_at? + quiet)
@@ -628,17 +644,38 @@ impl MirrorIngest {
     pub fn on_origin_state(&mut self, state: OriginState, now: Instant) {
         self.origin_info_in_flight = false;
         self.next_origin_info = Some(now + ORIGIN_INFO_INTERVAL);
-        let OriginState::LastSeq(last) = state else {
-            return;
+        let last = match state {
+            OriginState::LastSeq(last) => last,
+            OriginState::NotFound => {
+                // No origin, nothing produced: no estimate (mirror.error tells why).
+                self.note_idle(now);
+                return;
+            }
+            OriginState::Unknown => return,
         };
         self.origin_last_seq = Some(last);
         let held = self.store.last_seq;
         let handled = self.sseq.max(held);
-        if last == handled {
-            // Nothing new on the origin: the mirror is current, the origin idle. (An
-            // answer BELOW what we handled comes from a replica that is behind, or a
-            // recreated origin: it confirms nothing.)
-            self.note_idle(now);
+        if last >= handled {
+            // The origin's real position: the lag up to it is known from here on
+            // ([`Self::lag`]), the estimate restarts, at the rate the origin showed
+            // since the previous answer. Nothing new since then (or nothing beyond
+            // what we hold) means an idle origin. (An answer BELOW what we handled
+            // comes from a replica that is behind, or a recreated origin: it
+            // confirms nothing.)
+            let idle = last == handled || self.last_poll.is_some_and(|(prev, _)| prev == last);
+            if idle {
+                self.note_idle(now);
+            } else {
+                if let Some((prev, at)) = self.last_poll.filter(|(prev, _)| last > *prev) {
+                    let count = u32::try_from(last - prev).unwrap_or(u32::MAX);
+                    let spacing = now.saturating_duration_since(at) / count;
+                    self.origin_spacing =
+                        Some(spacing.clamp(MIN_ORIGIN_SPACING, ORIGIN_INFO_INTERVAL));
+                }
+                self.confirmed_at = Some(now);
+            }
+            self.last_poll = Some((last, now));
         }
         // (A mirror that holds nothing yet may sit past an origin that has not reached
         // its opt_start_seq: that is no regression.)
@@ -667,6 +704,11 @@ impl MirrorIngest {
                 }
             }
             self.regressed = regressed;
+        }
+        if self.regressed.is_some() {
+            // Whatever the recreated origin produces below our last sequence is not
+            // ours to copy: nothing to estimate.
+            self.note_idle(now);
         }
         if self.error.is_some() && self.deliver.is_none() && self.in_flight.is_none() {
             // Setups failed (e.g. the origin did not exist) but the origin answers now.
@@ -787,6 +829,11 @@ impl MirrorIngest {
             .pointer("/delivered/stream_seq")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        // The new consumer's backlog is what the mirror is behind by, as of now.
+        if let Some(pending) = parsed.get("num_pending").and_then(Value::as_u64) {
+            self.pending_lag = pending;
+        }
+        self.confirmed_at = Some(now);
         if self.error.take().is_some() {
             self.push(Effect::Error(Value::Null));
         }

@@ -858,3 +858,32 @@ fn a_store_refused_by_the_mirrors_limits_backs_off_and_keeps_the_lag() {
     s.m.on_origin_state(OriginState::LastSeq(5), s.now);
     assert_eq!(s.m.lag(), 2);
 }
+
+#[test]
+fn origin_polls_set_the_rate_and_an_unchanged_origin_is_idle() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    // A burst: deliveries 100 µs apart (origin time), then the consumer goes away.
+    for i in 1..=5u64 {
+        data_at(&mut s, i, i, 0, 1_000_000_000 + i * 100_000);
+    }
+    s.m.on_store_error(StoreError::Other { seq: 6 }, s.now);
+    s.drain();
+    // The origin answers: 10 ahead, then 10 more 2 s later (one per 200 ms).
+    s.m.on_origin_state(OriginState::LastSeq(15), s.now);
+    assert_eq!(
+        s.m.info(s.now).lag,
+        10,
+        "the real gap, not a burst-rate guess"
+    );
+    s.now += Duration::from_secs(2);
+    s.m.on_origin_state(OriginState::LastSeq(25), s.now);
+    assert_eq!(s.m.info(s.now).lag, 20);
+    // One second later: about five more at the polled rate.
+    let lag = s.m.info(s.now + Duration::from_secs(1)).lag;
+    assert!((22..=26).contains(&lag), "{lag}");
+    // Unchanged at the next answer: idle, the gap is all there is.
+    s.now += Duration::from_secs(2);
+    s.m.on_origin_state(OriginState::LastSeq(25), s.now);
+    assert_eq!(s.m.info(s.now + Duration::from_secs(1)).lag, 20);
+}
