@@ -625,3 +625,92 @@ async fn mirror_direct_serves_origin_direct_gets_like_nats_server() {
         reference[0]
     );
 }
+
+/// A same-node mirror created over a large backlog copies it (in bounded passes, while
+/// the origin keeps taking publishes) and then follows live traffic; every message
+/// equals the origin's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirror_catches_up_a_backlog_and_follows_live_traffic() {
+    use futures::StreamExt;
+    let server = Server::start(jetmirror_testkit::ServerSpec {
+        jetstream: true,
+        ..jetmirror_testkit::ServerSpec::new(Kind::Jetmirror)
+    })
+    .expect("jetmirror");
+    let c = connect(&server).await;
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.O",
+        json!({"name":"O","subjects":["o.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    const BACKLOG: u64 = 20_000;
+    for i in 0..BACKLOG {
+        c.publish(format!("o.{}", i % 7), Bytes::from(format!("m{i}")))
+            .await
+            .expect("publish");
+    }
+    c.flush().await.expect("flush");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state_of(&info(&c, "O").await).2 < BACKLOG {
+        assert!(Instant::now() < deadline, "origin not filled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.M",
+        json!({"name":"M","mirror":{"name":"O"}}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    // Live publishes while the copy runs are answered meanwhile.
+    let js = jetstream::new(c.clone());
+    let started = Instant::now();
+    for i in 0..50 {
+        js.publish(format!("o.live.{i}"), Bytes::from_static(b"live"))
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+    eprintln!(
+        "50 acked publishes during the catch-up took {:?}",
+        started.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = state_of(&info(&c, "O").await);
+        let m = info(&c, "M").await;
+        if state_of(&m) == o && m["mirror"]["lag"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "mirror not caught up: {o:?} {m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("caught up {BACKLOG}+50 in {:?}", started.elapsed());
+    let last = BACKLOG + 50;
+    let mismatches: Vec<u64> = futures::stream::iter(1..=last)
+        .map(|seq| {
+            let c = c.clone();
+            async move {
+                let (o, m) = (get(&c, "O", seq).await, get(&c, "M", seq).await);
+                let same = match (&o, &m) {
+                    (Some(o), Some(m)) => ["seq", "subject", "hdrs", "data", "time"]
+                        .iter()
+                        .all(|k| o.get(*k) == m.get(*k)),
+                    _ => false,
+                };
+                (seq, same)
+            }
+        })
+        .buffered(64)
+        .filter_map(|(seq, same)| async move { (!same).then_some(seq) })
+        .collect()
+        .await;
+    assert!(
+        mismatches.is_empty(),
+        "differ at {:?}",
+        &mismatches[..mismatches.len().min(10)]
+    );
+}

@@ -14,8 +14,9 @@
 //!   went back (deleted and recreated) is copied again from the mirror's last
 //!   sequence + 1, as nats-server resumes its consumer there.
 //!
-//! The copy runs at every batch end and tick, at most [`PASS_BUDGET`] messages per
-//! mirror per pass, so that a large catch-up never holds up publishers for long.
+//! The copy runs at every batch end and tick, in passes of at most [`PASS_BUDGET`]
+//! messages per mirror for at most [`SYNC_TIME_BUDGET`], so that a large catch-up
+//! never holds up publishers for long.
 
 use std::time::Instant;
 
@@ -30,6 +31,9 @@ use super::{now_ns, Service};
 
 /// Most messages one mirror copies in one pass.
 pub(super) const PASS_BUDGET: usize = 2048;
+/// Passes over the same-node mirrors stop after this long (the rest waits for the next
+/// batch end or tick).
+const SYNC_TIME_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// One same-node mirror's progress.
 #[derive(Debug)]
@@ -139,24 +143,31 @@ impl Service {
         if self.local_mirrors.is_empty() {
             return;
         }
+        let started = Instant::now();
         let names: Vec<String> = self.local_mirrors.keys().cloned().collect();
-        for name in names {
-            self.sync_local_mirror(&name);
+        // A catch-up takes several passes; keep going for a bounded time so that
+        // publishers are not held up for long.
+        let mut busy = names;
+        while !busy.is_empty() {
+            busy.retain(|name| {
+                let Some(mut lm) = self.local_mirrors.remove(name) else {
+                    return false;
+                };
+                let more = self.copy_pass(name, &mut lm);
+                self.local_mirrors.insert(name.to_string(), lm);
+                more
+            });
+            if started.elapsed() >= SYNC_TIME_BUDGET {
+                break;
+            }
         }
     }
 
-    fn sync_local_mirror(&mut self, name: &str) {
-        let Some(mut lm) = self.local_mirrors.remove(name) else {
-            return;
-        };
-        self.copy_pass(name, &mut lm);
-        self.local_mirrors.insert(name.to_string(), lm);
-    }
-
-    fn copy_pass(&mut self, name: &str, lm: &mut LocalMirror) {
+    /// One pass of at most [`PASS_BUDGET`] messages; true when more are waiting.
+    fn copy_pass(&mut self, name: &str, lm: &mut LocalMirror) -> bool {
         let now = Instant::now();
         let Some(mirror) = self.account.stream(name) else {
-            return;
+            return false;
         };
         let mst = mirror.store().state(false);
         let Some(origin) = self.account.stream(&lm.origin) else {
@@ -165,7 +176,7 @@ impl Service {
             }
             lm.error = Some(ApiError::stream_not_found());
             lm.started = false;
-            return;
+            return false;
         };
         lm.error = None;
         lm.last_activity = Some(now);
@@ -200,7 +211,7 @@ impl Service {
             }
         }
         let Some(origin) = self.account.stream(&lm.origin) else {
-            return;
+            return false;
         };
         let ost = origin.store().state(false);
         if mst.messages > 0 && ost.last_seq < mst.last_seq {
@@ -292,10 +303,13 @@ impl Service {
                 _ => break,
             }
         }
-        lm.lag = if drained && lm.sseq >= cursor {
+        let complete = lm.sseq >= cursor;
+        lm.lag = if drained && complete {
             0
         } else {
             ost.last_seq.saturating_sub(lm.sseq)
         };
+        // More to copy only when the pass was cut by its budget (not by a refusal).
+        !drained && complete
     }
 }
