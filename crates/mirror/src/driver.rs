@@ -150,8 +150,8 @@ async fn writer<S: MirrorSink>(
     }
 }
 
-/// The origin's state from a STREAM.INFO reply: its last sequence, "not found"
-/// (err_code 10059), or unknown.
+/// The origin's state from a STREAM.INFO reply (its last sequence, "not found"
+/// (err_code 10059), or unknown) or from a CONSUMER.INFO reply (`num_pending`).
 fn origin_state(reply: &Result<crate::upstream::Message, RequestError>) -> OriginState {
     let Ok(m) = reply.as_ref() else {
         return OriginState::Unknown;
@@ -161,6 +161,14 @@ fn origin_state(reply: &Result<crate::upstream::Message, RequestError>) -> Origi
     };
     if v.pointer("/error/err_code").and_then(Value::as_u64) == Some(10059) {
         return OriginState::NotFound;
+    }
+    if v.get("type").and_then(Value::as_str)
+        == Some("io.nats.jetstream.api.v1.consumer_info_response")
+    {
+        return v
+            .get("num_pending")
+            .and_then(Value::as_u64)
+            .map_or(OriginState::Unknown, OriginState::ConsumerPending);
     }
     v.pointer("/state/last_seq")
         .and_then(Value::as_u64)

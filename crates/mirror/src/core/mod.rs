@@ -75,6 +75,8 @@ pub enum OriginState {
     NotFound,
     /// No answer (timeout, disconnect, unparsable).
     Unknown,
+    /// A CONSUMER.INFO of the mirror's consumer: its `num_pending`.
+    ConsumerPending(u64),
 }
 
 /// An idle origin's consumer sends a heartbeat every [`backoff::IDLE_HEARTBEAT`]; none
@@ -652,11 +654,22 @@ impl MirrorIngest {
                 return;
             }
             OriginState::Unknown => return,
+            OriginState::ConsumerPending(0) => {
+                self.note_idle(now);
+                return;
+            }
+            OriginState::ConsumerPending(pending) => {
+                self.pending_lag = pending;
+                self.confirmed_at = Some(now);
+                return;
+            }
         };
         self.origin_last_seq = Some(last);
         let held = self.store.last_seq;
         let handled = self.sseq.max(held);
-        if last >= handled {
+        // (A filtered mirror cannot tell from the origin's last sequence how much of
+        // it matches: only deliveries and heartbeats speak for it.)
+        if last >= handled && !self.cfg.is_filtered() {
             // The origin's real position: the lag up to it is known from here on
             // ([`Self::lag`]), the estimate restarts, at the rate the origin showed
             // since the previous answer. Nothing new since then (or nothing beyond
@@ -756,7 +769,18 @@ impl MirrorIngest {
         {
             self.origin_info_in_flight = true;
             self.next_origin_info = None;
-            let subject = format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin);
+            // A filtered mirror gone quiet asks its consumer how much is pending (the
+            // origin's last sequence says nothing about matching messages).
+            let subject = if silent && self.cfg.is_filtered() && !self.cname.is_empty() {
+                format!(
+                    "{}.CONSUMER.INFO.{}.{}",
+                    self.cfg.api_prefix(),
+                    self.cfg.origin,
+                    self.cname
+                )
+            } else {
+                format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin)
+            };
             self.push(Effect::RequestOriginInfo {
                 subject,
                 timeout: Duration::from_secs(5),

@@ -642,6 +642,16 @@ fn transforms_rename_and_origin_info_subject_uses_external_api() {
     assert_eq!(subj.as_deref(), Some(&b"t.x"[..]));
     // STREAM.INFO polling goes through the external API prefix, every 2 s.
     s.m.on_origin_info(Some(1), s.now);
+    // A quiet filtered mirror (no heartbeat for 1.5 s) asks its consumer, not the
+    // stream; nothing pending: current.
+    s.advance(Duration::from_millis(1600));
+    let fx = s.drain();
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::RequestOriginInfo { subject, .. } if subject == &format!("$JS.hub.API.CONSUMER.INFO.ORIG.{CONSUMER}"))),
+        "{fx:?}"
+    );
+    s.m.on_origin_state(OriginState::ConsumerPending(0), s.now);
+    assert_eq!(s.m.info(s.now).lag, 0);
     s.advance(ORIGIN_INFO_INTERVAL);
     let fx = s.drain();
     assert!(
