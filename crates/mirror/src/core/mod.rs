@@ -23,7 +23,7 @@
 //! through [`Effect::Store`] and [`Effect::SkipTo`] (and reports back through
 //! [`MirrorIngest::on_store_error`] / [`MirrorIngest::on_store_state`]).
 //!
-//! Differences from nats-server, on purpose (the issue: "never silently stale"):
+//! Differences from nats-server, on purpose (a mirror must never go silently stale):
 //! - stall detection fires after [`backoff::STALL_AFTER`] (3 missed heartbeats), not
 //!   10–20 s, and the first recreate happens at once (only the jitter), then with
 //!   nats-server's capped back-off;

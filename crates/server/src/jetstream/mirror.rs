@@ -99,9 +99,9 @@ pub(super) fn mirror_config(
         .map(|e| e.api_prefix.as_str())
         .unwrap_or("");
     if api.is_empty() {
+        // Without external.api it is a same-node mirror (local_mirror), never a driver.
         return Err(ApiError::mirror_consumer_setup_failed(
-            "jetmirror mirrors streams on its upstream only: the mirror needs external.api \
-             (or domain) naming the upstream's JetStream API",
+            "a mirror without external.api is a same-node mirror, not an upstream one",
         ));
     }
     let mut mc = MirrorConfig::new(&cfg.name, &m.name);
