@@ -57,13 +57,17 @@ fn state_of(v: &Value) -> (u64, u64, u64, u64) {
     )
 }
 
-/// Waits until the mirror's state equals the origin's; returns the mirror's info.
+/// Waits until the mirror's state equals the origin's and its lag reads 0; returns the
+/// mirror's info.
 async fn wait_synced(hub: &async_nats::Client, side: &async_nats::Client) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let origin = info(hub, "ORIGIN").await;
         let mirror = info(side, "MIR").await;
-        if mirror.get("state").is_some() && state_of(&origin) == state_of(&mirror) {
+        if mirror.get("state").is_some()
+            && state_of(&origin) == state_of(&mirror)
+            && mirror["mirror"]["lag"] == 0
+        {
             return mirror;
         }
         assert!(
@@ -239,38 +243,37 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn same_node_mirror_is_refused_clearly() {
+async fn mirror_of_missing_origin_and_domain_option() {
     let (_hub_server, side_server) = upstream_pair(Kind::Jetmirror).expect("servers");
     let side = connect(&side_server).await;
-    let v = api(
-        &side,
-        "$JS.API.STREAM.CREATE.M2",
-        json!({"name":"M2","mirror":{"name":"LOCAL"}}),
-    )
-    .await;
-    assert_eq!(v["error"]["err_code"], 10029, "{v}");
-    let v = info(&side, "M2").await;
-    assert_eq!(v["error"]["err_code"], 10059, "{v}");
-
     // A mirror of an origin that does not exist is created; the failure shows in
-    // `mirror.error` (as nats-server: the create reply succeeds).
-    let v = api(
-        &side,
-        "$JS.API.STREAM.CREATE.M3",
-        json!({"name":"M3","mirror":{"name":"NOPE","external":{"api":"$JS.hub.API"}}}),
-    )
-    .await;
-    assert!(v.get("error").is_none(), "{v}");
-    assert_eq!(v["mirror"]["active"], -1, "{v}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let v = info(&side, "M3").await;
-        if v["mirror"].get("error").is_some() {
-            assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
-            break;
+    // `mirror.error` (as nats-server: the create reply succeeds), for a same-node
+    // origin and for an upstream one.
+    for (name, mirror) in [
+        ("M2", json!({"name":"LOCAL"})),
+        (
+            "M3",
+            json!({"name":"NOPE","external":{"api":"$JS.hub.API"}}),
+        ),
+    ] {
+        let v = api(
+            &side,
+            &format!("$JS.API.STREAM.CREATE.{name}"),
+            json!({"name": name, "mirror": mirror}),
+        )
+        .await;
+        assert!(v.get("error").is_none(), "{v}");
+        assert_eq!(v["mirror"]["active"], -1, "{v}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = info(&side, name).await;
+            if v["mirror"].get("error").is_some() {
+                assert_eq!(v["mirror"]["error"]["err_code"], 10059, "{v}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no mirror error: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(Instant::now() < deadline, "no mirror error: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // The `domain` option: async-nats sends it as external.api; a raw `domain` key in
@@ -304,5 +307,410 @@ async fn same_node_mirror_is_refused_clearly() {
     assert_eq!(
         v["config"]["mirror"]["external"]["api"], "$JS.hub.API",
         "{v}"
+    );
+}
+
+fn b64decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("bad base64 char {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        acc = (acc << 6) | val(c);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// A header block's lines, sorted (the client sends a message's headers in a random
+/// order, so two runs differ in it).
+fn header_lines(hdrs: &Value) -> Value {
+    let Some(b64) = hdrs.as_str() else {
+        return Value::Null;
+    };
+    let text = String::from_utf8_lossy(&b64decode(b64)).into_owned();
+    let mut lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    lines.sort();
+    json!(lines)
+}
+
+/// What a same-node mirror looks like after the steps of [`same_node_steps`]: its
+/// `mirror_direct`, state, `mirror` block (without `active`) and messages, each with
+/// whether its time equals the origin's.
+async fn same_node_steps(c: &async_nats::Client) -> Value {
+    let v = api(
+        c,
+        "$JS.API.STREAM.CREATE.O",
+        json!({"name":"O","subjects":["o.>"],"allow_direct":true}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    let js = jetstream::new(c.clone());
+    let publish = |i: usize| {
+        let js = js.clone();
+        async move {
+            let subject = ["o.a", "o.b", "o.c.d"][i % 3];
+            let mut h = HeaderMap::new();
+            h.insert("X-K", i.to_string().as_str());
+            if i.is_multiple_of(4) {
+                h.insert("Nats-Expected-Stream", "O");
+                h.insert("Nats-Msg-Id", format!("m{i}").as_str());
+            }
+            let payload = match i % 3 {
+                0 => Bytes::new(),
+                1 => Bytes::from(vec![i as u8; 40 + i]),
+                _ => Bytes::from(format!("p{i}")),
+            };
+            js.publish_with_headers(subject, h, payload)
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+    };
+    for i in 0..12 {
+        publish(i).await;
+    }
+    let v = api(c, "$JS.API.STREAM.MSG.DELETE.O", json!({"seq": 3})).await;
+    assert_eq!(v["success"], true, "{v}");
+    let t5 = get(c, "O", 5).await.expect("seq 5")["time"].clone();
+    let mirrors = [
+        json!({"name":"M1","mirror":{"name":"O"}}),
+        json!({"name":"M2","mirror":{"name":"O","filter_subject":"o.a"}}),
+        json!({"name":"M3","mirror":{"name":"O","subject_transforms":[{"src":"o.a","dest":"t.a"},{"src":"o.b","dest":""}]}}),
+        json!({"name":"M4","mirror":{"name":"O","opt_start_seq":4}}),
+        json!({"name":"M5","mirror":{"name":"O","opt_start_time":t5}}),
+        json!({"name":"M6","mirror":{"name":"MISSING"}}),
+    ];
+    for m in &mirrors {
+        let name = m["name"].as_str().unwrap_or_default();
+        let v = api(c, &format!("$JS.API.STREAM.CREATE.{name}"), m.clone()).await;
+        assert!(v.get("error").is_none(), "{v}");
+    }
+    let wait_last = |name: &'static str, last: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = info(c, name).await;
+            if state_of(&v).2 == last && v["mirror"]["lag"] == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{name} not at {last}: {v}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    wait_last("M1", 12).await;
+    // Live traffic, then a delete on the origin of an already mirrored message.
+    for i in 12..16 {
+        publish(i).await;
+    }
+    wait_last("M1", 16).await;
+    wait_last("M4", 16).await;
+    wait_last("M5", 16).await;
+    let mut origin = Vec::new();
+    for seq in 1..=16u64 {
+        origin.push(get(c, "O", seq).await);
+    }
+    let v = api(c, "$JS.API.STREAM.MSG.DELETE.O", json!({"seq": 2})).await;
+    assert_eq!(v["success"], true, "{v}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut out = serde_json::Map::new();
+    for m in &mirrors {
+        let name = m["name"].as_str().unwrap_or_default();
+        let v = info(c, name).await;
+        let mut block = v["mirror"].clone();
+        let active = block["active"].as_i64().unwrap_or(-2);
+        if let Some(b) = block.as_object_mut() {
+            b.remove("active");
+        }
+        let mut state = v["state"].clone();
+        if let Some(s) = state.as_object_mut() {
+            s.remove("first_ts");
+            s.remove("last_ts");
+        }
+        let mut msgs = Vec::new();
+        for seq in 1..=16u64 {
+            let got = get(c, name, seq).await;
+            msgs.push(match got {
+                None => Value::Null,
+                Some(g) => {
+                    let o = origin[seq as usize - 1].as_ref();
+                    let same_time = o.is_some_and(|o| o["time"] == g["time"]);
+                    // Byte for byte the origin's block, or (both servers) without the
+                    // Nats-Expected-* line.
+                    let same_hdrs = o.is_some_and(|o| o["hdrs"] == g["hdrs"]);
+                    json!({"seq": g["seq"], "subject": g["subject"],
+                           "hdrs": header_lines(&g["hdrs"]), "hdrs_are_origins": same_hdrs,
+                           "data": g["data"], "time_is_origins": same_time})
+                }
+            });
+        }
+        out.insert(
+            name.to_string(),
+            json!({"mirror_direct": v["config"]["mirror_direct"], "state": state,
+                   "mirror": block, "active_seen": active >= 0, "messages": msgs}),
+        );
+    }
+    Value::Object(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirrors_match_nats_server() {
+    let reference = {
+        let server = Server::start(jetmirror_testkit::ServerSpec {
+            jetstream: true,
+            ..jetmirror_testkit::ServerSpec::new(Kind::NatsServer)
+        })
+        .expect("nats-server");
+        let c = connect(&server).await;
+        same_node_steps(&c).await
+    };
+    let ours = {
+        let server = Server::start(jetmirror_testkit::ServerSpec {
+            jetstream: true,
+            ..jetmirror_testkit::ServerSpec::new(Kind::Jetmirror)
+        })
+        .expect("jetmirror");
+        let c = connect(&server).await;
+        same_node_steps(&c).await
+    };
+    for name in ["M1", "M2", "M3", "M4", "M5", "M6"] {
+        assert_eq!(
+            ours[name], reference[name],
+            "{name}:\n ours      {}\n reference {}",
+            ours[name], reference[name]
+        );
+    }
+    // Sanity of the reference itself: gaps, filters, transforms and starts happened.
+    assert_eq!(reference["M1"]["messages"][2], Value::Null);
+    assert_eq!(
+        reference["M1"]["messages"][1]["seq"], 2,
+        "kept after the origin delete"
+    );
+    assert_eq!(reference["M3"]["messages"][0]["subject"], "t.a");
+    let first = &reference["M1"]["messages"][0];
+    assert_eq!(
+        first["hdrs_are_origins"], false,
+        "Nats-Expected-* stripped: {first}"
+    );
+    assert!(
+        !first["hdrs"].to_string().contains("Nats-Expected"),
+        "{first}"
+    );
+    assert!(
+        first["hdrs"].to_string().contains("Nats-Msg-Id: m0"),
+        "{first}"
+    );
+    assert_eq!(reference["M1"]["messages"][1]["hdrs_are_origins"], true);
+    assert_eq!(reference["M4"]["state"]["first_seq"], 4);
+    assert_eq!(reference["M6"]["mirror"]["error"]["err_code"], 10059);
+    assert_eq!(
+        reference["M1"]["mirror_direct"], true,
+        "inherited from allow_direct"
+    );
+}
+
+/// `mirror_direct: true` on a mirror of an upstream origin: DIRECT.GET requests for the
+/// ORIGIN's name sent to the mirroring node are answered by the mirror (its name in
+/// `Nats-Stream`), as a nats-server leaf node in its own domain answers them.
+async fn mirror_direct_answers(kind: Kind) -> Vec<Value> {
+    let (hub_server, side_server) = upstream_pair(kind).expect("servers");
+    let hub = connect(&hub_server).await;
+    let v = api(
+        &hub,
+        "$JS.API.STREAM.CREATE.ORIGIN",
+        json!({"name":"ORIGIN","subjects":["orig.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    let js = jetstream::new(hub.clone());
+    publish_mixed(&js, 0, 9).await;
+    let side = connect(&side_server).await;
+    let v = api(
+        &side,
+        "$JS.API.STREAM.CREATE.MIR",
+        json!({"name":"MIR","mirror":{"name":"ORIGIN","external":{"api":"$JS.hub.API"}},"mirror_direct":true}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    assert_eq!(v["config"]["mirror_direct"], true, "{v}");
+    wait_synced(&hub, &side).await;
+    let mut out = Vec::new();
+    for (subject, body) in [
+        ("$JS.API.DIRECT.GET.ORIGIN", json!({"seq": 2})),
+        (
+            "$JS.API.DIRECT.GET.ORIGIN",
+            json!({"last_by_subj": "orig.d"}),
+        ),
+        ("$JS.API.DIRECT.GET.ORIGIN.orig.a", json!(null)),
+        ("$JS.API.DIRECT.GET.ORIGIN", json!({"seq": 99})),
+    ] {
+        let payload = if body.is_null() {
+            Bytes::new()
+        } else {
+            Bytes::from(body.to_string())
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let m = loop {
+            match side.request(subject.to_string(), payload.clone()).await {
+                Ok(m) => break m,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "{subject}: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let mut headers: Vec<(String, String)> = m
+            .headers
+            .iter()
+            .flat_map(|h| {
+                h.iter().flat_map(|(k, vs)| {
+                    vs.iter()
+                        .map(move |v| (k.to_string(), v.as_str().to_string()))
+                })
+            })
+            .collect();
+        headers.sort();
+        // The time stamp is the ORIGIN's (runs differ, so compare it there).
+        let seq = headers
+            .iter()
+            .find(|(k, _)| k == "Nats-Sequence")
+            .and_then(|(_, v)| v.parse::<u64>().ok());
+        if let Some(seq) = seq {
+            let origin_time = get(&hub, "ORIGIN", seq).await.expect("origin msg")["time"].clone();
+            for (k, v) in headers.iter_mut() {
+                if k == "Nats-Time-Stamp" {
+                    assert_eq!(Some(v.as_str()), origin_time.as_str(), "time of seq {seq}");
+                    *v = "<origin's>".into();
+                }
+            }
+        }
+        out.push(json!({
+            "status": m.status.map(|s| s.as_u16()),
+            "headers": headers,
+            "payload": String::from_utf8_lossy(&m.payload),
+        }));
+    }
+    // The mirror's own name has no direct-get responders (allow_direct is off).
+    assert!(side
+        .request(
+            "$JS.API.DIRECT.GET.MIR",
+            Bytes::from(json!({"seq": 2}).to_string())
+        )
+        .await
+        .is_err());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_direct_serves_origin_direct_gets_like_nats_server() {
+    let reference = mirror_direct_answers(Kind::NatsServer).await;
+    let ours = mirror_direct_answers(Kind::Jetmirror).await;
+    assert_eq!(ours, reference);
+    assert!(
+        reference[0].to_string().contains("\"Nats-Stream\",\"MIR\""),
+        "{}",
+        reference[0]
+    );
+}
+
+/// A same-node mirror created over a large backlog copies it (in bounded passes, while
+/// the origin keeps taking publishes) and then follows live traffic; every message
+/// equals the origin's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirror_catches_up_a_backlog_and_follows_live_traffic() {
+    use futures::StreamExt;
+    let server = Server::start(jetmirror_testkit::ServerSpec {
+        jetstream: true,
+        ..jetmirror_testkit::ServerSpec::new(Kind::Jetmirror)
+    })
+    .expect("jetmirror");
+    let c = connect(&server).await;
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.O",
+        json!({"name":"O","subjects":["o.>"]}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    const BACKLOG: u64 = 20_000;
+    for i in 0..BACKLOG {
+        c.publish(format!("o.{}", i % 7), Bytes::from(format!("m{i}")))
+            .await
+            .expect("publish");
+    }
+    c.flush().await.expect("flush");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state_of(&info(&c, "O").await).2 < BACKLOG {
+        assert!(Instant::now() < deadline, "origin not filled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.M",
+        json!({"name":"M","mirror":{"name":"O"}}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    // Live publishes while the copy runs are answered meanwhile.
+    let js = jetstream::new(c.clone());
+    let started = Instant::now();
+    for i in 0..50 {
+        js.publish(format!("o.live.{i}"), Bytes::from_static(b"live"))
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+    eprintln!(
+        "50 acked publishes during the catch-up took {:?}",
+        started.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = state_of(&info(&c, "O").await);
+        let m = info(&c, "M").await;
+        if state_of(&m) == o && m["mirror"]["lag"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "mirror not caught up: {o:?} {m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("caught up {BACKLOG}+50 in {:?}", started.elapsed());
+    let last = BACKLOG + 50;
+    let mismatches: Vec<u64> = futures::stream::iter(1..=last)
+        .map(|seq| {
+            let c = c.clone();
+            async move {
+                let (o, m) = (get(&c, "O", seq).await, get(&c, "M", seq).await);
+                let same = match (&o, &m) {
+                    (Some(o), Some(m)) => ["seq", "subject", "hdrs", "data", "time"]
+                        .iter()
+                        .all(|k| o.get(*k) == m.get(*k)),
+                    _ => false,
+                };
+                (seq, same)
+            }
+        })
+        .buffered(64)
+        .filter_map(|(seq, same)| async move { (!same).then_some(seq) })
+        .collect()
+        .await;
+    assert!(
+        mismatches.is_empty(),
+        "differ at {:?}",
+        &mismatches[..mismatches.len().min(10)]
     );
 }

@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use crate::core::{
-    CreateReply, Effect, Inbound, MirrorConfig, MirrorIngest, StoreError, StoreMsg, StoreState,
+    CreateReply, Effect, Inbound, InfoClock, MirrorConfig, MirrorIngest, OriginState, StoreError,
+    StoreMsg, StoreState,
 };
 use crate::upstream::{ConnectionEvent, RequestError, Status, Subscription, UpstreamClient};
 
@@ -56,6 +57,9 @@ pub struct MirrorSnapshot {
     /// Last origin sequence handled.
     pub last_seq: u64,
     pub consumer: String,
+    /// `lag` and `active_ns` as functions of time ([`MirrorHandle::snapshot`]
+    /// evaluates them when asked).
+    pub clock: InfoClock,
 }
 
 /// A running mirror. Dropping it stops the driver.
@@ -66,9 +70,13 @@ pub struct MirrorHandle {
 }
 
 impl MirrorHandle {
-    /// The latest snapshot.
+    /// The latest snapshot, with `lag` and `active_ns` evaluated now.
     pub fn snapshot(&self) -> MirrorSnapshot {
-        self.snapshot.borrow().clone()
+        let mut s = self.snapshot.borrow().clone();
+        let now = Instant::now();
+        s.lag = s.clock.lag_at(now);
+        s.active_ns = s.clock.active_ns_at(now);
+        s
     }
 
     /// A receiver of snapshot changes.
@@ -97,7 +105,7 @@ impl Drop for MirrorHandle {
 
 enum Input {
     CreateReply(u64, CreateReply),
-    OriginInfo(Option<u64>),
+    OriginInfo(OriginState),
     StoreFailed(StoreError),
 }
 
@@ -142,10 +150,29 @@ async fn writer<S: MirrorSink>(
     }
 }
 
-fn origin_last_seq(reply: &Result<crate::upstream::Message, RequestError>) -> Option<u64> {
-    let m = reply.as_ref().ok()?;
-    let v: Value = serde_json::from_slice(&m.payload).ok()?;
-    v.pointer("/state/last_seq").and_then(Value::as_u64)
+/// The origin's state from a STREAM.INFO reply (its last sequence, "not found"
+/// (err_code 10059), or unknown) or from a CONSUMER.INFO reply (`num_pending`).
+fn origin_state(reply: &Result<crate::upstream::Message, RequestError>) -> OriginState {
+    let Ok(m) = reply.as_ref() else {
+        return OriginState::Unknown;
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&m.payload) else {
+        return OriginState::Unknown;
+    };
+    if v.pointer("/error/err_code").and_then(Value::as_u64) == Some(10059) {
+        return OriginState::NotFound;
+    }
+    if v.get("type").and_then(Value::as_str)
+        == Some("io.nats.jetstream.api.v1.consumer_info_response")
+    {
+        return v
+            .get("num_pending")
+            .and_then(Value::as_u64)
+            .map_or(OriginState::Unknown, OriginState::ConsumerPending);
+    }
+    v.pointer("/state/last_seq")
+        .and_then(Value::as_u64)
+        .map_or(OriginState::Unknown, OriginState::LastSeq)
 }
 
 async fn run<S: MirrorSink>(
@@ -219,7 +246,7 @@ async fn run<S: MirrorSink>(
                     let (client, tx) = (client.clone(), in_tx.clone());
                     tokio::spawn(async move {
                         let reply = client.request(&subject, Bytes::new(), timeout).await;
-                        let _ = tx.send(Input::OriginInfo(origin_last_seq(&reply))).await;
+                        let _ = tx.send(Input::OriginInfo(origin_state(&reply))).await;
                     });
                 }
                 Effect::Retry { after, reason } => {
@@ -245,6 +272,7 @@ async fn run<S: MirrorSink>(
                 error: info.error,
                 last_seq: core.last_seq(),
                 consumer: core.consumer_name().to_owned(),
+                clock: core.clock(),
             };
             let changed = *s != next;
             *s = next;
@@ -256,7 +284,7 @@ async fn run<S: MirrorSink>(
             _ = &mut stop_rx => break,
             input = in_rx.recv() => match input {
                 Some(Input::CreateReply(id, r)) => core.on_create_reply(id, r, Instant::now()),
-                Some(Input::OriginInfo(last)) => core.on_origin_info(last, Instant::now()),
+                Some(Input::OriginInfo(state)) => core.on_origin_state(state, Instant::now()),
                 Some(Input::StoreFailed(e)) => core.on_store_error(e, Instant::now()),
                 None => break,
             },

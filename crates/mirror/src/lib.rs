@@ -19,8 +19,8 @@ pub mod driver;
 pub mod upstream;
 
 pub use crate::core::{
-    CreateReply, Effect, Inbound, MirrorConfig, MirrorInfo, MirrorIngest, RetryReason, StoreError,
-    StoreMsg, StoreState,
+    CreateReply, Effect, Inbound, InfoClock, MirrorConfig, MirrorInfo, MirrorIngest, OriginState,
+    RetryReason, StoreError, StoreMsg, StoreState,
 };
 pub use driver::{spawn_mirror, MirrorHandle, MirrorSink, MirrorSnapshot, SinkOp};
 pub use upstream::{

@@ -517,7 +517,7 @@ async fn mirror_reaches_origin_through_a_domain_api_prefix() -> Result<()> {
     Ok(())
 }
 
-/// The liveness promise, end to end: a 3-node JetStream cluster holds an R3
+/// The liveness promise, end to end: a 3-node JetStream cluster holds an R3
 /// origin; the mirror's upstream connection sits on a node that is not the stream
 /// leader; that node is SIGSTOPped (TCP stays open). The client must move to another
 /// node and the mirror must recreate its consumer there and catch up within 4 s.

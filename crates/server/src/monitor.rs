@@ -605,6 +605,7 @@ async fn routez(State(state): State<Arc<ServerState>>) -> Response {
 
 async fn healthz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Response {
     count(&state, "/healthz");
+    let mut flags = HashMap::new();
     for key in [
         "js-enabled-only",
         "js-server-only",
@@ -612,17 +613,59 @@ async fn healthz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Res
         "js-enabled",
         "details",
     ] {
-        if let Err(r) = parse_bool(key, q.get(key)) {
-            return r;
+        match parse_bool(key, q.get(key)) {
+            Ok(v) => {
+                flags.insert(key, v);
+            }
+            Err(r) => return r,
         }
     }
+    let flag = |k: &str| flags.get(k).copied().unwrap_or(false);
     if state.client_addr().is_none() {
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"status":"error","error":"failed to be ready for connections"}"#.to_string(),
         );
     }
+    // As nats-server's healthz: js-server-only stops before any JetStream check,
+    // js-enabled-only / js-enabled after "is JetStream enabled"; the asset checks
+    // (here: mirrors that stalled) come last.
+    let check_assets = !flag("js-server-only")
+        && !flag("js-enabled-only")
+        && !flag("js-enabled")
+        && state.jetstream_enabled();
+    if check_assets {
+        let opts = crate::jetstream::jsz::JszOptions::default();
+        let stalled: Vec<(String, String)> = crate::jetstream::jsz::query(&state, opts)
+            .await
+            .into_iter()
+            .flat_map(|(account, snap)| {
+                snap.stalled_mirrors
+                    .into_iter()
+                    .map(move |e| (account.clone(), e))
+            })
+            .collect();
+        if let Some((_, first)) = stalled.first() {
+            let body = if flag("details") {
+                let errors: Vec<Value> = stalled
+                    .iter()
+                    .map(|(account, e)| json!({"type": "STREAM", "account": account, "stream": stalled_stream(account, e), "error": e}))
+                    .collect();
+                json!({"status": "error", "errors": errors})
+            } else {
+                json!({"status": "unavailable", "error": first})
+            };
+            return json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string());
+        }
+    }
     json_response(StatusCode::OK, r#"{"status":"ok"}"#.to_string())
+}
+
+/// The stream name of a `JetStream stream '<account> > NAME' …` health error.
+fn stalled_stream<'a>(account: &str, text: &'a str) -> &'a str {
+    text.split_once(&format!("'{account} > "))
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map_or("", |(name, _)| name)
 }
 
 /// 75% of the machine's memory: nats-server's default `max_memory`.

@@ -9,6 +9,8 @@
 //! - [`upstream_pair`]: the mirror topology, a hub nats-server in JetStream domain `hub`
 //!   and a side server (a nats-server leaf node, or jetmirror with `upstream`) in domain
 //!   `leaf`.
+//! - [`nats_cluster`]: an N-node nats-server cluster (routes, JetStream, one domain) on
+//!   free ports, returned once its JetStream meta leader is elected.
 //! - [`http_get`]: a tiny HTTP/1.0 GET for the monitoring port (no HTTP client dependency).
 //! - [`certs`]: test certificates (CA, server, client) generated at test time.
 //!
@@ -523,6 +525,23 @@ impl Server {
         self.stop();
         self.spawn_and_wait()
     }
+
+    /// `kill -9` (no graceful stop, no flush) and start again on the same ports with the
+    /// same store dir; returns once the client port accepts again.
+    pub fn kill_and_restart(&mut self) -> Result<()> {
+        self.signal(libc::SIGCONT);
+        self.kill();
+        self.spawn_and_wait()
+    }
+
+    /// Starts the process again after [`Server::kill`] or [`Server::stop`] (same ports,
+    /// same store dir); a no-op error when it still runs.
+    pub fn start_again(&mut self) -> Result<()> {
+        if self.child.is_some() {
+            bail!("the server is still running");
+        }
+        self.spawn_and_wait()
+    }
 }
 
 impl Drop for Server {
@@ -613,4 +632,53 @@ pub fn upstream_pair_with(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Starts an `n`-node nats-server cluster named `cluster` with JetStream (domain `domain`
+/// when given) on free loopback ports: servers `n1`…`nN`, each with HTTP monitoring and
+/// routes to all the others. Returns once every node's `/healthz` answers 200 (routes up,
+/// JetStream meta leader elected and current).
+pub fn nats_cluster(n: usize, domain: Option<&str>) -> Result<Vec<Server>> {
+    let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect::<Result<_>>()?;
+    let routes = cluster_ports
+        .iter()
+        .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut servers = Vec::with_capacity(n);
+    for (i, port) in cluster_ports.iter().enumerate() {
+        let config = format!(
+            "server_name: n{}\ncluster {{\n  name: jetmirror-test\n  listen: 127.0.0.1:{port}\n  routes: [{routes}]\n}}\n",
+            i + 1
+        );
+        let server = Server::start(ServerSpec {
+            config,
+            jetstream: true,
+            jetstream_domain: domain.map(str::to_string),
+            http: true,
+            ..ServerSpec::new(Kind::NatsServer)
+        })
+        .with_context(|| format!("starting cluster node n{}", i + 1))?;
+        servers.push(server);
+    }
+    let deadline = Instant::now() + START_TIMEOUT * 2;
+    for server in &servers {
+        let http_port = server
+            .http_port()
+            .ok_or_else(|| anyhow!("cluster node without http port"))?;
+        loop {
+            if http_get(http_port, "/healthz").is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "cluster node on port {} not healthy; log:\n{}",
+                    server.port(),
+                    server.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(servers)
 }

@@ -12,8 +12,8 @@ pub const INACTIVE_THRESHOLD: Duration = Duration::from_secs(10);
 /// Ack wait sent in the create request (22 h).
 pub const ACK_WAIT: Duration = Duration::from_secs(22 * 3600);
 /// jetmirror's stall threshold: nothing (data, heartbeat, flow control) for three
-/// heartbeat intervals recreates the consumer. nats-server waits 10–20 s; the issue
-/// asks for "never silently stale", so we use 3 missed heartbeats.
+/// heartbeat intervals recreates the consumer. nats-server waits 10–20 s; a mirror
+/// must never go silently stale, so we use 3 missed heartbeats.
 pub const STALL_AFTER: Duration = Duration::from_secs(3);
 /// Minimum spacing between two consumer-create requests.
 pub const RETRY_THRESHOLD: Duration = Duration::from_secs(2);
@@ -29,6 +29,9 @@ pub const JITTER_MIN: Duration = Duration::from_millis(100);
 pub const JITTER_SPAN: Duration = Duration::from_millis(100);
 /// How often the origin's STREAM.INFO is polled for the lag.
 pub const ORIGIN_INFO_INTERVAL: Duration = Duration::from_secs(2);
+/// The lag estimate starts this long plus two of the origin's recent message spacings
+/// after the mirror was last known current.
+pub const SILENCE_GRACE: Duration = Duration::from_millis(50);
 /// Heartbeats in a row that report the same `Nats-Consumer-Stalled` subject after we
 /// answered it before the flow control counts as unanswered and the consumer is
 /// recreated.

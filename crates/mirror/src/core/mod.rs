@@ -23,7 +23,7 @@
 //! through [`Effect::Store`] and [`Effect::SkipTo`] (and reports back through
 //! [`MirrorIngest::on_store_error`] / [`MirrorIngest::on_store_state`]).
 //!
-//! Differences from nats-server, on purpose (the issue: "never silently stale"):
+//! Differences from nats-server, on purpose (a mirror must never go silently stale):
 //! - stall detection fires after [`backoff::STALL_AFTER`] (3 missed heartbeats), not
 //!   10–20 s, and the first recreate happens at once (only the jitter), then with
 //!   nats-server's capped back-off;
@@ -31,7 +31,15 @@
 //!   [`backoff::STALLED_HEARTBEATS_LIMIT`] heartbeats in a row recreates the consumer;
 //! - a reconnect of the upstream sets up at once (the 2 s spacing is waived);
 //! - lag also considers the origin's real last sequence (polled STREAM.INFO) for
-//!   unfiltered mirrors, so a stalled consumer never shows lag 0.
+//!   unfiltered mirrors, so a stalled consumer never shows lag 0; and while nothing
+//!   confirms that the mirror is current (no delivery, heartbeat or idle origin
+//!   STREAM.INFO for longer than the origin's recent message spacing allows), the lag
+//!   is at least the number of messages the origin would have produced at its recent
+//!   rate ([`MirrorIngest::info`]), and an origin STREAM.INFO is asked at once;
+//! - an origin whose last sequence falls below the mirror's (deleted and recreated)
+//!   shows an error in `mirror.error` until it catches up again;
+//! - an origin that answers STREAM.INFO again while consumer setups fail is retried
+//!   at once, not after the back-off.
 
 pub mod ack;
 pub mod backoff;
@@ -55,8 +63,35 @@ pub use request::{build_create_request, consumer_base_name, CreateRequest};
 
 use backoff::{
     retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
-    STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
+    SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
+
+/// What a STREAM.INFO request to the origin told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginState {
+    /// The origin exists; its `state.last_seq`.
+    LastSeq(u64),
+    /// The upstream answered: no such stream.
+    NotFound,
+    /// No answer (timeout, disconnect, unparsable).
+    Unknown,
+    /// A CONSUMER.INFO of the mirror's consumer: its `num_pending`.
+    ConsumerPending(u64),
+}
+
+/// An idle origin's consumer sends a heartbeat every [`backoff::IDLE_HEARTBEAT`]; none
+/// for this long means the mirror cannot tell whether it is current.
+const IDLE_SILENCE: Duration = Duration::from_millis(1500);
+
+/// Deliveries count as quiet (the origin's STREAM.INFO is asked) this long plus two
+/// of the origin's recent message spacings after the mirror was last known current.
+const SILENCE_POLL: Duration = Duration::from_millis(10);
+
+/// How soon an origin seen below the mirror is asked again before it is reported.
+const REGRESSION_RECHECK: Duration = Duration::from_millis(500);
+
+/// Shortest origin message spacing the lag estimate assumes (10,000 msgs/s).
+const MIN_ORIGIN_SPACING: Duration = Duration::from_micros(100);
 
 /// Most effects queued before the shell drains them. Beyond it, inbound deliveries
 /// are refused as if lost in transit (the next one shows a consumer-sequence gap and
@@ -105,6 +140,8 @@ pub enum RetryReason {
     FlowControlUnanswered,
     /// The store refused a message (sequence mismatch).
     StoreMismatch,
+    /// The store refused a message for another reason (the mirror's own limits).
+    StoreRefused,
     /// The create request failed, timed out or was refused.
     CreateFailed,
     /// The upstream connection came back.
@@ -197,6 +234,65 @@ pub struct MirrorInfo {
     pub error: Option<Value>,
 }
 
+/// `lag` and `active` as functions of time: what the core knew at its last event,
+/// evaluated when StreamInfo is asked (so a silent mirror's `active` keeps growing and
+/// its estimated lag keeps rising between events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InfoClock {
+    /// [`MirrorIngest::lag`] at the last event.
+    pub lag: u64,
+    pub last_activity: Option<Instant>,
+    /// Last moment something showed the mirror current.
+    pub confirmed_at: Option<Instant>,
+    /// The origin's recent message spacing; `None` when last seen idle.
+    pub origin_spacing: Option<Duration>,
+}
+
+impl InfoClock {
+    /// The known lag plus the messages the origin probably produced since the mirror
+    /// was last known current; for an idle origin whose heartbeats are overdue, at
+    /// least 1.
+    pub fn lag_at(&self, now: Instant) -> u64 {
+        let estimate = self.estimated_lag(now);
+        match self.origin_spacing {
+            Some(_) => self.lag.saturating_add(estimate),
+            None => self.lag.max(estimate),
+        }
+    }
+
+    /// Nanoseconds since the last contact, -1 if none.
+    pub fn active_ns_at(&self, now: Instant) -> i64 {
+        self.last_activity.map_or(-1, |t| {
+            i64::try_from(now.saturating_duration_since(t).as_nanos()).unwrap_or(i64::MAX)
+        })
+    }
+
+    /// How far the origin has probably moved since the mirror was last known to be
+    /// current: the time since then (minus a grace of two message spacings and
+    /// [`SILENCE_GRACE`]) divided by the origin's recent message spacing; 0 while the
+    /// origin was last seen idle. A frozen upstream therefore never shows lag 0 for
+    /// long while its origin advances.
+    ///
+    /// An origin last seen idle has no spacing to go by: once its idle heartbeats are
+    /// overdue ([`IDLE_SILENCE`]) the estimate is 1, "behind by an unknown amount".
+    pub fn estimated_lag(&self, now: Instant) -> u64 {
+        let Some(confirmed) = self.confirmed_at else {
+            return 0;
+        };
+        let silent = now.saturating_duration_since(confirmed);
+        let Some(spacing) = self.origin_spacing else {
+            return u64::from(silent > IDLE_SILENCE);
+        };
+        let grace = spacing.saturating_mul(2) + SILENCE_GRACE;
+        if silent <= grace {
+            return 0;
+        }
+        let late = silent - grace;
+        let spacing_ns = spacing.as_nanos().max(1);
+        u64::try_from(late.as_nanos() / spacing_ns + 1).unwrap_or(u64::MAX)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct InFlight {
     id: u64,
@@ -232,6 +328,21 @@ pub struct MirrorIngest {
     next_origin_info: Option<Instant>,
     origin_info_in_flight: bool,
     stalled_fc: Option<(String, u32)>,
+    /// Last moment something showed the mirror current (a delivery, an idle
+    /// heartbeat, an origin STREAM.INFO at or below what we hold).
+    confirmed_at: Option<Instant>,
+    /// The origin's recent message spacing (EWMA of origin timestamp deltas); `None`
+    /// when the origin was last seen idle.
+    origin_spacing: Option<Duration>,
+    last_origin_ts: Option<i64>,
+    /// An origin STREAM.INFO was asked because deliveries went silent.
+    silence_poll_sent: bool,
+    /// The origin's last sequence fell below the mirror's (recreated origin).
+    regressed: Option<u64>,
+    /// The last STREAM.INFO showed the origin below the mirror (awaiting confirmation).
+    below_seen: bool,
+    /// The origin's last sequence at the previous STREAM.INFO answer, and when.
+    last_poll: Option<(u64, Instant)>,
     effects: VecDeque<Effect>,
 }
 
@@ -315,6 +426,13 @@ impl MirrorIngest {
             next_origin_info: None,
             origin_info_in_flight: false,
             stalled_fc: None,
+            confirmed_at: None,
+            origin_spacing: None,
+            last_origin_ts: None,
+            silence_poll_sent: false,
+            regressed: None,
+            below_seen: false,
+            last_poll: None,
             effects: VecDeque::new(),
         };
         let jitter = m.jitter();
@@ -370,15 +488,59 @@ impl MirrorIngest {
         }
     }
 
-    /// `lag`, `active`, `error` for StreamInfo.
+    /// `lag`, `active`, `error` for StreamInfo. The lag is [`Self::lag`] plus
+    /// [`Self::estimated_lag`] ([`InfoClock::lag_at`]).
     pub fn info(&self, now: Instant) -> MirrorInfo {
+        let error = self.error.clone().or_else(|| {
+            self.regressed.map(|origin_last| {
+                serde_json::json!({
+                    "code": 500,
+                    "err_code": 10052,
+                    "description": format!(
+                        "origin stream '{}' went back to last sequence {origin_last}, below the mirror's {}: it was recreated; the mirror continues at {}",
+                        self.cfg.origin,
+                        self.store.last_seq,
+                        self.store.last_seq + 1
+                    ),
+                })
+            })
+        });
+        let clock = self.clock();
         MirrorInfo {
-            lag: self.lag(),
-            active_ns: self.last_activity.map_or(-1, |t| {
-                i64::try_from(now.saturating_duration_since(t).as_nanos()).unwrap_or(i64::MAX)
-            }),
-            error: self.error.clone(),
+            lag: clock.lag_at(now),
+            active_ns: clock.active_ns_at(now),
+            error,
         }
+    }
+
+    /// The time-dependent part of [`Self::info`], to evaluate at any later moment.
+    pub fn clock(&self) -> InfoClock {
+        InfoClock {
+            lag: self.lag(),
+            last_activity: self.last_activity,
+            confirmed_at: self.confirmed_at,
+            origin_spacing: self.origin_spacing,
+        }
+    }
+
+    /// See [`InfoClock::estimated_lag`].
+    pub fn estimated_lag(&self, now: Instant) -> u64 {
+        self.clock().estimated_lag(now)
+    }
+
+    /// When deliveries count as silent (an origin STREAM.INFO is then asked at once).
+    fn silence_deadline(&self) -> Option<Instant> {
+        if self.deliver.is_none() || self.silence_poll_sent || self.origin_info_in_flight {
+            return None;
+        }
+        // Asked a little before the estimate starts (SILENCE_POLL < SILENCE_GRACE), so
+        // that a healthy upstream confirms an origin that merely went quiet before any
+        // lag shows.
+        let quiet = match self.origin_spacing {
+            Some(spacing) => spacing.saturating_mul(2) + SILENCE_POLL,
+            None => IDLE_SILENCE,
+        };
+        Some(self.confirmed_at? + quiet)
     }
 
     /// The next queued effect.
@@ -394,11 +556,13 @@ impl MirrorIngest {
         };
         let setup = self.setup_at.filter(|_| self.connected);
         let info = self.next_origin_info.filter(|_| self.connected);
+        let silence = self.silence_deadline().filter(|_| self.connected);
         [
             setup,
             self.in_flight.as_ref().map(|f| f.deadline),
             stall,
             info,
+            silence,
         ]
         .into_iter()
         .flatten()
@@ -415,6 +579,7 @@ impl MirrorIngest {
         self.last_request = None;
         self.next_origin_info = Some(now);
         self.origin_info_in_flight = false;
+        self.silence_poll_sent = false;
         if self.requests_sent == 0 {
             // A brand-new mirror: first setup 100–200 ms from now.
             let jitter = self.jitter();
@@ -450,18 +615,126 @@ impl MirrorIngest {
                 self.retry(now, RetryReason::StoreMismatch);
             }
             StoreError::Other { seq } => {
-                warn!(stream = %self.cfg.stream, seq, "mirror store failed; message dropped");
+                // Refused by the mirror's own limits (discard new) or failed: nothing
+                // from `seq` on was stored. Unlike nats-server (which drops it, then
+                // trips over the sequence mismatch and retries every few seconds with
+                // a frozen lag), stop the consumer, keep the lag truthful, and try
+                // again with the back-off.
+                warn!(stream = %self.cfg.stream, seq, "mirror store refused; retrying with back-off");
+                let held = seq.saturating_sub(1).min(self.store.last_seq);
+                self.store.last_seq = held;
+                self.sseq = held;
+                self.fails = self.fails.saturating_add(1);
+                self.cancel();
+                if self.in_flight.is_none() {
+                    self.schedule_retry(now, RetryReason::StoreRefused);
+                }
             }
         }
     }
 
     /// The origin's STREAM.INFO `state.last_seq` (or `None` when the request failed).
     pub fn on_origin_info(&mut self, last_seq: Option<u64>, now: Instant) {
+        let state = last_seq.map_or(OriginState::Unknown, OriginState::LastSeq);
+        self.on_origin_state(state, now);
+    }
+
+    /// What the origin's STREAM.INFO told: the origin's real last sequence (for the
+    /// lag), whether the mirror is current (an origin at or below what we hold is
+    /// idle), whether it went back (recreated), and, when consumer setups have been
+    /// failing, that the origin is back: set up again at once.
+    pub fn on_origin_state(&mut self, state: OriginState, now: Instant) {
         self.origin_info_in_flight = false;
-        if let Some(last) = last_seq {
-            self.origin_last_seq = Some(last);
-        }
         self.next_origin_info = Some(now + ORIGIN_INFO_INTERVAL);
+        let last = match state {
+            OriginState::LastSeq(last) => last,
+            OriginState::NotFound => {
+                // No origin, nothing produced: no estimate (mirror.error tells why).
+                self.note_idle(now);
+                return;
+            }
+            OriginState::Unknown => return,
+            OriginState::ConsumerPending(0) => {
+                self.note_idle(now);
+                return;
+            }
+            OriginState::ConsumerPending(pending) => {
+                self.pending_lag = pending;
+                self.confirmed_at = Some(now);
+                return;
+            }
+        };
+        self.origin_last_seq = Some(last);
+        let held = self.store.last_seq;
+        let handled = self.sseq.max(held);
+        // (A filtered mirror cannot tell from the origin's last sequence how much of
+        // it matches: only deliveries and heartbeats speak for it.)
+        if last >= handled && !self.cfg.is_filtered() {
+            // The origin's real position: the lag up to it is known from here on
+            // ([`Self::lag`]), the estimate restarts, at the rate the origin showed
+            // since the previous answer. Nothing new since then (or nothing beyond
+            // what we hold) means an idle origin. (An answer BELOW what we handled
+            // comes from a replica that is behind, or a recreated origin: it
+            // confirms nothing.)
+            let idle = last == handled || self.last_poll.is_some_and(|(prev, _)| prev == last);
+            if idle {
+                self.note_idle(now);
+            } else {
+                if let Some((prev, at)) = self.last_poll.filter(|(prev, _)| last > *prev) {
+                    let count = u32::try_from(last - prev).unwrap_or(u32::MAX);
+                    let spacing = now.saturating_duration_since(at) / count;
+                    self.origin_spacing =
+                        Some(spacing.clamp(MIN_ORIGIN_SPACING, ORIGIN_INFO_INTERVAL));
+                }
+                self.confirmed_at = Some(now);
+            }
+            self.last_poll = Some((last, now));
+        }
+        // (A mirror that holds nothing yet may sit past an origin that has not reached
+        // its opt_start_seq: that is no regression.)
+        let below = (last < held && self.store.messages > 0).then_some(last);
+        // Reported once seen twice in a row: a lagging replica answering one STREAM.INFO
+        // (e.g. right after a leader change) is not a recreated origin.
+        let regressed = match below {
+            Some(l) if self.below_seen => Some(l),
+            Some(_) => {
+                self.below_seen = true;
+                self.next_origin_info = Some(now + REGRESSION_RECHECK);
+                self.regressed
+            }
+            None => None,
+        };
+        if below.is_none() {
+            self.below_seen = false;
+        }
+        if regressed != self.regressed {
+            match regressed {
+                Some(l) => {
+                    warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = held, origin_last_seq = l, "origin stream went back below the mirror's last sequence (recreated?)");
+                }
+                None => {
+                    info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = held, origin_last_seq = last, "origin stream caught up with the mirror again");
+                }
+            }
+            self.regressed = regressed;
+        }
+        if self.regressed.is_some() {
+            // Whatever the recreated origin produces below our last sequence is not
+            // ours to copy: nothing to estimate.
+            self.note_idle(now);
+        }
+        if self.error.is_some() && self.deliver.is_none() && self.in_flight.is_none() {
+            // Setups failed (e.g. the origin did not exist) but the origin answers now.
+            self.fails = 0;
+            let earliest = self
+                .last_request
+                .map_or(now, |t| t + backoff::RETRY_THRESHOLD)
+                .max(now);
+            if self.setup_at.is_none_or(|t| t > earliest) {
+                info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin answers again, setting up the mirror consumer");
+                self.setup_at = Some(earliest);
+            }
+        }
     }
 
     /// Timers: scheduled setup, create-reply timeout, stall check, origin info poll.
@@ -487,10 +760,27 @@ impl MirrorIngest {
                 }
             }
         }
-        if !self.origin_info_in_flight && self.next_origin_info.is_some_and(|t| now >= t) {
+        let silent = self.silence_deadline().is_some_and(|t| now >= t);
+        if silent {
+            self.silence_poll_sent = true;
+        }
+        if !self.origin_info_in_flight
+            && (silent || self.next_origin_info.is_some_and(|t| now >= t))
+        {
             self.origin_info_in_flight = true;
             self.next_origin_info = None;
-            let subject = format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin);
+            // A filtered mirror gone quiet asks its consumer how much is pending (the
+            // origin's last sequence says nothing about matching messages).
+            let subject = if silent && self.cfg.is_filtered() && !self.cname.is_empty() {
+                format!(
+                    "{}.CONSUMER.INFO.{}.{}",
+                    self.cfg.api_prefix(),
+                    self.cfg.origin,
+                    self.cname
+                )
+            } else {
+                format!("{}.STREAM.INFO.{}", self.cfg.api_prefix(), self.cfg.origin)
+            };
             self.push(Effect::RequestOriginInfo {
                 subject,
                 timeout: Duration::from_secs(5),
@@ -563,6 +853,11 @@ impl MirrorIngest {
             .pointer("/delivered/stream_seq")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        // The new consumer's backlog is what the mirror is behind by, as of now.
+        if let Some(pending) = parsed.get("num_pending").and_then(Value::as_u64) {
+            self.pending_lag = pending;
+        }
+        self.confirmed_at = Some(now);
         if self.error.take().is_some() {
             self.push(Effect::Error(Value::Null));
         }
@@ -637,6 +932,7 @@ impl MirrorIngest {
             return;
         }
         self.pending_lag = ack.pending.saturating_sub(1);
+        self.note_delivery(ack.timestamp_ns, now);
         let subject = match std::str::from_utf8(&msg.subject)
             .ok()
             .and_then(|s| transform::apply(&self.cfg.subject_transforms, s))
@@ -684,6 +980,8 @@ impl MirrorIngest {
             self.retry(now, RetryReason::HeartbeatGap);
             return;
         }
+        // An idle heartbeat: the consumer has nothing pending, the origin is idle.
+        self.note_idle(now);
         match map.get("Nats-Consumer-Stalled").filter(|s| !s.is_empty()) {
             Some(fc) => {
                 let count = match &self.stalled_fc {
@@ -704,6 +1002,37 @@ impl MirrorIngest {
             }
             None => self.stalled_fc = None,
         }
+    }
+
+    /// The origin was seen idle and the mirror current: no estimate until deliveries
+    /// show the origin's spacing again (the idle gap itself is not one).
+    fn note_idle(&mut self, now: Instant) {
+        self.confirmed_at = Some(now);
+        self.origin_spacing = None;
+        self.last_origin_ts = None;
+        self.silence_poll_sent = false;
+    }
+
+    /// A delivery confirms the mirror is moving; origin timestamps give the origin's
+    /// message spacing (for [`Self::estimated_lag`]).
+    fn note_delivery(&mut self, ts_ns: i64, now: Instant) {
+        // (See note_idle: after an idle spell the first delivery only sets the mark.)
+        if let Some(prev) = self.last_origin_ts {
+            if let Ok(delta) = u64::try_from(ts_ns.saturating_sub(prev)) {
+                let delta =
+                    Duration::from_nanos(delta).clamp(MIN_ORIGIN_SPACING, ORIGIN_INFO_INTERVAL);
+                // Quick to follow a faster origin, slow to believe a slower one: an
+                // estimate that is too low is the one that hides a stall.
+                self.origin_spacing = Some(match self.origin_spacing {
+                    Some(mean) if delta < mean => (mean + delta) / 2,
+                    Some(mean) => (mean * 7 + delta) / 8,
+                    None => delta,
+                });
+            }
+        }
+        self.last_origin_ts = Some(ts_ns);
+        self.confirmed_at = Some(now);
+        self.silence_poll_sent = false;
     }
 
     fn apply_store(&mut self, seq: u64) {

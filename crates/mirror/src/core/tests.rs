@@ -642,6 +642,16 @@ fn transforms_rename_and_origin_info_subject_uses_external_api() {
     assert_eq!(subj.as_deref(), Some(&b"t.x"[..]));
     // STREAM.INFO polling goes through the external API prefix, every 2 s.
     s.m.on_origin_info(Some(1), s.now);
+    // A quiet filtered mirror (no heartbeat for 1.5 s) asks its consumer, not the
+    // stream; nothing pending: current.
+    s.advance(Duration::from_millis(1600));
+    let fx = s.drain();
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::RequestOriginInfo { subject, .. } if subject == &format!("$JS.hub.API.CONSUMER.INFO.ORIG.{CONSUMER}"))),
+        "{fx:?}"
+    );
+    s.m.on_origin_state(OriginState::ConsumerPending(0), s.now);
+    assert_eq!(s.m.info(s.now).lag, 0);
     s.advance(ORIGIN_INFO_INTERVAL);
     let fx = s.drain();
     assert!(
@@ -717,4 +727,173 @@ fn full_effect_queue_refuses_deliveries_and_the_gap_recreates() {
             ..
         }
     )));
+}
+
+/// A data message whose origin timestamp is `ts_ns` (the Sim's `ack` derives it from the
+/// sequence).
+fn data_at(s: &mut Sim, sseq: u64, dseq: u64, pending: u64, ts_ns: u64) {
+    let reply = format!("$JS.ACK.ORIG.{CONSUMER}.1.{sseq}.{dseq}.{ts_ns}.{pending}");
+    let deliver = s.deliver.clone();
+    s.m.on_message(
+        Inbound {
+            deliver_subject: deliver,
+            subject: Bytes::from_static(b"a"),
+            reply: Some(Bytes::from(reply)),
+            headers: None,
+            payload: Bytes::from_static(b"x"),
+        },
+        s.now,
+    );
+}
+
+#[test]
+fn silent_deliveries_raise_the_lag_estimate_until_the_origin_confirms() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    // The first STREAM.INFO (asked at connect) is answered: an empty origin.
+    s.m.on_origin_state(OriginState::LastSeq(0), s.now);
+    // The origin publishes every 10 ms; the mirror is current (pending 0).
+    for i in 1..=20u64 {
+        data_at(&mut s, i, i, 0, 1_000_000_000 + i * 10_000_000);
+        s.now += Duration::from_millis(10);
+    }
+    s.drain();
+    assert_eq!(s.m.info(s.now).lag, 0);
+    // Within two spacings plus the grace nothing is estimated.
+    assert_eq!(s.m.info(s.now + Duration::from_millis(60)).lag, 0);
+    // Silent for 300 ms: about 300 ms / 10 ms - grace messages, never 0.
+    let later = s.now + Duration::from_millis(300);
+    let est = s.m.info(later).lag;
+    assert!((20..=30).contains(&est), "{est}");
+    // The silence asks the origin's STREAM.INFO at once (not after 2 s).
+    s.advance(Duration::from_millis(80));
+    let fx = s.drain();
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::RequestOriginInfo { .. })),
+        "{fx:?}"
+    );
+    // The origin says it holds nothing newer: idle, the estimate is gone.
+    s.m.on_origin_state(OriginState::LastSeq(20), s.now);
+    assert_eq!(s.m.info(s.now + Duration::from_secs(1)).lag, 0);
+    // An idle origin's heartbeats are overdue after 1.5 s: behind by an unknown amount.
+    assert_eq!(s.m.info(s.now + Duration::from_secs(2)).lag, 1);
+    // An idle heartbeat confirms as well.
+    data_at(&mut s, 21, 21, 0, 1_000_000_000 + 210_000_000);
+    data_at(&mut s, 22, 22, 0, 1_000_000_000 + 220_000_000);
+    assert!(s.m.info(s.now + Duration::from_secs(1)).lag > 0);
+    s.control(
+        "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 22\r\nNats-Last-Stream: 22\r\n\r\n",
+        None,
+    );
+    assert_eq!(s.m.info(s.now + Duration::from_secs(1)).lag, 0);
+}
+
+#[test]
+fn an_origin_that_went_back_is_reported_until_it_passes_the_mirror() {
+    let store = StoreState {
+        messages: 10,
+        first_seq: 1,
+        last_seq: 10,
+    };
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), store);
+    s.setup(10);
+    assert!(s.m.info(s.now).error.is_none());
+    s.m.on_origin_state(OriginState::LastSeq(5), s.now);
+    // Once could be a replica that is behind: reported when seen again.
+    assert!(s.m.info(s.now).error.is_none());
+    s.m.on_origin_state(OriginState::LastSeq(5), s.now);
+    let err = s.m.info(s.now).error.expect("error");
+    assert_eq!(err["err_code"], 10052);
+    let text = err["description"].as_str().unwrap_or_default();
+    assert!(text.contains("went back to last sequence 5"), "{text}");
+    assert_eq!(s.m.lag(), 0);
+    s.m.on_origin_state(OriginState::LastSeq(12), s.now);
+    assert!(s.m.info(s.now).error.is_none());
+    assert_eq!(s.m.lag(), 2);
+}
+
+#[test]
+fn an_origin_answering_again_is_set_up_at_once_not_after_the_back_off() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    let (id, _, _) = s.expect_create();
+    let missing = Bytes::from_static(
+        br#"{"type":"io.nats.jetstream.api.v1.consumer_create_response","error":{"code":404,"err_code":10059,"description":"stream not found"}}"#,
+    );
+    s.m.on_create_reply(id, CreateReply::Response(missing.clone()), s.now);
+    s.drain();
+    s.advance(Duration::from_secs(3));
+    let (id, _, _) = s.expect_create();
+    s.m.on_create_reply(id, CreateReply::Response(missing), s.now);
+    s.drain();
+    // fails = 2: the next attempt would be 20 s away.
+    let next = s.m.poll_timeout().expect("timer");
+    assert!(
+        next >= s.now + Duration::from_secs(10),
+        "{:?}",
+        next - s.now
+    );
+    // The origin answers STREAM.INFO: set up within the 2 s spacing.
+    s.m.on_origin_state(OriginState::LastSeq(0), s.now);
+    let started = s.now;
+    s.expect_create();
+    assert!(
+        s.now - started <= Duration::from_secs(2),
+        "{:?}",
+        s.now - started
+    );
+}
+
+#[test]
+fn a_store_refused_by_the_mirrors_limits_backs_off_and_keeps_the_lag() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    for i in 1..=5u64 {
+        s.data(i, i, 5 - i, "a", None, "x");
+    }
+    s.drain();
+    s.m.on_store_error(StoreError::Other { seq: 4 }, s.now);
+    assert_eq!(s.m.last_seq(), 3);
+    assert_eq!(s.m.store_state().last_seq, 3);
+    assert_eq!(s.m.consumer_name(), "", "consumer cancelled");
+    let fx = s.drain();
+    let after = fx.iter().find_map(|e| match e {
+        Effect::Retry { after, reason } if *reason == RetryReason::StoreRefused => Some(*after),
+        _ => None,
+    });
+    assert!(
+        after.is_some_and(|a| a >= Duration::from_secs(10)),
+        "{fx:?}"
+    );
+    s.m.on_origin_state(OriginState::LastSeq(5), s.now);
+    assert_eq!(s.m.lag(), 2);
+}
+
+#[test]
+fn origin_polls_set_the_rate_and_an_unchanged_origin_is_idle() {
+    let mut s = connected(MirrorConfig::new("MIR", "ORIG"), StoreState::default());
+    s.setup(0);
+    // A burst: deliveries 100 µs apart (origin time), then the consumer goes away.
+    for i in 1..=5u64 {
+        data_at(&mut s, i, i, 0, 1_000_000_000 + i * 100_000);
+    }
+    s.m.on_store_error(StoreError::Other { seq: 6 }, s.now);
+    s.drain();
+    // The origin answers: 10 ahead, then 10 more 2 s later (one per 200 ms).
+    s.m.on_origin_state(OriginState::LastSeq(15), s.now);
+    assert_eq!(
+        s.m.info(s.now).lag,
+        10,
+        "the real gap, not a burst-rate guess"
+    );
+    s.now += Duration::from_secs(2);
+    s.m.on_origin_state(OriginState::LastSeq(25), s.now);
+    assert_eq!(s.m.info(s.now).lag, 20);
+    // One second later: about five more at the polled rate.
+    let lag = s.m.info(s.now + Duration::from_secs(1)).lag;
+    assert!((22..=26).contains(&lag), "{lag}");
+    // Unchanged at the next answer: idle, the gap is all there is.
+    s.now += Duration::from_secs(2);
+    s.m.on_origin_state(OriginState::LastSeq(25), s.now);
+    assert_eq!(s.m.info(s.now + Duration::from_secs(1)).lag, 20);
 }

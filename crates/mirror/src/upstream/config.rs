@@ -60,8 +60,10 @@ impl Default for UpstreamConfig {
             ping_interval: Duration::from_secs(2),
             max_pings_out: 2,
             connect_timeout: Duration::from_secs(2),
+            // A refused connection costs nothing: retry fast so that a restarted
+            // upstream is found within half a second of accepting again.
             reconnect_backoff_base: Duration::from_millis(100),
-            reconnect_backoff_cap: Duration::from_secs(4),
+            reconnect_backoff_cap: Duration::from_millis(400),
             reconnect_jitter: Duration::from_millis(100),
             subscription_capacity: 65_536,
             max_pending_bytes: 64 * 1024 * 1024,

@@ -217,8 +217,14 @@ pub(crate) async fn run(
                     } else {
                         Duration::ZERO
                     };
+                    // Warn on the first failed pass and then every ~30 passes, not on
+                    // every fast retry.
+                    if passes.is_multiple_of(32) {
+                        warn!(upstream = %addr.url(), error = %err, retry_in = ?(backoff + jitter), "no upstream server reachable");
+                    } else {
+                        debug!(upstream = %addr.url(), error = %err, retry_in = ?(backoff + jitter), "no upstream server reachable");
+                    }
                     passes = passes.saturating_add(1);
-                    warn!(upstream = %addr.url(), error = %err, retry_in = ?(backoff + jitter), "no upstream server reachable");
                     if while_offline(tokio::time::sleep(backoff + jitter), &mut rx)
                         .await
                         .is_none()

@@ -449,8 +449,7 @@ impl Service {
         &self,
         cfg: &StreamConfig,
     ) -> Option<jetmirror_stream::api::stream::StreamSourceInfo> {
-        let snap = self.mirrors.get(&cfg.name).map(|h| h.snapshot());
-        super::mirror::source_info(cfg, snap.as_ref())
+        self.mirror_block(cfg)
     }
 
     fn paged_answer(&mut self, to: &Option<String>, kind: &str, r: Result<Vec<u8>, ApiError>) {
@@ -478,7 +477,8 @@ impl Service {
             .get("pedantic")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
-        let config: StreamConfig = serde_json::from_value(value).map_err(ApiError::invalid_json)?;
+        let mut config: StreamConfig =
+            serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
             if config.name == name {
                 self.check_stream_update_limits(&config, pedantic)?;
@@ -494,11 +494,8 @@ impl Service {
             info.mirror = self.mirror_info(&info.config);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
-            if config.mirror.is_some() && self.account.stream(name).is_none() {
-                // Refuse what cannot run before anything is created.
-                super::mirror::mirror_config(&config, self.account.domain())?;
-                self.upstream_client()?;
-            }
+            // Refuse what cannot run before anything is created.
+            self.prepare_mirror_create(&mut config)?;
             if config.name == name {
                 self.check_stream_limits(&config)?;
             }

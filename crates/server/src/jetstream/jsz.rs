@@ -44,6 +44,8 @@ pub struct JszSnapshot {
     pub max_storage: i64,
     /// `stream_detail[]` entries, in nats-server's key order, sorted by name.
     pub stream_detail: Vec<Value>,
+    /// `/healthz` errors of mirrors that stalled, sorted by stream.
+    pub stalled_mirrors: Vec<String>,
 }
 
 /// Asks every account's JetStream service for a snapshot, by account name (sorted); empty
@@ -86,6 +88,7 @@ impl Service {
             api_errors: self.api_errors,
             max_memory: self.limits.max_memory,
             max_storage: self.limits.max_file,
+            stalled_mirrors: self.stalled_mirrors(),
             ..Default::default()
         };
         let mut names = self.stream_names();

@@ -21,7 +21,9 @@ mod api;
 pub mod disabled;
 pub mod jsz;
 mod limits;
+mod local_mirror;
 mod mirror;
+mod mirror_health;
 mod persist;
 
 use std::collections::{BTreeSet, HashMap};
@@ -131,6 +133,10 @@ pub struct Service {
     mirror_tx: mpsc::Sender<mirror::MirrorBatch>,
     /// Answers to mirror batches, sent once the batch is durable.
     mirror_acks: Vec<MirrorAck>,
+    /// Same-node mirrors (copied in this task) by stream.
+    local_mirrors: HashMap<String, local_mirror::LocalMirror>,
+    /// Mirror health, advisories, refused writes, `mirror_direct` subscriptions.
+    mirror_ops: mirror_health::MirrorOps,
 }
 
 /// Starts JetStream when it is configured: with no accounts configured, in `$G`; otherwise
@@ -220,6 +226,8 @@ fn start_account(
         mirrors: HashMap::new(),
         mirror_tx,
         mirror_acks: Vec::new(),
+        local_mirrors: HashMap::new(),
+        mirror_ops: mirror_health::MirrorOps::default(),
     };
     service.subscribe_api(&domain);
     if opts.upstream.is_some() && acc.name == GLOBAL {
@@ -307,7 +315,9 @@ impl Service {
                     format!("{p}.DIRECT.GET.{name}"),
                     format!("{p}.DIRECT.GET.{name}.>"),
                 ] {
-                    if let Some(s) = self.subscribe(&subject, "direct") {
+                    if let Some(s) =
+                        self.subscribe_queue(&subject, mirror::DIRECT_GET_QUEUE, "direct")
+                    {
                         subs.push(s);
                     }
                 }
@@ -327,10 +337,16 @@ impl Service {
     /// Starts the mirror driver of stream `name` when it is a mirror (a no-op
     /// otherwise, or when it runs already).
     fn start_mirror(&mut self, name: &str) -> Result<(), jetmirror_stream::ApiError> {
+        if self.mirrors.contains_key(name)
+            || self.local_mirrors.contains_key(name)
+            || self.start_local_mirror(name)
+        {
+            return Ok(());
+        }
         let Some(stream) = self.account.stream(name) else {
             return Ok(());
         };
-        if stream.config().mirror.is_none() || self.mirrors.contains_key(name) {
+        if stream.config().mirror.is_none() {
             return Ok(());
         }
         let cfg = mirror::mirror_config(stream.config(), self.account.domain())?;
@@ -372,6 +388,7 @@ impl Service {
     fn stop_mirror(&mut self, name: &str) {
         // Dropping the handle stops the driver.
         self.mirrors.remove(name);
+        self.forget_mirror(name);
     }
 
     /// Applies one batch of a mirror driver; it is answered after the flush.
@@ -394,13 +411,14 @@ impl Service {
                 SinkOp::SkipTo(seq) => (Command::MirrorSkip { seq, now_ns: now }, seq),
             };
             match self.apply(&b.stream, cmd) {
-                Some(Outcome::Mirrored { .. }) => {}
+                Some(Outcome::Mirrored { .. }) => self.mirror_ops.store_result(&b.stream, None),
                 Some(Outcome::MirrorSeqMismatch { seq, last_seq }) => {
                     result = Err(StoreError::LastSeqMismatch { seq, last_seq });
                     break;
                 }
                 Some(Outcome::Failed(e)) => {
                     warn!(stream = %b.stream, seq, error = %e, "mirror store failed");
+                    self.mirror_ops.store_result(&b.stream, Some(e));
                     result = Err(StoreError::Other { seq });
                     break;
                 }
@@ -448,6 +466,7 @@ impl Service {
                 }
                 _ = tick.tick() => {
                     self.tick();
+                    self.mirror_tick();
                     self.finish_batch();
                 }
                 q = jsz_rx.recv() => {
@@ -497,6 +516,7 @@ impl Service {
             b"ack" => self.ack(m),
             b"fc" => self.flow_control(m),
             b"api" | b"direct" => self.api(m),
+            s if s.starts_with(b"mdirect.") => self.mirror_direct_get(m),
             _ => {}
         }
     }
@@ -706,6 +726,7 @@ impl Service {
 
     /// Makes the batch durable, then publishes what it produced.
     fn finish_batch(&mut self) {
+        self.sync_local_mirrors();
         if self.flush_each_batch {
             for name in std::mem::take(&mut self.written) {
                 if let Some(s) = self.account.stream(&name) {
