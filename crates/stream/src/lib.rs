@@ -44,7 +44,8 @@
 //! - [`validate`]: stream and consumer config checks and defaults.
 //! - [`consumer`]: consumer state, ack subjects and bodies.
 //! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
-//! - [`stream`]: the state machine.
+//! - [`stream`]: the state machine (subject transform, republish, TTL expiry included).
+//! - [`ttl`]: `Nats-TTL` parsing and subject delete markers.
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -53,6 +54,7 @@ pub mod api;
 pub mod consumer;
 pub mod memstore;
 pub mod stream;
+pub mod ttl;
 pub mod validate;
 
 pub use account::Account;

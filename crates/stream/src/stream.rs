@@ -6,7 +6,7 @@
 //! Nothing here reads a clock, draws a random number or does IO except through the store,
 //! so applying the same command log to two fresh streams gives the same effects and state.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
 use bytes::Bytes;
@@ -29,7 +29,9 @@ use crate::api::stream::{
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
 use crate::memstore::{Backend, MemStore};
+use crate::ttl::{self, MessageTtl};
 use crate::validate;
+use jetmirror_subject::SubjectTransform;
 
 /// Why a stream could not be opened or a store operation failed outright.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +143,8 @@ pub enum Command {
 /// Something to publish, produced by a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// A reply (PubAck, ack-ack, pull status such as `404 No Messages`).
+    /// A message to publish as is: a reply (PubAck, ack-ack, pull status such as
+    /// `404 No Messages`) or a republished message (`republish`).
     Reply {
         subject: String,
         headers: Option<Bytes>,
@@ -283,6 +286,27 @@ pub struct Stream {
     dedupe: BTreeMap<String, (u64, i64)>,
     consumers: BTreeMap<String, Consumer>,
     sync: SyncPolicy,
+    /// `subject_transform`, applied to each published subject before anything else.
+    input_transform: Option<SubjectTransform>,
+    /// `republish`, applied to each stored message.
+    republish: Option<SubjectTransform>,
+    /// Messages with a `Nats-TTL`, by (expiry ns, seq); rebuilt from the store on open.
+    ttls: BTreeSet<(i64, u64)>,
+}
+
+/// The stream's subject transform and republish transform; config checks made sure both
+/// build, so a failure here leaves the feature off rather than failing the stream.
+fn transforms_of(cfg: &StreamConfig) -> (Option<SubjectTransform>, Option<SubjectTransform>) {
+    let input = cfg
+        .subject_transform
+        .as_ref()
+        .and_then(|t| SubjectTransform::new(&t.source, &t.destination).ok().flatten());
+    let republish = cfg.republish.as_ref().and_then(|r| {
+        let src = if r.source.is_empty() { ">" } else { &r.source };
+        let dest = if r.destination.is_empty() { ">" } else { &r.destination };
+        SubjectTransform::new(src, dest).ok().flatten()
+    });
+    (input, republish)
 }
 
 impl std::fmt::Debug for Stream {
@@ -371,6 +395,7 @@ impl Stream {
             })
             .collect();
         let memory = meta.config.storage == StorageType::Memory;
+        let (input_transform, republish) = transforms_of(&meta.config);
         let mut stream = Stream {
             config: meta.config,
             created_ns: meta.created_ns,
@@ -380,7 +405,11 @@ impl Stream {
             dedupe: meta.dedupe,
             consumers,
             sync,
+            input_transform,
+            republish,
+            ttls: BTreeSet::new(),
         };
+        stream.rebuild_ttls();
         if memory {
             // A memory stream comes back empty: its consumers and dedupe window start over.
             stream.last_msg_id.clear();
@@ -1100,6 +1129,13 @@ impl Stream {
                 fx,
             );
         }
+        // The input transform comes first; a subject it does not match stays as it is.
+        let transformed = self.input_transform.as_ref().and_then(|t| {
+            let mut random = || now_ns as u32;
+            t.matches_with(subject, &mut random).ok()
+        });
+        let subject = transformed.as_deref().unwrap_or(subject);
+        let mut headers = headers;
         let hdr = if headers.is_empty() {
             None
         } else {
@@ -1111,7 +1147,8 @@ impl Stream {
                 return fail(ApiError::stream_not_match(), fx);
             }
         }
-        if get("Nats-TTL").is_some() && !self.config.allow_msg_ttl {
+        let msg_ttl = ttl::message_ttl(&headers);
+        if matches!(msg_ttl, Ok(t) if t != MessageTtl::None) && !self.config.allow_msg_ttl {
             return fail(ApiError::message_ttl_disabled(), fx);
         }
         let state = self.store.state(false);
@@ -1202,6 +1239,40 @@ impl Stream {
         if headers.len() > usize::from(u16::MAX) {
             return fail(ApiError::stream_header_exceeds_maximum(), fx);
         }
+        let mut msg_ttl = match msg_ttl {
+            Ok(t) => t,
+            Err(e) => return fail(e, fx),
+        };
+        // With delete markers a TTL is at least the marker TTL (else a marker could be
+        // missed), except with one message per subject.
+        let marker_ttl_secs = self.config.subject_delete_marker_ttl / 1_000_000_000;
+        if let MessageTtl::Seconds(secs) = msg_ttl {
+            if marker_ttl_secs > 0 && self.config.max_msgs_per_subject != 1 && secs < marker_ttl_secs
+            {
+                msg_ttl = MessageTtl::Seconds(marker_ttl_secs);
+                headers = Bytes::from(ttl::set_raw_header(
+                    &headers,
+                    ttl::TTL_HEADER,
+                    &marker_ttl_secs.to_string(),
+                ));
+            }
+        }
+        // Republish: the transformed subject, and the subject's previous sequence.
+        let republish_to = self.republish.as_ref().and_then(|t| {
+            let mut random = || now_ns as u32;
+            t.matches_with(subject, &mut random)
+                .ok()
+                .filter(|s| jetmirror_subject::is_valid_publish_subject(s))
+        });
+        let republish_last_seq = match &republish_to {
+            Some(_) => self
+                .store
+                .last_for_subject(subject)
+                .ok()
+                .flatten()
+                .map_or(0, |m| m.seq),
+            None => 0,
+        };
         // Interest retention with nobody interested: the sequence is used but nothing kept.
         let no_interest = self.config.retention == RetentionPolicy::Interest
             && !self.consumers.values().any(|c| c.matches(subject));
@@ -1238,6 +1309,10 @@ impl Stream {
         if !msg_id.is_empty() {
             self.dedupe.insert(msg_id, (seq, now_ns));
         }
+        if let (MessageTtl::Seconds(secs), false) = (msg_ttl, no_interest) {
+            self.ttls
+                .insert((now_ns.saturating_add(secs.saturating_mul(1_000_000_000)), seq));
+        }
         if rollup_sub {
             let _ = self.store.purge(StorePurge {
                 subject: Some(subject.to_string()),
@@ -1252,6 +1327,24 @@ impl Stream {
                 keep: Some(1),
             });
             self.after_removal();
+        }
+        if let Some(to) = republish_to {
+            let headers_only = self
+                .config
+                .republish
+                .as_ref()
+                .is_some_and(|r| r.headers_only);
+            fx.push(republished(
+                &name,
+                to,
+                subject,
+                seq,
+                now_ns,
+                republish_last_seq,
+                &headers,
+                &payload,
+                headers_only,
+            ));
         }
         if let Some(r) = &reply {
             let ack = PubAck {
@@ -1342,6 +1435,78 @@ impl Stream {
         }
         Outcome::Mirrored {
             last_seq: self.store.state(false).last_seq,
+        }
+    }
+
+    fn marker_ttl_secs(&self) -> i64 {
+        self.config.subject_delete_marker_ttl / 1_000_000_000
+    }
+
+    /// Finds the messages with a `Nats-TTL` again after a restart.
+    fn rebuild_ttls(&mut self) {
+        self.ttls.clear();
+        if !self.config.allow_msg_ttl {
+            return;
+        }
+        let mut seq = self.store.state(false).first_seq;
+        while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+            seq = m.seq + 1;
+            if let Ok(MessageTtl::Seconds(secs)) = ttl::message_ttl(&m.headers) {
+                self.ttls.insert((
+                    m.ts_ns.saturating_add(secs.saturating_mul(1_000_000_000)),
+                    m.seq,
+                ));
+            }
+        }
+    }
+
+    /// Removes the messages whose TTL has passed.
+    fn expire_ttls(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
+        while let Some(&(expires_ns, seq)) = self.ttls.first() {
+            if expires_ns > now_ns {
+                break;
+            }
+            self.ttls.pop_first();
+            self.remove_or_mark(seq, now_ns, fx);
+        }
+    }
+
+    /// Removes one expired message, or, when delete markers are on and it is the last
+    /// message of its subject (and not a marker itself), publishes a marker that rolls the
+    /// subject up (nats-server's `handleRemovalOrSdm`).
+    fn remove_or_mark(&mut self, seq: u64, now_ns: i64, fx: &mut Vec<Effect>) {
+        let Ok(Some(m)) = self.store.get(seq) else {
+            return;
+        };
+        let marker_ttl = self.marker_ttl_secs();
+        if marker_ttl > 0 && !ttl::is_subject_delete_marker(&m.headers) {
+            let last = self
+                .store
+                .last_for_subject(&m.subject)
+                .ok()
+                .flatten()
+                .is_some_and(|l| l.seq == seq);
+            let first = self
+                .store
+                .next_matching(0, &m.subject)
+                .ok()
+                .flatten()
+                .is_some_and(|f| f.seq == seq);
+            if last && first {
+                debug!(stream = %self.config.name, subject = %m.subject, seq, "subject delete marker");
+                self.publish(
+                    &m.subject,
+                    None,
+                    Bytes::from(ttl::delete_marker_headers(marker_ttl)),
+                    Bytes::new(),
+                    now_ns,
+                    fx,
+                );
+                return;
+            }
+        }
+        if let Ok(true) = self.store.delete(seq, false) {
+            self.after_removal_of(Some(&[seq]));
         }
     }
 
@@ -1474,7 +1639,12 @@ impl Stream {
         if let Err(e) = self.store.update_config(scfg) {
             return Outcome::Failed(ApiError::stream_update(e));
         }
+        let ttl_was_on = self.config.allow_msg_ttl;
         self.config = cfg;
+        (self.input_transform, self.republish) = transforms_of(&self.config);
+        if self.config.allow_msg_ttl && !ttl_was_on {
+            self.rebuild_ttls();
+        }
         self.after_removal();
         Outcome::ConfigUpdated
     }
@@ -2304,7 +2474,27 @@ impl Stream {
 
     fn tick(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
         self.expire_dedupe(now_ns);
-        if self.config.max_age > 0 {
+        self.expire_ttls(now_ns, fx);
+        if self.config.max_age > 0 && (self.config.allow_msg_ttl || self.marker_ttl_secs() > 0) {
+            // Per message: `Nats-TTL: never` survives max_age, and the last message of a
+            // subject may leave a delete marker.
+            let cutoff = now_ns.saturating_sub(self.config.max_age);
+            let st = self.store.state(false);
+            let mut expired = Vec::new();
+            let mut seq = st.first_seq;
+            while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+                if m.ts_ns > cutoff {
+                    break;
+                }
+                seq = m.seq + 1;
+                if ttl::message_ttl(&m.headers) != Ok(MessageTtl::Never) {
+                    expired.push(m.seq);
+                }
+            }
+            for seq in expired {
+                self.remove_or_mark(seq, now_ns, fx);
+            }
+        } else if self.config.max_age > 0 {
             let cutoff = now_ns.saturating_sub(self.config.max_age);
             let st = self.store.state(false);
             let mut cut = 0u64;
@@ -2477,5 +2667,50 @@ fn write_error_text(e: &WriteError) -> String {
     match e {
         WriteError::Store(s) => s.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// The message `republish` sends for a stored one: the original headers (if any) plus
+/// `Nats-Stream`, `Nats-Subject`, `Nats-Sequence`, `Nats-Time-Stamp`,
+/// `Nats-Last-Sequence` (and `Nats-Msg-Size` without the payload when `headers_only`).
+#[allow(clippy::too_many_arguments)]
+fn republished(
+    stream: &str,
+    to: String,
+    subject: &str,
+    seq: u64,
+    ts_ns: i64,
+    last_seq: u64,
+    headers: &[u8],
+    payload: &Bytes,
+    headers_only: bool,
+) -> Effect {
+    let mut h = if headers.len() > 2 {
+        headers
+            .get(..headers.len() - 2)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    } else {
+        b"NATS/1.0\r\n".to_vec()
+    };
+    h.extend_from_slice(
+        format!(
+            "Nats-Stream: {stream}\r\nNats-Subject: {subject}\r\nNats-Sequence: {seq}\r\nNats-Time-Stamp: {}\r\nNats-Last-Sequence: {last_seq}\r\n",
+            crate::api::time::format_rfc3339(ts_ns)
+        )
+        .as_bytes(),
+    );
+    if headers_only {
+        h.extend_from_slice(format!("Nats-Msg-Size: {}\r\n", payload.len()).as_bytes());
+    }
+    h.extend_from_slice(b"\r\n");
+    Effect::Reply {
+        subject: to,
+        headers: Some(Bytes::from(h)),
+        payload: if headers_only {
+            Bytes::new()
+        } else {
+            payload.clone()
+        },
     }
 }

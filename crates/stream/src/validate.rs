@@ -310,12 +310,38 @@ pub fn check_stream_config(
             "stream needs at least one configured subject or be a source/mirror",
         ));
     }
+    if let Some(t) = &cfg.subject_transform {
+        if !t.source.is_empty() && !is_valid_subject(&t.source) {
+            return Err(ApiError::stream_transform_invalid_source(format!(
+                "invalid subject {}",
+                t.source
+            )));
+        }
+        if let Err(e) = jetmirror_subject::validate_mapping(&t.source, &t.destination) {
+            return Err(ApiError::stream_transform_invalid_destination(e));
+        }
+    }
     if let Some(rp) = &mut cfg.republish {
         if rp.source.is_empty() {
             if pedantic {
                 return Err(ApiError::pedantic("republish source can not be empty"));
             }
             rp.source = ">".to_string();
+        }
+        // `>` to `>` republishes under the transformed subject when the transform's source
+        // is the only stream subject.
+        if let Some(t) = &cfg.subject_transform {
+            if rp.destination == ">"
+                && rp.source == ">"
+                && cfg.subjects.len() == 1
+                && cfg.subjects.first() == Some(&t.source)
+            {
+                if pedantic {
+                    return Err(ApiError::pedantic("implicit republish based on subject transform"));
+                }
+                rp.source = t.destination.clone();
+                rp.destination = t.destination.clone();
+            }
         }
         if cfg
             .subjects
@@ -325,6 +351,12 @@ pub fn check_stream_config(
             return Err(invalid(
                 "stream configuration for republish destination forms a cycle",
             ));
+        }
+        if jetmirror_subject::SubjectTransform::new(&rp.source, &rp.destination).is_err() {
+            return Err(invalid(format!(
+                "stream configuration for republish with transform from '{}' to '{}' not valid",
+                rp.source, rp.destination
+            )));
         }
     }
     if cfg
