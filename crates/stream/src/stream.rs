@@ -19,7 +19,7 @@ use tracing::debug;
 
 use crate::api::consumer::{
     AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest,
-    SequenceInfo,
+    PriorityGroupState, PriorityPolicy, SequenceInfo,
 };
 use crate::api::responses::types;
 use crate::api::stream::{
@@ -118,8 +118,20 @@ pub enum Command {
         active: bool,
         now_ns: i64,
     },
-    /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
-    /// inactive_threshold.
+    /// `CONSUMER.PAUSE`: pause delivery until `pause_until` (ns; `None` resumes).
+    PauseConsumer {
+        name: String,
+        pause_until: Option<i64>,
+        now_ns: i64,
+    },
+    /// `CONSUMER.UNPIN`: drop the pinned client of `group`.
+    UnpinConsumer {
+        name: String,
+        group: String,
+        now_ns: i64,
+    },
+    /// Time passed: max_age and TTL expiry, duplicate window, redelivery, pull expiry,
+    /// heartbeats, inactive_threshold, pause ends, pin timeouts.
     Tick { now_ns: i64 },
     /// A mirror stores one origin message at the ORIGIN sequence and timestamp. On a store
     /// without messages `seq` becomes first_seq (anything above last_seq); otherwise it
@@ -208,6 +220,13 @@ pub enum Outcome {
     ConfigUpdated,
     ConsumerCreated(Box<ConsumerInfo>),
     ConsumerDeleted,
+    /// `CONSUMER.PAUSE` applied.
+    ConsumerPaused {
+        paused: bool,
+        /// ns, 0 when not paused.
+        pause_until: i64,
+        pause_remaining: i64,
+    },
     /// `MirrorStore` / `MirrorSkip` applied; `last_seq` is the store's last sequence now.
     Mirrored {
         last_seq: u64,
@@ -390,6 +409,8 @@ impl Stream {
                     last_push_ns: 0,
                     fc: Default::default(),
                     num_pending_cache: Default::default(),
+                    pin: Default::default(),
+                    pause_armed: false,
                 };
                 (r.name, c)
             })
@@ -548,6 +569,14 @@ impl Stream {
 
     fn info_of(&self, c: &Consumer, now_ns: i64, with_server: bool) -> ConsumerInfo {
         let mut cfg = c.config.clone();
+        // nats-server's setStaticConsumerMetadata: pause and priority groups need API level 1.
+        let needs_level_1 = cfg.pause_until.is_some_and(|p| p != 0)
+            || cfg.priority_policy != PriorityPolicy::None
+            || cfg.pinned_ttl != 0
+            || !cfg.priority_groups.is_empty();
+        if needs_level_1 {
+            cfg.metadata.insert("_nats.req.level".into(), "1".into());
+        }
         cfg.metadata
             .entry("_nats.req.level".into())
             .or_insert_with(|| "0".into());
@@ -583,9 +612,23 @@ impl Stream {
             num_pending: self.num_pending(c),
             cluster: None,
             push_bound: c.config.is_push() && c.push_active,
-            paused: false,
-            pause_remaining: 0,
+            paused: c.paused(now_ns),
+            pause_remaining: match c.config.pause_until {
+                Some(p) if p > now_ns => p - now_ns,
+                _ => 0,
+            },
             ts: now_ns,
+            priority_groups: c
+                .config
+                .priority_groups
+                .first()
+                .map(|g| PriorityGroupState {
+                    group: g.clone(),
+                    pinned_client_id: c.pin.id.clone(),
+                    pinned_ts: c.pin.pinned_ns,
+                })
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -1080,6 +1123,16 @@ impl Stream {
                 self.tick(now_ns, &mut fx);
                 Outcome::Done
             }
+            Command::PauseConsumer {
+                name,
+                pause_until,
+                now_ns,
+            } => self.pause_consumer(&name, pause_until, now_ns, &mut fx),
+            Command::UnpinConsumer {
+                name,
+                group,
+                now_ns,
+            } => self.unpin_consumer(&name, &group, now_ns, &mut fx),
             Command::MirrorStore {
                 seq,
                 ts_ns,
@@ -1751,6 +1804,8 @@ impl Stream {
             last_push_ns: now_ns,
             fc: Default::default(),
             num_pending_cache: Default::default(),
+            pin: Default::default(),
+            pause_armed: false,
         };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
@@ -2150,6 +2205,40 @@ impl Stream {
                 ),
             );
         }
+        if req.json {
+            let policy = cfg.priority_policy;
+            if (req.min_pending != 0 || req.min_ack_pending != 0)
+                && policy != PriorityPolicy::Overflow
+            {
+                return deny(fx, 400, "Bad Request - Not a Overflow Priority consumer".into());
+            }
+            if !req.id.is_empty() && policy != PriorityPolicy::PinnedClient {
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Not a Pinned Client Priority consumer".into(),
+                );
+            }
+            if !(0..=9).contains(&req.priority) {
+                return deny(fx, 400, "Bad Request - Priority must be between 0 and 9".into());
+            }
+            if policy != PriorityPolicy::None {
+                if req.group.is_empty() {
+                    return deny(fx, 400, "Bad Request - Priority Group missing".into());
+                }
+                if !cfg.priority_groups.contains(&req.group) {
+                    return deny(fx, 400, "Bad Request - Invalid Priority Group".into());
+                }
+                if !c.pin.id.is_empty() {
+                    if req.id == c.pin.id {
+                        c.pin.deadline_ns = now_ns.saturating_add(cfg.pinned_ttl);
+                    } else if !req.id.is_empty() {
+                        return deny(fx, 423, "Nats-Pin-Id mismatch".into());
+                    }
+                }
+            }
+        }
+        let cfg = &c.config;
         if cfg.max_waiting > 0 && c.waiting.len() as i64 >= cfg.max_waiting {
             return deny(fx, 409, "Exceeded MaxWaiting".into());
         }
@@ -2158,7 +2247,7 @@ impl Stream {
         } else {
             0
         };
-        c.waiting.push_back(WaitingRequest {
+        let w = WaitingRequest {
             reply: reply.clone(),
             batch_left: req.batch.max(1),
             max_bytes_left: req.max_bytes.max(0),
@@ -2168,7 +2257,22 @@ impl Stream {
             heartbeat_ns: req.idle_heartbeat,
             last_heartbeat_ns: now_ns,
             delivered: 0,
-        });
+            min_pending: req.min_pending,
+            min_ack_pending: req.min_ack_pending,
+            pin_id: req.id.clone(),
+            priority: req.priority,
+        };
+        if c.config.priority_policy == PriorityPolicy::Prioritized {
+            // Lower numbers first; first come first served within a priority.
+            let at = c
+                .waiting
+                .iter()
+                .position(|o| o.priority > w.priority)
+                .unwrap_or(c.waiting.len());
+            c.waiting.insert(at, w);
+        } else {
+            c.waiting.push_back(w);
+        }
         self.pump(name, now_ns, fx);
         // no_wait: what could not be served now gets 404 at once, unless the request also
         // has an expiry and got nothing yet; that one waits for its 408 (nats-server
@@ -2247,6 +2351,9 @@ impl Stream {
                 return;
             }
             if !push && c.waiting.is_empty() {
+                return;
+            }
+            if c.paused(now_ns) {
                 return;
             }
             let next = self.next_for(c, now_ns);
@@ -2348,10 +2455,20 @@ impl Stream {
                 + reply.len()
                 + headers.as_ref().map_or(0, Bytes::len)
                 + payload.len()) as i64;
+            let pending_before = if redelivery {
+                pending_after
+            } else {
+                pending_after + 1
+            };
+            let mut idx = 0;
             let target = if push {
                 c.config.deliver_subject.clone()
             } else {
-                let Some(w) = c.waiting.front_mut() else {
+                let Some(i) = select_request(c, &stream, name, pending_before, now_ns, fx) else {
+                    return;
+                };
+                idx = i;
+                let Some(w) = c.waiting.get_mut(idx) else {
                     return;
                 };
                 if w.max_bytes > 0 && size > w.max_bytes_left {
@@ -2365,10 +2482,19 @@ impl Stream {
                         headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)),
                         payload: Bytes::new(),
                     });
-                    c.waiting.pop_front();
+                    c.waiting.remove(idx);
                     continue;
                 }
                 w.reply.clone()
+            };
+            let headers = if !push && !c.pin.id.is_empty() {
+                Some(Bytes::from(append_raw_header(
+                    headers.as_deref().unwrap_or_default(),
+                    "Nats-Pin-Id",
+                    &c.pin.id,
+                )))
+            } else {
+                headers
             };
             if !redelivery {
                 c.state.delivered_stream_seq = msg.seq;
@@ -2435,7 +2561,7 @@ impl Stream {
                         });
                     }
                 }
-            } else if let Some(w) = c.waiting.front_mut() {
+            } else if let Some(w) = c.waiting.get_mut(idx) {
                 w.batch_left -= 1;
                 w.delivered += 1;
                 w.last_heartbeat_ns = now_ns;
@@ -2456,7 +2582,7 @@ impl Stream {
                             payload: Bytes::new(),
                         });
                     }
-                    c.waiting.pop_front();
+                    c.waiting.remove(idx);
                 }
             }
             // Ack none on interest/workqueue: delivered = done.
@@ -2472,8 +2598,72 @@ impl Stream {
         }
     }
 
+    /// `CONSUMER.PAUSE`: a changed `pause_until` sends the pause advisory.
+    fn pause_consumer(
+        &mut self,
+        name: &str,
+        pause_until: Option<i64>,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let stream = self.config.name.clone();
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        let until = pause_until.filter(|p| *p != 0);
+        if c.config.pause_until.filter(|p| *p != 0) != until {
+            c.config.pause_until = until;
+            fx.push(pause_advisory(&stream, name, until, now_ns));
+        }
+        c.pause_armed = c.paused(now_ns);
+        let paused = c.paused(now_ns);
+        self.pump(name, now_ns, fx);
+        let until = until.unwrap_or(0);
+        Outcome::ConsumerPaused {
+            paused,
+            pause_until: until,
+            pause_remaining: if paused { until - now_ns } else { 0 },
+        }
+    }
+
+    /// `CONSUMER.UNPIN`: the group must be one of the consumer's.
+    fn unpin_consumer(
+        &mut self,
+        name: &str,
+        group: &str,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let stream = self.config.name.clone();
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        if !c.config.priority_groups.iter().any(|g| g == group) {
+            return Outcome::Failed(ApiError::consumer_invalid_priority_group());
+        }
+        c.pin = Default::default();
+        fx.push(unpinned_advisory(&stream, name, group, "admin", now_ns));
+        self.pump(name, now_ns, fx);
+        Outcome::Done
+    }
+
     fn tick(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
         self.expire_dedupe(now_ns);
+        let stream = self.config.name.clone();
+        for (name, c) in self.consumers.iter_mut() {
+            // The end of a pause is announced once, as nats-server's pause timer does.
+            if c.paused(now_ns) {
+                c.pause_armed = true;
+            } else if c.pause_armed {
+                c.pause_armed = false;
+                fx.push(pause_advisory(&stream, name, c.config.pause_until, now_ns));
+            }
+            if !c.pin.id.is_empty() && c.config.pinned_ttl > 0 && now_ns >= c.pin.deadline_ns {
+                c.pin = Default::default();
+                let group = c.config.priority_groups.first().cloned().unwrap_or_default();
+                fx.push(unpinned_advisory(&stream, name, &group, "timeout", now_ns));
+            }
+        }
         self.expire_ttls(now_ns, fx);
         if self.config.max_age > 0 && (self.config.allow_msg_ttl || self.marker_ttl_secs() > 0) {
             // Per message: `Nats-TTL: never` survives max_age, and the last message of a
@@ -2713,4 +2903,162 @@ fn republished(
             payload.clone()
         },
     }
+}
+
+/// Appends `key: value` to a raw header block (nats-server's `genHeader`).
+fn append_raw_header(headers: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let mut h = if headers.len() > 2 {
+        headers
+            .get(..headers.len() - 2)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    } else {
+        b"NATS/1.0\r\n".to_vec()
+    };
+    h.extend_from_slice(format!("{key}: {value}\r\n\r\n").as_bytes());
+    h
+}
+
+/// A `Nats-Pin-Id`: 22 base62 characters like a nuid, drawn from the command's time and
+/// the consumer so that replicas applying the same log pick the same id.
+fn pin_id(stream: &str, consumer: &str, now_ns: i64) -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in stream.bytes().chain([b'.']).chain(consumer.bytes()) {
+        x ^= u64::from(b);
+        x = x.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    x ^= now_ns as u64;
+    (0..22)
+        .map(|_| {
+            // splitmix64
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            char::from(CHARS.get((z % 62) as usize).copied().unwrap_or(b'0'))
+        })
+        .collect()
+}
+
+/// nats-server's `nextWaiting` for priority groups: which waiting pull request gets the
+/// next message. `pinned_client` pins the first request without an id (a new pin id and
+/// an advisory), answers requests with a stale id `423 Nats-Wrong-Pin-Id`, and skips
+/// requests without the pin; `overflow` skips requests whose `min_pending` /
+/// `min_ack_pending` are not reached. `pending` counts the message about to go out.
+fn select_request(
+    c: &mut Consumer,
+    stream: &str,
+    consumer: &str,
+    pending: u64,
+    now_ns: i64,
+    fx: &mut Vec<Effect>,
+) -> Option<usize> {
+    let policy = c.config.priority_policy;
+    let mut i = 0;
+    while i < c.waiting.len() {
+        let w = c.waiting.get(i)?;
+        if policy == PriorityPolicy::PinnedClient {
+            if c.pin.id.is_empty() {
+                if w.pin_id.is_empty() {
+                    let group = c.config.priority_groups.first().cloned().unwrap_or_default();
+                    c.pin = crate::consumer::Pin {
+                        id: pin_id(stream, consumer, now_ns),
+                        pinned_ns: now_ns,
+                        deadline_ns: now_ns.saturating_add(c.config.pinned_ttl),
+                    };
+                    fx.push(Effect::Advisory(Advisory {
+                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.PINNED.{stream}.{consumer}"),
+                        kind: "io.nats.jetstream.advisory.v1.consumer_group_pinned",
+                        timestamp_ns: now_ns,
+                        fields: vec![
+                            ("stream", stream.into()),
+                            ("consumer", consumer.into()),
+                            ("group", group.into()),
+                            ("pinned_id", c.pin.id.clone().into()),
+                        ],
+                    }));
+                    return Some(i);
+                }
+                wrong_pin(c, i, fx);
+                continue;
+            }
+            if w.pin_id == c.pin.id {
+                return Some(i);
+            }
+            if w.pin_id.is_empty() {
+                i += 1;
+                continue;
+            }
+            wrong_pin(c, i, fx);
+            continue;
+        }
+        if policy == PriorityPolicy::Overflow
+            && (w.min_pending > 0 || w.min_ack_pending > 0)
+            && !((w.min_pending > 0 && w.min_pending as u64 <= pending)
+                || (w.min_ack_pending > 0
+                    && w.min_ack_pending as u64 <= c.state.pending.len() as u64))
+        {
+            i += 1;
+            continue;
+        }
+        return Some(i);
+    }
+    None
+}
+
+/// `423 Nats-Wrong-Pin-Id` for waiting request `i`, which is dropped.
+fn wrong_pin(c: &mut Consumer, i: usize, fx: &mut Vec<Effect>) {
+    if let Some(w) = c.waiting.remove(i) {
+        let extra = [
+            ("Nats-Pending-Messages", w.batch_left.to_string()),
+            ("Nats-Pending-Bytes", w.max_bytes_left.to_string()),
+        ];
+        fx.push(Effect::Reply {
+            subject: w.reply,
+            headers: Some(status(423, "Nats-Wrong-Pin-Id", &extra)),
+            payload: Bytes::new(),
+        });
+    }
+}
+
+/// `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>`.
+fn pause_advisory(stream: &str, consumer: &str, until: Option<i64>, now_ns: i64) -> Effect {
+    let until = until.unwrap_or(0);
+    Effect::Advisory(Advisory {
+        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.{stream}.{consumer}"),
+        kind: "io.nats.jetstream.advisory.v1.consumer_pause",
+        timestamp_ns: now_ns,
+        fields: vec![
+            ("stream", stream.into()),
+            ("consumer", consumer.into()),
+            ("paused", (until > now_ns).into()),
+            (
+                "pause_until",
+                crate::api::time::format_rfc3339(until).into(),
+            ),
+        ],
+    })
+}
+
+/// `$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.<stream>.<consumer>` (reason `admin` or `timeout`).
+fn unpinned_advisory(
+    stream: &str,
+    consumer: &str,
+    group: &str,
+    reason: &str,
+    now_ns: i64,
+) -> Effect {
+    Effect::Advisory(Advisory {
+        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.{stream}.{consumer}"),
+        kind: "io.nats.jetstream.advisory.v1.consumer_group_unpinned",
+        timestamp_ns: now_ns,
+        fields: vec![
+            ("stream", stream.into()),
+            ("consumer", consumer.into()),
+            ("group", group.into()),
+            ("reason", reason.into()),
+        ],
+    })
 }

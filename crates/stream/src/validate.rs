@@ -799,8 +799,13 @@ pub fn check_consumer_config(
         if config.priority_groups.is_empty() {
             return Err(ApiError::consumer_priority_policy_without_group());
         }
-        if config.priority_groups.iter().any(String::is_empty) {
-            return Err(ApiError::consumer_empty_group_name());
+        for group in &config.priority_groups {
+            if group.is_empty() {
+                return Err(ApiError::consumer_empty_group_name());
+            }
+            if !is_valid_group_name(group) {
+                return Err(ApiError::consumer_invalid_group_name());
+            }
         }
     } else {
         if !config.priority_groups.is_empty() {
@@ -811,6 +816,14 @@ pub fn check_consumer_config(
         }
     }
     Ok(())
+}
+
+/// nats-server's `validGroupName`: `^[a-zA-Z0-9/_=-]{1,16}$`.
+pub fn is_valid_group_name(group: &str) -> bool {
+    (1..=16).contains(&group.len())
+        && group
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_=-".contains(&b))
 }
 
 /// `checkNewConsumerConfig`: what an update may not change. Errors are plain texts that the
