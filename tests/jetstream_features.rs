@@ -139,7 +139,12 @@ async fn stored(client: &Client, stream: &str, seq: u64) -> String {
     format!("seq {seq}: {} hdrs={hdrs:?} data={data:?}", m["subject"])
 }
 
-async fn publish(client: &Client, subject: &str, headers: &[(&str, &str)], payload: &str) -> String {
+async fn publish(
+    client: &Client,
+    subject: &str,
+    headers: &[(&str, &str)],
+    payload: &str,
+) -> String {
     let mut h = HeaderMap::new();
     for (k, v) in headers {
         h.insert(*k, *v);
@@ -215,7 +220,10 @@ async fn republish_headers_only() {
         out
     })
     .await;
-    assert!(seen.iter().any(|s| s.contains("Nats-Msg-Size=5")), "{seen:?}");
+    assert!(
+        seen.iter().any(|s| s.contains("Nats-Msg-Size=5")),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +273,10 @@ async fn message_ttl_headers_and_expiry() {
             r#"{"name":"TTL","subjects":["ttl.*"],"allow_msg_ttl":true}"#,
         )
         .await;
-        out.push(format!("allow_msg_ttl {}", created["config"]["allow_msg_ttl"]));
+        out.push(format!(
+            "allow_msg_ttl {}",
+            created["config"]["allow_msg_ttl"]
+        ));
         for (subject, ttl) in [
             ("ttl.a", "1s"),
             ("ttl.b", "2"),
@@ -299,7 +310,10 @@ async fn message_ttl_headers_and_expiry() {
     })
     .await;
     assert!(seen.iter().any(|s| s.contains("10166")), "{seen:?}");
-    assert!(seen.contains(&"after expiry: messages=2 first_seq=3".to_string()), "{seen:?}");
+    assert!(
+        seen.contains(&"after expiry: messages=2 first_seq=3".to_string()),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -316,7 +330,10 @@ async fn subject_delete_markers() {
         let c = &created["config"];
         out.push(format!(
             "config ttl={} rollup={} deny_purge={} sdm={}",
-            c["allow_msg_ttl"], c["allow_rollup_hdrs"], c["deny_purge"], c["subject_delete_marker_ttl"]
+            c["allow_msg_ttl"],
+            c["allow_rollup_hdrs"],
+            c["deny_purge"],
+            c["subject_delete_marker_ttl"]
         ));
         out.push(publish(&client, "m.a", &[("Nats-TTL", "1s")], "a1").await);
         out.push(publish(&client, "m.b", &[], "b1").await);
@@ -350,7 +367,11 @@ async fn subject_delete_markers() {
         out
     })
     .await;
-    assert!(seen.iter().any(|s| s.contains("Nats-Marker-Reason: MaxAge")), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|s| s.contains("Nats-Marker-Reason: MaxAge")),
+        "{seen:?}"
+    );
 }
 
 /// A pull request on `inbox`; what came back within `wait`.
@@ -395,7 +416,12 @@ async fn consumer_pause_and_resume() {
         let inbox = client.new_inbox();
         let mut replies = client.subscribe(inbox.clone()).await.expect("sub");
         client.flush().await.expect("flush");
-        api(&client, "$JS.API.STREAM.CREATE.S", r#"{"name":"S","subjects":["s"]}"#).await;
+        api(
+            &client,
+            "$JS.API.STREAM.CREATE.S",
+            r#"{"name":"S","subjects":["s"]}"#,
+        )
+        .await;
         api(
             &client,
             "$JS.API.CONSUMER.CREATE.S.C",

@@ -316,13 +316,18 @@ pub struct Stream {
 /// The stream's subject transform and republish transform; config checks made sure both
 /// build, so a failure here leaves the feature off rather than failing the stream.
 fn transforms_of(cfg: &StreamConfig) -> (Option<SubjectTransform>, Option<SubjectTransform>) {
-    let input = cfg
-        .subject_transform
-        .as_ref()
-        .and_then(|t| SubjectTransform::new(&t.source, &t.destination).ok().flatten());
+    let input = cfg.subject_transform.as_ref().and_then(|t| {
+        SubjectTransform::new(&t.source, &t.destination)
+            .ok()
+            .flatten()
+    });
     let republish = cfg.republish.as_ref().and_then(|r| {
         let src = if r.source.is_empty() { ">" } else { &r.source };
-        let dest = if r.destination.is_empty() { ">" } else { &r.destination };
+        let dest = if r.destination.is_empty() {
+            ">"
+        } else {
+            &r.destination
+        };
         SubjectTransform::new(src, dest).ok().flatten()
     });
     (input, republish)
@@ -1300,7 +1305,9 @@ impl Stream {
         // missed), except with one message per subject.
         let marker_ttl_secs = self.config.subject_delete_marker_ttl / 1_000_000_000;
         if let MessageTtl::Seconds(secs) = msg_ttl {
-            if marker_ttl_secs > 0 && self.config.max_msgs_per_subject != 1 && secs < marker_ttl_secs
+            if marker_ttl_secs > 0
+                && self.config.max_msgs_per_subject != 1
+                && secs < marker_ttl_secs
             {
                 msg_ttl = MessageTtl::Seconds(marker_ttl_secs);
                 headers = Bytes::from(ttl::set_raw_header(
@@ -1363,8 +1370,10 @@ impl Stream {
             self.dedupe.insert(msg_id, (seq, now_ns));
         }
         if let (MessageTtl::Seconds(secs), false) = (msg_ttl, no_interest) {
-            self.ttls
-                .insert((now_ns.saturating_add(secs.saturating_mul(1_000_000_000)), seq));
+            self.ttls.insert((
+                now_ns.saturating_add(secs.saturating_mul(1_000_000_000)),
+                seq,
+            ));
         }
         if rollup_sub {
             let _ = self.store.purge(StorePurge {
@@ -2210,7 +2219,11 @@ impl Stream {
             if (req.min_pending != 0 || req.min_ack_pending != 0)
                 && policy != PriorityPolicy::Overflow
             {
-                return deny(fx, 400, "Bad Request - Not a Overflow Priority consumer".into());
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Not a Overflow Priority consumer".into(),
+                );
             }
             if !req.id.is_empty() && policy != PriorityPolicy::PinnedClient {
                 return deny(
@@ -2220,7 +2233,11 @@ impl Stream {
                 );
             }
             if !(0..=9).contains(&req.priority) {
-                return deny(fx, 400, "Bad Request - Priority must be between 0 and 9".into());
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Priority must be between 0 and 9".into(),
+                );
             }
             if policy != PriorityPolicy::None {
                 if req.group.is_empty() {
@@ -2660,7 +2677,12 @@ impl Stream {
             }
             if !c.pin.id.is_empty() && c.config.pinned_ttl > 0 && now_ns >= c.pin.deadline_ns {
                 c.pin = Default::default();
-                let group = c.config.priority_groups.first().cloned().unwrap_or_default();
+                let group = c
+                    .config
+                    .priority_groups
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
                 fx.push(unpinned_advisory(&stream, name, &group, "timeout", now_ns));
             }
         }
@@ -2962,7 +2984,12 @@ fn select_request(
         if policy == PriorityPolicy::PinnedClient {
             if c.pin.id.is_empty() {
                 if w.pin_id.is_empty() {
-                    let group = c.config.priority_groups.first().cloned().unwrap_or_default();
+                    let group = c
+                        .config
+                        .priority_groups
+                        .first()
+                        .cloned()
+                        .unwrap_or_default();
                     c.pin = crate::consumer::Pin {
                         id: pin_id(stream, consumer, now_ns),
                         pinned_ns: now_ns,

@@ -337,7 +337,9 @@ pub fn check_stream_config(
                 && cfg.subjects.first() == Some(&t.source)
             {
                 if pedantic {
-                    return Err(ApiError::pedantic("implicit republish based on subject transform"));
+                    return Err(ApiError::pedantic(
+                        "implicit republish based on subject transform",
+                    ));
                 }
                 rp.source = t.destination.clone();
                 rp.destination = t.destination.clone();

@@ -71,7 +71,9 @@ fn subject_transform_stores_the_transformed_subject() {
 #[test]
 fn subject_transform_config_errors() {
     assert_eq!(
-        config_err(r#"{"name":"T","subjects":["t.*"],"subject_transform":{"src":"t..","dest":"x"}}"#),
+        config_err(
+            r#"{"name":"T","subjects":["t.*"],"subject_transform":{"src":"t..","dest":"x"}}"#
+        ),
         "10155 stream transform source: invalid subject t.."
     );
     assert_eq!(
@@ -123,14 +125,20 @@ fn republish_sends_the_stored_message_with_its_headers() {
         "NATS/1.0\r\nNats-Stream: R\r\nNats-Subject: r.a\r\nNats-Sequence: 1\r\nNats-Time-Stamp: 2026-11-23T14:01:54.621459089Z\r\nNats-Last-Sequence: 0\r\n\r\n"
     );
     // The PubAck comes after the republished message.
-    assert_eq!(reply_text(&Applied1(&a.effects[1..])), r#"{"stream":"R","seq":1}"#);
+    assert_eq!(
+        reply_text(&Applied1(&a.effects[1..])),
+        r#"{"stream":"R","seq":1}"#
+    );
     publish(&mut s, "r.b", b"", b"x", T0 + 1);
     let a = publish(&mut s, "r.a", &h(&[("X", "1")]), b"again", T0 + 2);
     let Effect::Reply { headers, .. } = &a.effects[0] else {
         panic!()
     };
     let text = std::str::from_utf8(headers.as_ref().unwrap()).unwrap();
-    assert!(text.starts_with("NATS/1.0\r\nX: 1\r\nNats-Stream: R\r\n"), "{text}");
+    assert!(
+        text.starts_with("NATS/1.0\r\nX: 1\r\nNats-Stream: R\r\n"),
+        "{text}"
+    );
     assert!(text.contains("Nats-Sequence: 3\r\n"), "{text}");
     assert!(text.contains("Nats-Last-Sequence: 1\r\n"), "{text}");
 }
@@ -163,7 +171,10 @@ fn republish_headers_only() {
     assert_eq!(subject, "rp.r.a.b");
     assert!(payload.is_empty());
     let text = std::str::from_utf8(headers.as_ref().unwrap()).unwrap();
-    assert!(text.ends_with("Nats-Last-Sequence: 0\r\nNats-Msg-Size: 5\r\n\r\n"), "{text}");
+    assert!(
+        text.ends_with("Nats-Last-Sequence: 0\r\nNats-Msg-Size: 5\r\n\r\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -171,12 +182,24 @@ fn ttl_header_rules() {
     let dir = tempfile::tempdir().unwrap();
     let mut plain = new_stream(dir.path(), r#"{"name":"P","subjects":["p"]}"#);
     assert_eq!(
-        reply_text(&publish(&mut plain, "p", &h(&[("Nats-TTL", "1s")]), b"", T0)),
+        reply_text(&publish(
+            &mut plain,
+            "p",
+            &h(&[("Nats-TTL", "1s")]),
+            b"",
+            T0
+        )),
         r#"{"error":{"code":400,"err_code":10166,"description":"per-message TTL is disabled"},"stream":"P","seq":0}"#
     );
     // An invalid TTL on a stream without TTLs is "invalid", as nats-server.
     assert_eq!(
-        reply_text(&publish(&mut plain, "p", &h(&[("Nats-TTL", "bad")]), b"", T0)),
+        reply_text(&publish(
+            &mut plain,
+            "p",
+            &h(&[("Nats-TTL", "bad")]),
+            b"",
+            T0
+        )),
         r#"{"error":{"code":400,"err_code":10165,"description":"invalid per-message TTL"},"stream":"P","seq":0}"#
     );
     let dir = tempfile::tempdir().unwrap();
@@ -186,7 +209,11 @@ fn ttl_header_rules() {
     );
     for bad in ["500ms", "0", "-1", "1x"] {
         let a = publish(&mut s, "t.a", &h(&[("Nats-TTL", bad)]), b"", T0);
-        assert!(reply_text(&a).contains("10165"), "{bad}: {}", reply_text(&a));
+        assert!(
+            reply_text(&a).contains("10165"),
+            "{bad}: {}",
+            reply_text(&a)
+        );
     }
     publish(&mut s, "t.a", &h(&[("Nats-TTL", "1s")]), b"", T0);
     publish(&mut s, "t.b", &h(&[("Nats-TTL", "3")]), b"", T0);
@@ -286,4 +313,268 @@ fn delete_marker_config_rules() {
     let cfg = stream_cfg(r#"{"name":"T","subjects":["t"],"subject_delete_marker_ttl":1000000000}"#);
     assert!(cfg.allow_msg_ttl && cfg.allow_rollup_hdrs);
     let _ = Bytes::new();
+}
+
+fn statuses(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Reply {
+                headers: Some(h), ..
+            } => {
+                let t = String::from_utf8_lossy(h).to_string();
+                Some(t.lines().next().unwrap_or_default().to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn advisories(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Advisory(a) => Some(String::from_utf8(a.encode("ID")).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn pause_holds_delivery_until_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"S","subjects":["s"]}"#);
+    consumer(&mut s, r#"{"name":"C","ack_policy":"explicit"}"#, T0);
+    publish(&mut s, "s", b"", b"m1", T0);
+    let a = s.apply(Command::PauseConsumer {
+        name: "C".into(),
+        pause_until: Some(T0 + 2 * SEC),
+        now_ns: T0,
+    });
+    assert_eq!(
+        a.outcome,
+        Outcome::ConsumerPaused {
+            paused: true,
+            pause_until: T0 + 2 * SEC,
+            pause_remaining: 2 * SEC
+        }
+    );
+    assert_eq!(
+        advisories(&a.effects),
+        [
+            r#"{"type":"io.nats.jetstream.advisory.v1.consumer_pause","id":"ID","timestamp":"2026-11-23T14:01:54.621459089Z","stream":"S","consumer":"C","paused":true,"pause_until":"2026-11-23T14:01:56.621459089Z"}"#
+        ]
+    );
+    let info = s.consumer_info("C", T0 + SEC).unwrap();
+    assert!(info.paused);
+    assert_eq!(info.pause_remaining, SEC);
+    assert!(deliveries(&pull(&mut s, "C", "r1", r#"{"batch":1}"#, T0 + SEC)).is_empty());
+    // The deadline passes: the waiting request is served and the end is announced.
+    let fx = tick(&mut s, T0 + 2 * SEC);
+    assert_eq!(advisories(&fx).len(), 1);
+    assert!(advisories(&fx)[0].contains(r#""paused":false"#));
+    assert_eq!(deliveries(&Applied1(&fx)).len(), 1);
+    assert!(advisories(&tick(&mut s, T0 + 3 * SEC)).is_empty());
+    // Resume without a deadline.
+    s.apply(Command::PauseConsumer {
+        name: "C".into(),
+        pause_until: Some(T0 + 100 * SEC),
+        now_ns: T0 + 3 * SEC,
+    });
+    let a = s.apply(Command::PauseConsumer {
+        name: "C".into(),
+        pause_until: None,
+        now_ns: T0 + 3 * SEC,
+    });
+    assert_eq!(
+        a.outcome,
+        Outcome::ConsumerPaused {
+            paused: false,
+            pause_until: 0,
+            pause_remaining: 0
+        }
+    );
+    assert!(!s.consumer_info("C", T0 + 3 * SEC).unwrap().paused);
+}
+
+#[test]
+fn pinned_client_priority_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"G","subjects":["g"]}"#);
+    let a = consumer(
+        &mut s,
+        r#"{"name":"C","ack_policy":"explicit","priority_policy":"pinned_client","priority_groups":["A"],"priority_timeout":5000000000}"#,
+        T0,
+    );
+    assert!(matches!(a.outcome, Outcome::ConsumerCreated(_)), "{a:?}");
+    for i in 0..3 {
+        publish(&mut s, "g", b"", format!("m{i}").as_bytes(), T0);
+    }
+    assert_eq!(
+        statuses(&pull(&mut s, "C", "r", r#"{"batch":1}"#, T0).effects),
+        ["NATS/1.0 400 Bad Request - Priority Group missing"]
+    );
+    assert_eq!(
+        statuses(&pull(&mut s, "C", "r", r#"{"batch":1,"group":"B"}"#, T0).effects),
+        ["NATS/1.0 400 Bad Request - Invalid Priority Group"]
+    );
+    let a = pull(&mut s, "C", "r1", r#"{"batch":1,"group":"A"}"#, T0);
+    let pin = a
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Deliver {
+                headers: Some(h), ..
+            } => {
+                let t = String::from_utf8_lossy(h).to_string();
+                t.split("Nats-Pin-Id: ")
+                    .nth(1)
+                    .map(|r| r.split("\r\n").next().unwrap_or_default().to_string())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(pin.len(), 22);
+    assert!(advisories(&a.effects)[0].contains("consumer_group_pinned"));
+    let info = s.consumer_info("C", T0).unwrap();
+    assert_eq!(info.priority_groups[0].pinned_client_id, pin);
+    assert_eq!(info.priority_groups[0].pinned_ts, T0);
+    assert_eq!(
+        statuses(
+            &pull(
+                &mut s,
+                "C",
+                "r2",
+                r#"{"batch":1,"group":"A","id":"OTHER"}"#,
+                T0
+            )
+            .effects
+        ),
+        ["NATS/1.0 423 Nats-Pin-Id mismatch"]
+    );
+    // A request without the pin waits; the pinned one is served first.
+    assert!(deliveries(&pull(
+        &mut s,
+        "C",
+        "r3",
+        r#"{"batch":1,"group":"A","expires":10000000000}"#,
+        T0
+    ))
+    .is_empty());
+    let body = format!(r#"{{"batch":1,"group":"A","id":"{pin}"}}"#);
+    let d = deliveries(&pull(&mut s, "C", "r4", &body, T0));
+    assert_eq!(d.len(), 1);
+    // The pin lapses after priority_timeout without pulls; the waiting request takes over
+    // with a new pin.
+    let fx = tick(&mut s, T0 + 5 * SEC);
+    let adv = advisories(&fx);
+    assert!(
+        adv.iter().any(|a| a.contains(r#""reason":"timeout""#)),
+        "{adv:?}"
+    );
+    assert!(
+        adv.iter().any(|a| a.contains("consumer_group_pinned")),
+        "{adv:?}"
+    );
+    assert_eq!(deliveries(&Applied1(&fx)).len(), 1);
+    let a = s.apply(Command::UnpinConsumer {
+        name: "C".into(),
+        group: "B".into(),
+        now_ns: T0 + 5 * SEC,
+    });
+    assert!(matches!(a.outcome, Outcome::Failed(ref e) if e.err_code == 10160));
+    s.apply(Command::UnpinConsumer {
+        name: "C".into(),
+        group: "A".into(),
+        now_ns: T0 + 5 * SEC,
+    });
+    assert!(
+        s.consumer_info("C", T0 + 5 * SEC).unwrap().priority_groups[0]
+            .pinned_client_id
+            .is_empty()
+    );
+}
+
+#[test]
+fn overflow_and_prioritized_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"O","subjects":["o"]}"#);
+    consumer(
+        &mut s,
+        r#"{"name":"C","ack_policy":"explicit","priority_policy":"overflow","priority_groups":["A"]}"#,
+        T0,
+    );
+    consumer(
+        &mut s,
+        r#"{"name":"P","ack_policy":"explicit","priority_policy":"prioritized","priority_groups":["A"]}"#,
+        T0,
+    );
+    for i in 0..3 {
+        publish(&mut s, "o", b"", format!("m{i}").as_bytes(), T0);
+    }
+    assert!(deliveries(&pull(
+        &mut s,
+        "C",
+        "hi",
+        r#"{"batch":1,"group":"A","min_pending":4,"expires":10000000000}"#,
+        T0
+    ))
+    .is_empty());
+    let d = deliveries(&pull(
+        &mut s,
+        "C",
+        "lo",
+        r#"{"batch":1,"group":"A","min_pending":3}"#,
+        T0,
+    ));
+    assert_eq!(d.len(), 1);
+    // With 2 acks pending, min_ack_pending 1 is reached.
+    let d = deliveries(&pull(
+        &mut s,
+        "C",
+        "ack",
+        r#"{"batch":1,"group":"A","min_ack_pending":1}"#,
+        T0,
+    ));
+    assert_eq!(d.len(), 1);
+    // prioritized: the lower number is served first.
+    let fx = pull(
+        &mut s,
+        "P",
+        "p5",
+        r#"{"batch":1,"group":"A","priority":5,"expires":10000000000}"#,
+        T0,
+    );
+    assert_eq!(deliveries(&fx).len(), 1);
+    let p = s.consumer_info("P", T0).unwrap();
+    assert_eq!(p.num_waiting, 0);
+    let s2_dir = tempfile::tempdir().unwrap();
+    let mut s2 = new_stream(s2_dir.path(), r#"{"name":"Q","subjects":["q"]}"#);
+    consumer(
+        &mut s2,
+        r#"{"name":"P","ack_policy":"explicit","priority_policy":"prioritized","priority_groups":["A"]}"#,
+        T0,
+    );
+    pull(
+        &mut s2,
+        "P",
+        "p5",
+        r#"{"batch":1,"group":"A","priority":5,"expires":10000000000}"#,
+        T0,
+    );
+    pull(
+        &mut s2,
+        "P",
+        "p1",
+        r#"{"batch":1,"group":"A","priority":1,"expires":10000000000}"#,
+        T0,
+    );
+    let a = publish(&mut s2, "q", b"", b"x", T0);
+    let targets: Vec<String> = a
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Deliver { subject, .. } => Some(subject.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(targets, ["p1"]);
 }

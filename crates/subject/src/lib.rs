@@ -19,8 +19,8 @@ pub mod transform;
 pub mod validate;
 
 pub use index::{IndexStats, InvalidSubject, Matches, SubjectIndex};
-pub use transform::{validate_mapping, SubjectTransform, TransformError};
 pub use matching::{filters_overlap, matches, subject_is_subset};
+pub use transform::{validate_mapping, SubjectTransform, TransformError};
 pub use validate::{
     is_valid_literal_subject, is_valid_publish_subject, is_valid_queue_name, is_valid_subject,
 };

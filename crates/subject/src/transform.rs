@@ -132,10 +132,18 @@ fn regexes() -> &'static FunctionRegexes {
         FunctionRegexes {
             partition: re(r"\{\{[\t\n\f\r ]*[pP]artition[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
             wildcard: re(r"\{\{[\t\n\f\r ]*[wW]ildcard[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
-            split_from_left: re(r"\{\{[\t\n\f\r ]*[sS]plit[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
-            split_from_right: re(r"\{\{[\t\n\f\r ]*[sS]plit[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
-            slice_from_left: re(r"\{\{[\t\n\f\r ]*[sS]lice[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
-            slice_from_right: re(r"\{\{[\t\n\f\r ]*[sS]lice[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
+            split_from_left: re(
+                r"\{\{[\t\n\f\r ]*[sS]plit[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}",
+            ),
+            split_from_right: re(
+                r"\{\{[\t\n\f\r ]*[sS]plit[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}",
+            ),
+            slice_from_left: re(
+                r"\{\{[\t\n\f\r ]*[sS]lice[fF]rom[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}",
+            ),
+            slice_from_right: re(
+                r"\{\{[\t\n\f\r ]*[sS]lice[fF]rom[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}",
+            ),
             split: re(r"\{\{[\t\n\f\r ]*[sS]plit[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
             left: re(r"\{\{[\t\n\f\r ]*[lL]eft[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
             right: re(r"\{\{[\t\n\f\r ]*[rR]ight[\t\n\f\r ]*\((.*)\)[\t\n\f\r ]*\}\}"),
@@ -150,13 +158,7 @@ fn regexes() -> &'static FunctionRegexes {
 fn function_args(re: &Regex, token: &str) -> Option<Vec<String>> {
     let caps = re.captures(token)?;
     let inner = caps.get(1)?.as_str();
-    Some(
-        regexes()
-            .comma
-            .split(inner)
-            .map(str::to_string)
-            .collect(),
-    )
+    Some(regexes().comma.split(inner).map(str::to_string).collect())
 }
 
 /// Go's `strconv.Atoi` on a space-trimmed argument.
@@ -166,7 +168,11 @@ fn atoi(s: &str) -> Option<i64> {
 
 type Parsed = (Function, Vec<i64>, i32, String);
 
-fn index_int_args(token: &str, args: &[String], function: Function) -> Result<Parsed, TransformError> {
+fn index_int_args(
+    token: &str,
+    args: &[String],
+    function: Function,
+) -> Result<Parsed, TransformError> {
     if args.len() < 2 {
         return Err(dest_err(token, DestinationError::NotEnoughArgs));
     }
@@ -307,7 +313,11 @@ impl SubjectTransform {
     }
 
     /// `NewSubjectTransformWithStrict`.
-    pub fn with_strict(src: &str, dest: &str, strict: bool) -> Result<Option<Self>, TransformError> {
+    pub fn with_strict(
+        src: &str,
+        dest: &str,
+        strict: bool,
+    ) -> Result<Option<Self>, TransformError> {
         if dest.is_empty() {
             return Ok(None);
         }
@@ -693,12 +703,27 @@ mod tests {
     #[test]
     fn placeholder_index() {
         assert_eq!(parse("$1"), (Function::Wildcard, vec![1], -1));
-        assert_eq!(parse("{{partition(10,1,2,3)}}"), (Function::Partition, vec![1, 2, 3], 10));
-        assert_eq!(parse("{{ Partition (10,1,2,3) }}"), (Function::Partition, vec![1, 2, 3], 10));
+        assert_eq!(
+            parse("{{partition(10,1,2,3)}}"),
+            (Function::Partition, vec![1, 2, 3], 10)
+        );
+        assert_eq!(
+            parse("{{ Partition (10,1,2,3) }}"),
+            (Function::Partition, vec![1, 2, 3], 10)
+        );
         assert_eq!(parse("{{wildcard(2)}}"), (Function::Wildcard, vec![2], -1));
-        assert_eq!(parse("{{SplitFromLeft(2,1)}}"), (Function::SplitFromLeft, vec![2], 1));
-        assert_eq!(parse("{{SplitFromRight(3,2)}}"), (Function::SplitFromRight, vec![3], 2));
-        assert_eq!(parse("{{SliceFromLeft(2,2)}}"), (Function::SliceFromLeft, vec![2], 2));
+        assert_eq!(
+            parse("{{SplitFromLeft(2,1)}}"),
+            (Function::SplitFromLeft, vec![2], 1)
+        );
+        assert_eq!(
+            parse("{{SplitFromRight(3,2)}}"),
+            (Function::SplitFromRight, vec![3], 2)
+        );
+        assert_eq!(
+            parse("{{SliceFromLeft(2,2)}}"),
+            (Function::SliceFromLeft, vec![2], 2)
+        );
         assert_eq!(parse("{{Left(3,2)}}"), (Function::Left, vec![3], 2));
         assert_eq!(parse("{{Right(3,2)}}"), (Function::Right, vec![3], 2));
         assert_eq!(parse("$foo"), (Function::None, vec![-1], -1));
@@ -750,8 +775,16 @@ mod tests {
         should_err("foo.*", "foo.{{ wildcard5) }}", false);
         should_err("foo.*", "foo.{{splitLeft(2,2}}", false);
         should_err("foo", "bla.{{wildcard(1)}}", false);
-        should_err("foo.*", &format!("foo.{{{{partition({})}}}}", i64::from(i32::MAX) + 1), false);
-        should_err("foo.*", &format!("foo.{{{{random({})}}}}", i64::from(i32::MAX) + 1), false);
+        should_err(
+            "foo.*",
+            &format!("foo.{{{{partition({})}}}}", i64::from(i32::MAX) + 1),
+            false,
+        );
+        should_err(
+            "foo.*",
+            &format!("foo.{{{{random({})}}}}", i64::from(i32::MAX) + 1),
+            false,
+        );
     }
 
     #[test]
@@ -767,10 +800,22 @@ mod tests {
         should_be_ok("*", "{{splitfromleft(1,1)}}", false);
         should_be_ok("", "prefix.>", false);
         should_be_ok("*.*", "{{partition(10,1,2)}}", false);
-        should_be_ok("foo.*.*", "foo.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(5,1,2)}}", false);
-        should_be_ok("foo.*", &format!("foo.{{{{partition({})}}}}", i32::MAX), false);
+        should_be_ok(
+            "foo.*.*",
+            "foo.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(5,1,2)}}",
+            false,
+        );
+        should_be_ok(
+            "foo.*",
+            &format!("foo.{{{{partition({})}}}}", i32::MAX),
+            false,
+        );
         should_be_ok("foo.*", &format!("foo.{{{{random({})}}}}", i32::MAX), false);
-        should_be_ok("foo.bar", &format!("foo.{{{{random({})}}}}", i32::MAX), false);
+        should_be_ok(
+            "foo.bar",
+            &format!("foo.{{{{random({})}}}}", i32::MAX),
+            false,
+        );
         assert_eq!(SubjectTransform::new("foo", "").unwrap(), None);
     }
 
@@ -779,7 +824,12 @@ mod tests {
         should_match("", "prefix.>", "foo", &["prefix.foo"]);
         should_match("foo", "", "foo", &["foo"]);
         should_match("foo", "bar", "foo", &["bar"]);
-        should_match("foo.*.bar.*.baz", "req.$2.$1", "foo.A.bar.B.baz", &["req.B.A"]);
+        should_match(
+            "foo.*.bar.*.baz",
+            "req.$2.$1",
+            "foo.A.bar.B.baz",
+            &["req.B.A"],
+        );
         should_match(
             "foo.*.bar.*.baz",
             "req.{{wildcard(2)}}.{{wildcard(1)}}",
@@ -791,8 +841,18 @@ mod tests {
         should_match("*", "foo.bar.$1", "foo", &["foo.bar.foo"]);
         should_match("*", "{{splitfromleft(1,3)}}", "12345", &["123.45"]);
         should_match("*", "{{SplitFromRight(1,3)}}", "12345", &["12.345"]);
-        should_match("*", "{{SliceFromLeft(1,3)}}", "1234567890", &["123.456.789.0"]);
-        should_match("*", "{{SliceFromRight(1,3)}}", "1234567890", &["1.234.567.890"]);
+        should_match(
+            "*",
+            "{{SliceFromLeft(1,3)}}",
+            "1234567890",
+            &["123.456.789.0"],
+        );
+        should_match(
+            "*",
+            "{{SliceFromRight(1,3)}}",
+            "1234567890",
+            &["1.234.567.890"],
+        );
         should_match("*", "{{split(1,-)}}", "-abc-def--ghi-", &["abc.def.ghi"]);
         should_match("*", "{{split(1,-)}}", "abc-def--ghi-", &["abc.def.ghi"]);
         should_match(
@@ -824,7 +884,12 @@ mod tests {
         }
         should_match("foo.bar", "baz.{{partition(10)}}", "foo.bar", &["baz.6"]);
         should_match("foo.baz", "qux.{{partition(10)}}", "foo.baz", &["qux.4"]);
-        should_match("test.subject", "result.{{partition(5)}}", "test.subject", &["result.0"]);
+        should_match(
+            "test.subject",
+            "result.{{partition(5)}}",
+            "test.subject",
+            &["result.0"],
+        );
     }
 
     #[test]
@@ -840,7 +905,11 @@ mod tests {
     fn missing_token_does_not_panic() {
         let tr = should_be_ok("foo.*", "one.two.{{wildcard(1)}}", false);
         assert_eq!(tr.transform_tokens(&["foo"], &mut || 0), "one.two.");
-        let tr = should_be_ok("foo.*", "{{splitfromleft(1,2)}}.{{slicefromright(1,2)}}", false);
+        let tr = should_be_ok(
+            "foo.*",
+            "{{splitfromleft(1,2)}}.{{slicefromright(1,2)}}",
+            false,
+        );
         assert_eq!(tr.transform_tokens(&[], &mut || 0), ".");
     }
 
@@ -857,7 +926,9 @@ mod tests {
             "invalid mapping destination: unknown function in {{unimplemented(1)}}"
         );
         assert_eq!(
-            SubjectTransform::new("foo.*", "bar.*").unwrap_err().to_string(),
+            SubjectTransform::new("foo.*", "bar.*")
+                .unwrap_err()
+                .to_string(),
             "invalid subject"
         );
         let e = SubjectTransform::new_strict("foo.*", "bar.{{partition(2,1)}}").unwrap_err();
@@ -877,19 +948,27 @@ mod tests {
         assert!(validate_mapping("foo.*", "bar.$1").is_ok());
         assert!(validate_mapping("foo", "").is_ok());
         assert_eq!(
-            validate_mapping("foo.*", "bar..$1").unwrap_err().to_string(),
+            validate_mapping("foo.*", "bar..$1")
+                .unwrap_err()
+                .to_string(),
             "invalid mapping destination: invalid transform"
         );
         assert_eq!(
-            validate_mapping("foo.*", "bar.>.x").unwrap_err().to_string(),
+            validate_mapping("foo.*", "bar.>.x")
+                .unwrap_err()
+                .to_string(),
             "invalid mapping destination: invalid transform in x"
         );
         assert_eq!(
-            validate_mapping("*", "{{left(1,2)}}").unwrap_err().to_string(),
+            validate_mapping("*", "{{left(1,2)}}")
+                .unwrap_err()
+                .to_string(),
             "invalid mapping destination: unknown function in {{left(1,2)}}"
         );
         assert_eq!(
-            validate_mapping("foo.*", "bar baz.$1").unwrap_err().to_string(),
+            validate_mapping("foo.*", "bar baz.$1")
+                .unwrap_err()
+                .to_string(),
             "invalid mapping destination: invalid transform"
         );
     }
