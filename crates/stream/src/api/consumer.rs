@@ -348,7 +348,11 @@ impl NextRequest {
             });
         }
         if text.starts_with('{') {
-            let mut r: NextRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            // Go leaves a field at its zero value for `null` (async-nats sends nulls).
+            let mut v: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| e.to_string())?;
+            crate::account::strip_nulls(&mut v);
+            let mut r: NextRequest = serde_json::from_value(v).map_err(|e| e.to_string())?;
             if r.idle_heartbeat > 0 && r.idle_heartbeat.saturating_mul(2) > r.expires {
                 return Err("heartbeat value too large".to_string());
             }
