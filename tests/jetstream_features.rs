@@ -699,3 +699,118 @@ async fn priority_groups_overflow() {
     })
     .await;
 }
+
+/// The messages of `stream` as `subject | Nats-Stream-Source | payload`, sorted (sources
+/// are copied concurrently by nats-server, so the interleaving of two sources varies).
+async fn sourced_messages(client: &Client, stream: &str) -> Vec<String> {
+    let info = api(client, &format!("$JS.API.STREAM.INFO.{stream}"), "").await;
+    let last = info["state"]["last_seq"].as_u64().unwrap_or(0);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    for seq in 1..=last {
+        let v = api(
+            client,
+            &format!("$JS.API.STREAM.MSG.GET.{stream}"),
+            &format!(r#"{{"seq":{seq}}}"#),
+        )
+        .await;
+        let Some(m) = v.get("message") else { continue };
+        let hdrs = m["hdrs"]
+            .as_str()
+            .map(|h| String::from_utf8_lossy(&b64.decode(h).unwrap_or_default()).to_string())
+            .unwrap_or_default();
+        let data = m["data"]
+            .as_str()
+            .map(|d| String::from_utf8_lossy(&b64.decode(d).unwrap_or_default()).to_string())
+            .unwrap_or_default();
+        out.push(format!(
+            "{} | {} | {data}",
+            m["subject"],
+            hdrs.replace("\r\n", "\\r\\n")
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// nats-server's stream identity: `getHash` (SHA-256, 8 base62 characters) of the
+/// stream's `created` time as its info shows it.
+async fn identity_of(client: &Client, stream: &str) -> String {
+    use sha2::Digest;
+    let m = client
+        .request(format!("$JS.API.STREAM.INFO.{stream}"), "".into())
+        .await
+        .expect("info");
+    let v: Value = serde_json::from_slice(&m.payload).expect("json");
+    let created = v["created"].as_str().unwrap_or_default().to_string();
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    sha2::Sha256::digest(created.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| char::from(DIGITS[usize::from(b % 62)]))
+        .collect()
+}
+
+#[tokio::test]
+async fn sources_on_the_same_node() {
+    let seen = both(|server| async move {
+        let client = connect(&server).await;
+        let mut out = Vec::new();
+        api(&client, "$JS.API.STREAM.CREATE.A", r#"{"name":"A","subjects":["a.>"]}"#).await;
+        api(&client, "$JS.API.STREAM.CREATE.B", r#"{"name":"B","subjects":["b.>"]}"#).await;
+        api(&client, "$JS.API.STREAM.CREATE.C", r#"{"name":"C","subjects":["c.>"]}"#).await;
+        publish(&client, "a.1", &[("H", "v")], "a-one").await;
+        publish(&client, "a.2", &[], "a-two").await;
+        publish(&client, "b.x", &[], "b-x").await;
+        publish(&client, "b.y", &[], "b-y").await;
+        publish(&client, "c.1", &[], "c-one").await;
+        publish(&client, "c.2", &[], "c-two").await;
+        let v = api(
+            &client,
+            "$JS.API.STREAM.CREATE.S",
+            r#"{"name":"S","sources":[{"name":"A"},{"name":"B","filter_subject":"b.x"},{"name":"C","opt_start_seq":2,"subject_transforms":[{"src":"c.*","dest":"cc.$1"}]}]}"#,
+        )
+        .await;
+        out.push(format!("config {}", v["config"]["sources"]));
+        publish(&client, "a.3", &[("Nats-Expected-Stream", "A")], "a-three").await;
+        publish(&client, "b.x", &[], "b-x2").await;
+        publish(&client, "c.3", &[], "c-three").await;
+        let mut count = 0;
+        for _ in 0..60 {
+            let info = api(&client, "$JS.API.STREAM.INFO.S", "").await;
+            count = info["state"]["messages"].as_u64().unwrap_or(0);
+            if count >= 7 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        out.push(format!("messages {count}"));
+        // The header ends with the source stream's identity, which follows its creation time.
+        let mut msgs = sourced_messages(&client, "S").await;
+        for src in ["A", "B", "C"] {
+            let id = identity_of(&client, src).await;
+            for m in &mut msgs {
+                *m = m.replace(&format!(" {id}\\r\\n"), &format!(" <identity of {src}>\\r\\n"));
+            }
+        }
+        out.extend(msgs);
+        let info = api(&client, "$JS.API.STREAM.INFO.S", "").await;
+        let mut sources = info["sources"].clone();
+        for s in sources.as_array_mut().into_iter().flatten() {
+            if let Some(a) = s.get_mut("active") {
+                *a = Value::String("ACTIVE".into());
+            }
+        }
+        out.push(format!("info sources {sources}"));
+        // Publishing a Nats-Stream-Source header directly is refused.
+        out.push(publish(&client, "a.4", &[("Nats-Stream-Source", "X 1 > > x")], "no").await);
+        out
+    })
+    .await;
+    assert!(
+        seen.iter()
+            .any(|s| s.contains("Nats-Stream-Source: A 3 > > a.3 <identity of A>")),
+        "{seen:?}"
+    );
+}

@@ -46,6 +46,7 @@
 //! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
 //! - [`stream`]: the state machine (subject transform, republish, TTL expiry included).
 //! - [`ttl`]: `Nats-TTL` parsing and subject delete markers.
+//! - [`source`]: stream sources on the same node (`Nats-Stream-Source`, index names).
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -53,6 +54,7 @@ pub mod account;
 pub mod api;
 pub mod consumer;
 pub mod memstore;
+pub mod source;
 pub mod stream;
 pub mod ttl;
 pub mod validate;

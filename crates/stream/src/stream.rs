@@ -29,6 +29,7 @@ use crate::api::stream::{
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
 use crate::memstore::{Backend, MemStore};
+use crate::source::{self as sourcing, Source, SourcePlan, SourceProgress};
 use crate::ttl::{self, MessageTtl};
 use crate::validate;
 use jetmirror_subject::SubjectTransform;
@@ -116,6 +117,20 @@ pub enum Command {
     PushInterest {
         consumer: String,
         active: bool,
+        now_ns: i64,
+    },
+    /// One message read by the shell from a source stream (`sources`): stored under a new
+    /// sequence with `Nats-Stream-Source`, the source's subject transforms and the
+    /// stream's own. A `source_seq` not past what was copied is ignored.
+    SourceStore {
+        index_name: String,
+        /// The source stream's creation time (its identity goes into the header).
+        source_created_ns: i64,
+        source_seq: u64,
+        subject: String,
+        /// Raw header block, empty when none.
+        headers: Bytes,
+        payload: Bytes,
         now_ns: i64,
     },
     /// `CONSUMER.PAUSE`: pause delivery until `pause_until` (ns; `None` resumes).
@@ -305,6 +320,9 @@ pub struct Stream {
     dedupe: BTreeMap<String, (u64, i64)>,
     consumers: BTreeMap<String, Consumer>,
     sync: SyncPolicy,
+    /// `sources`, compiled, and how far each was copied (by index name).
+    sources: Vec<Source>,
+    source_progress: BTreeMap<String, SourceProgress>,
     /// `subject_transform`, applied to each published subject before anything else.
     input_transform: Option<SubjectTransform>,
     /// `republish`, applied to each stored message.
@@ -434,8 +452,11 @@ impl Stream {
             input_transform,
             republish,
             ttls: BTreeSet::new(),
+            sources: Vec::new(),
+            source_progress: BTreeMap::new(),
         };
         stream.rebuild_ttls();
+        stream.rebuild_sources();
         if memory {
             // A memory stream comes back empty: its consumers and dedupe window start over.
             stream.last_msg_id.clear();
@@ -478,6 +499,11 @@ impl Stream {
     /// One consumer's persistent state.
     pub fn consumer_state_snapshot(&self, name: &str) -> Option<ConsumerState> {
         self.consumers.get(name).map(|c| c.state.clone())
+    }
+
+    /// When the stream was created (ns).
+    pub fn created_ns(&self) -> i64 {
+        self.created_ns
     }
 
     pub fn config(&self) -> &StreamConfig {
@@ -1042,7 +1068,7 @@ impl Stream {
                 headers,
                 payload,
                 now_ns,
-            } => self.publish(&subject, reply, headers, payload, now_ns, &mut fx),
+            } => self.publish(&subject, reply, headers, payload, now_ns, false, &mut fx),
             Command::DeleteMsg {
                 seq,
                 no_erase,
@@ -1128,6 +1154,24 @@ impl Stream {
                 self.tick(now_ns, &mut fx);
                 Outcome::Done
             }
+            Command::SourceStore {
+                index_name,
+                source_created_ns,
+                source_seq,
+                subject,
+                headers,
+                payload,
+                now_ns,
+            } => self.source_store(
+                &index_name,
+                source_created_ns,
+                source_seq,
+                &subject,
+                &headers,
+                payload,
+                now_ns,
+                &mut fx,
+            ),
             Command::PauseConsumer {
                 name,
                 pause_until,
@@ -1156,6 +1200,9 @@ impl Stream {
 
     // ---------------------------------------------------------------- publish
 
+    /// `sourced`: a message copied from a source stream (no TTL-disabled or
+    /// `Nats-Stream-Source` refusal, as nats-server).
+    #[allow(clippy::too_many_arguments)]
     fn publish(
         &mut self,
         subject: &str,
@@ -1163,6 +1210,7 @@ impl Stream {
         headers: Bytes,
         payload: Bytes,
         now_ns: i64,
+        sourced: bool,
         fx: &mut Vec<Effect>,
     ) -> Outcome {
         let reply = reply.filter(|r| !r.is_empty() && !self.config.no_ack);
@@ -1206,7 +1254,10 @@ impl Stream {
             }
         }
         let msg_ttl = ttl::message_ttl(&headers);
-        if matches!(msg_ttl, Ok(t) if t != MessageTtl::None) && !self.config.allow_msg_ttl {
+        if !sourced
+            && matches!(msg_ttl, Ok(t) if t != MessageTtl::None)
+            && !self.config.allow_msg_ttl
+        {
             return fail(ApiError::message_ttl_disabled(), fx);
         }
         let state = self.store.state(false);
@@ -1239,7 +1290,7 @@ impl Stream {
                 return fail(ApiError::stream_wrong_last_sequence(state.last_seq), fx);
             }
         }
-        if get("Nats-Stream-Source").is_some() {
+        if !sourced && get("Nats-Stream-Source").is_some() {
             return fail(ApiError::message_source_hdr_not_allowed(), fx);
         }
         let msg_id = get("Nats-Msg-Id").unwrap_or_default();
@@ -1369,7 +1420,9 @@ impl Stream {
         if !msg_id.is_empty() {
             self.dedupe.insert(msg_id, (seq, now_ns));
         }
-        if let (MessageTtl::Seconds(secs), false) = (msg_ttl, no_interest) {
+        if let (MessageTtl::Seconds(secs), false, true) =
+            (msg_ttl, no_interest, self.config.allow_msg_ttl)
+        {
             self.ttls.insert((
                 now_ns.saturating_add(secs.saturating_mul(1_000_000_000)),
                 seq,
@@ -1500,6 +1553,108 @@ impl Stream {
         }
     }
 
+    // ---------------------------------------------------------------- sources
+
+    /// Compiles `sources` and finds how far each was copied from the `Nats-Stream-Source`
+    /// headers in the stream (nats-server does the same on recovery).
+    fn rebuild_sources(&mut self) {
+        self.sources = self.config.sources.iter().map(Source::new).collect();
+        self.source_progress.clear();
+        if self.sources.is_empty() {
+            return;
+        }
+        let mut seq = self.store.state(false).first_seq;
+        while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+            seq = m.seq + 1;
+            let Some((iname, sseq)) = ttl::raw_header(&m.headers, sourcing::SOURCE_HEADER)
+                .and_then(sourcing::parse_source_header)
+            else {
+                continue;
+            };
+            let p = self.source_progress.entry(iname).or_default();
+            p.seq = p.seq.max(sseq);
+        }
+    }
+
+    /// Where the shell should read each source from.
+    pub fn source_plans(&self) -> Vec<SourcePlan> {
+        self.sources
+            .iter()
+            .map(|s| SourcePlan {
+                index_name: s.index_name.clone(),
+                stream: s.config.name.clone(),
+                next_seq: self
+                    .source_progress
+                    .get(&s.index_name)
+                    .map_or(0, |p| p.seq + 1),
+                opt_start_seq: s.config.opt_start_seq,
+                opt_start_time: s.config.opt_start_time,
+                filters: s.filters(),
+            })
+            .collect()
+    }
+
+    /// The `sources[]` blocks of StreamInfo; `lag` gives each source's lag and error by
+    /// index name.
+    pub fn source_infos(
+        &self,
+        now_ns: i64,
+        lag: &dyn Fn(&str) -> (u64, Option<ApiError>),
+    ) -> Vec<crate::api::stream::StreamSourceInfo> {
+        self.sources
+            .iter()
+            .map(|s| {
+                let p = self
+                    .source_progress
+                    .get(&s.index_name)
+                    .copied()
+                    .unwrap_or_default();
+                let (lag, error) = lag(&s.index_name);
+                sourcing::source_info(s, p, lag, error, now_ns)
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn source_store(
+        &mut self,
+        index_name: &str,
+        source_created_ns: i64,
+        source_seq: u64,
+        subject: &str,
+        headers: &[u8],
+        payload: Bytes,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let Some(source) = self.sources.iter().find(|s| s.index_name == index_name) else {
+            return Outcome::Failed(ApiError::stream_store_failed(format!(
+                "stream {} has no source {index_name:?}",
+                self.config.name
+            )));
+        };
+        let progress = self
+            .source_progress
+            .get(index_name)
+            .copied()
+            .unwrap_or_default();
+        if progress.seq >= source_seq {
+            return Outcome::Done;
+        }
+        let identity = sourcing::stream_identity(source_created_ns);
+        let header = sourcing::source_header(index_name, source_seq, subject, &identity);
+        let headers = Bytes::from(sourcing::sourced_headers(headers, &header));
+        let stored_subject = source.transform(subject, now_ns);
+        self.source_progress.insert(
+            index_name.to_string(),
+            SourceProgress {
+                seq: source_seq,
+                last_ns: now_ns,
+            },
+        );
+        self.publish(&stored_subject, None, headers, payload, now_ns, true, fx)
+    }
+
     fn marker_ttl_secs(&self) -> i64 {
         self.config.subject_delete_marker_ttl / 1_000_000_000
     }
@@ -1562,6 +1717,7 @@ impl Stream {
                     Bytes::from(ttl::delete_marker_headers(marker_ttl)),
                     Bytes::new(),
                     now_ns,
+                    false,
                     fx,
                 );
                 return;
@@ -1704,6 +1860,7 @@ impl Stream {
         let ttl_was_on = self.config.allow_msg_ttl;
         self.config = cfg;
         (self.input_transform, self.republish) = transforms_of(&self.config);
+        self.sources = self.config.sources.iter().map(Source::new).collect();
         if self.config.allow_msg_ttl && !ttl_was_on {
             self.rebuild_ttls();
         }
@@ -1928,7 +2085,7 @@ impl Stream {
 
     /// First sequence whose timestamp is at or after `ts` (binary search; timestamps follow
     /// sequence order).
-    fn first_seq_at_or_after(&self, ts: i64) -> u64 {
+    pub fn first_seq_at_or_after(&self, ts: i64) -> u64 {
         let st = self.store.state(false);
         let (mut lo, mut hi) = (st.first_seq.max(1), st.last_seq + 1);
         while lo < hi {

@@ -578,3 +578,51 @@ fn overflow_and_prioritized_requests() {
         .collect();
     assert_eq!(targets, ["p1"]);
 }
+
+#[test]
+fn sources_copy_with_header_and_resume_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{"name":"S","sources":[{"name":"A","subject_transforms":[{"src":"a.*","dest":"x.$1"}]}]}"#;
+    let meta = {
+        let mut s = new_stream(dir.path(), json);
+        let plans = s.source_plans();
+        assert_eq!(plans.len(), 1);
+        assert_eq!((plans[0].stream.as_str(), plans[0].next_seq), ("A", 0));
+        let store = |s: &mut Stream, seq: u64, subject: &str| {
+            s.apply(Command::SourceStore {
+                index_name: plans[0].index_name.clone(),
+                source_created_ns: 0,
+                source_seq: seq,
+                subject: subject.into(),
+                headers: Bytes::from_static(b"NATS/1.0\r\nNats-Expected-Stream: A\r\nK: v\r\n\r\n"),
+                payload: Bytes::from_static(b"p"),
+                now_ns: T0,
+            })
+        };
+        assert!(matches!(
+            store(&mut s, 4, "a.1").outcome,
+            Outcome::Published { seq: 1, .. }
+        ));
+        // Not past what was copied: ignored.
+        assert_eq!(store(&mut s, 4, "a.1").outcome, Outcome::Done);
+        let m = s
+            .get_msg(&MsgGetRequest {
+                seq: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(m.subject, "x.1");
+        let id = jetmirror_stream::source::stream_identity(0);
+        assert_eq!(
+            String::from_utf8_lossy(&m.headers),
+            format!("NATS/1.0\r\nK: v\r\nNats-Stream-Source: A 4 a.* x.$1 a.1 {id}\r\n\r\n")
+        );
+        assert_eq!(s.source_plans()[0].next_seq, 5);
+        let infos = s.source_infos(T0 + SEC, &|_| (0, None));
+        assert_eq!((infos[0].seq, infos[0].active), (4, SEC));
+        s.meta()
+    };
+    // After a restart the progress comes back from the headers.
+    let s = Stream::open_with_sync(dir.path(), meta, jetmirror_store::SyncPolicy::Never).unwrap();
+    assert_eq!(s.source_plans()[0].next_seq, 5);
+}

@@ -174,6 +174,7 @@ impl Service {
                         leader: self.state.server_name.clone(),
                     });
                     info.mirror = self.mirror_info(s.config());
+                    info.sources = self.sources_info(name, now, false);
                     // With a subjects filter the answer pages the subject map
                     // (nats-server's JSMaxSubjectDetails is 100,000 a page).
                     let (total, limit) = match filter {
@@ -210,6 +211,7 @@ impl Service {
                     let mut list = self.account.stream_list(req.offset, &req.subject, now);
                     for info in &mut list.streams {
                         info.mirror = self.mirror_info(&info.config);
+                        info.sources = self.sources_info(&info.config.name, now, false);
                     }
                     self.reply(&reply, responses::success(types::STREAM_LIST, &list));
                 }
@@ -522,6 +524,7 @@ impl Service {
                 self.stop_mirror(name);
             }
             info.mirror = self.mirror_info(&info.config);
+            info.sources = self.sources_info(name, now, true);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
             if config.mirror.is_some() && self.account.stream(name).is_none() {
@@ -540,6 +543,7 @@ impl Service {
                 }
             }
             info.mirror = self.mirror_info(&info.config);
+            info.sources = self.sources_info(name, now, true);
             // nats-server 2.15.1 answers `did_create: true` to an identical re-create too.
             Ok(responses::success(
                 types::STREAM_CREATE,

@@ -17,6 +17,7 @@ mod api;
 pub mod jsz;
 mod mirror;
 mod persist;
+mod sources;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -637,6 +638,7 @@ impl Service {
 
     /// Makes the batch durable, then publishes what it produced.
     fn finish_batch(&mut self) {
+        self.pump_sources();
         if self.flush_each_batch {
             for name in std::mem::take(&mut self.written) {
                 if let Some(s) = self.account.stream(&name) {

@@ -349,8 +349,7 @@ impl NextRequest {
         }
         if text.starts_with('{') {
             // Go leaves a field at its zero value for `null` (async-nats sends nulls).
-            let mut v: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| e.to_string())?;
+            let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             crate::account::strip_nulls(&mut v);
             let mut r: NextRequest = serde_json::from_value(v).map_err(|e| e.to_string())?;
             if r.idle_heartbeat > 0 && r.idle_heartbeat.saturating_mul(2) > r.expires {
