@@ -504,6 +504,29 @@ async fn consumer_pause_and_resume() {
             info.get("paused"),
             info["config"].get("pause_until")
         ));
+        // pause_until in the config at create, then removed by an update.
+        let until = format_time(std::time::SystemTime::now() + Duration::from_secs(60));
+        let v = api(
+            &client,
+            "$JS.API.CONSUMER.CREATE.S.D",
+            &format!(r#"{{"stream_name":"S","config":{{"name":"D","pause_until":"{until}"}}}}"#),
+        )
+        .await;
+        out.push(format!(
+            "create paused={} remaining={} level={}",
+            v["paused"], v["pause_remaining"], v["config"]["metadata"]["_nats.req.level"]
+        ));
+        let v = api(
+            &client,
+            "$JS.API.CONSUMER.CREATE.S.D",
+            r#"{"stream_name":"S","config":{"name":"D"}}"#,
+        )
+        .await;
+        out.push(format!(
+            "update paused={:?} level={}",
+            v.get("paused"),
+            v["config"]["metadata"]["_nats.req.level"]
+        ));
         while let Some(m) = next(&mut adv, Duration::from_millis(500)).await {
             let mut v: Value = serde_json::from_slice(&m.payload).expect("advisory");
             norm(&mut v);

@@ -1904,6 +1904,8 @@ impl Stream {
                 .get(&name)
                 .map(|c| c.config.clone())
                 .unwrap_or_default();
+            // Only CONSUMER.PAUSE changes the pause of an existing consumer.
+            config.pause_until = existing.pause_until;
             if action == ConsumerAction::Create
                 && strip_nats_meta(&existing) != strip_nats_meta(&config)
             {
@@ -1920,8 +1922,10 @@ impl Stream {
             if let Some(c) = self.consumers.get_mut(&name) {
                 c.config = config;
                 c.num_pending_cache.set(None);
+                c.pause_armed = c.paused(now_ns);
             }
             self.pump(&name, now_ns, fx);
+            self.paused_after_create(&name, now_ns, fx);
             return match self.consumer_info(&name, now_ns) {
                 Some(i) => Outcome::ConsumerCreated(Box::new(i)),
                 None => Outcome::Failed(ApiError::consumer_not_found()),
@@ -1984,6 +1988,7 @@ impl Stream {
             fields: self.consumer_action_fields(&name, "create"),
         }));
         self.pump(&name, now_ns, fx);
+        self.paused_after_create(&name, now_ns, fx);
         match self.consumer_info(&name, now_ns) {
             Some(i) => Outcome::ConsumerCreated(Box::new(i)),
             None => Outcome::Failed(ApiError::consumer_not_found()),
@@ -2768,6 +2773,22 @@ impl Stream {
                 } else {
                     self.sweep_interest_seqs(&[seq]);
                 }
+            }
+        }
+    }
+
+    /// After a create or update through the API a paused consumer says so (nats-server's
+    /// `jsConsumerCreateRequest` sends the pause advisory).
+    fn paused_after_create(&mut self, name: &str, now_ns: i64, fx: &mut Vec<Effect>) {
+        if let Some(c) = self.consumers.get_mut(name) {
+            c.pause_armed = c.paused(now_ns);
+            if c.pause_armed {
+                fx.push(pause_advisory(
+                    &self.config.name,
+                    name,
+                    c.config.pause_until,
+                    now_ns,
+                ));
             }
         }
     }
