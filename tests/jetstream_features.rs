@@ -240,11 +240,16 @@ async fn transform_and_republish_config_errors() {
             r#"{"name":"E","subjects":["e.*"],"republish":{"src":"e.*","dest":"r.*"}}"#,
             r#"{"name":"E","subjects":["e.*"],"republish":{"dest":"r.>"},"pedantic":true}"#,
             r#"{"name":"E","subjects":["e.*"],"subject_transform":{"src":"e.*","dest":"x.{{partition(3,1)}}"}}"#,
+            r#"{"name":"E","subjects":["e.*"],"subject_transform":{"src":"e.*","dest":"x.$1"},"republish":{"src":">","dest":">"}}"#,
+            r#"{"name":"E","subjects":["e.>"],"subject_transform":{"src":"e.>","dest":"x.>"},"republish":{"src":">","dest":">"}}"#,
         ] {
             let v = api(&client, "$JS.API.STREAM.CREATE.E", body).await;
             out.push(match v.get("error") {
                 Some(e) => e.to_string(),
-                None => format!("ok {}", v["config"]["subject_transform"]),
+                None => format!(
+                    "ok {} {}",
+                    v["config"]["subject_transform"], v["config"]["republish"]
+                ),
             });
             api(&client, "$JS.API.STREAM.DELETE.E", "").await;
         }
@@ -836,4 +841,35 @@ async fn sources_on_the_same_node() {
             .any(|s| s.contains("Nats-Stream-Source: A 3 > > a.3 <identity of A>")),
         "{seen:?}"
     );
+}
+
+#[tokio::test]
+async fn delete_markers_on_max_age() {
+    let seen = both(|server| async move {
+        let client = connect(&server).await;
+        let mut out = Vec::new();
+        api(
+            &client,
+            "$JS.API.STREAM.CREATE.MA",
+            r#"{"name":"MA","subjects":["ma.*"],"max_age":1000000000,"subject_delete_marker_ttl":1000000000}"#,
+        )
+        .await;
+        publish(&client, "ma.a", &[], "a").await;
+        publish(&client, "ma.b", &[], "b1").await;
+        publish(&client, "ma.b", &[], "b2").await;
+        // Both subjects end with a marker once max_age has passed.
+        let mut msgs = Vec::new();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let info = api(&client, "$JS.API.STREAM.INFO.MA", "").await;
+            if info["state"]["last_seq"] == 5 {
+                msgs = sourced_messages(&client, "MA").await;
+                break;
+            }
+        }
+        out.extend(msgs);
+        out
+    })
+    .await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
 }
