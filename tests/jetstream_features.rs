@@ -570,11 +570,15 @@ fn format_time(t: std::time::SystemTime) -> String {
 
 #[tokio::test]
 async fn priority_groups_pinned_client() {
-    both(|server| async move {
+    let seen = both(|server| async move {
         let client = connect(&server).await;
         let mut out = Vec::new();
         let inbox = client.new_inbox();
         let mut replies = client.subscribe(inbox.clone()).await.expect("sub");
+        let mut adv = client
+            .subscribe("$JS.EVENT.ADVISORY.CONSUMER.>")
+            .await
+            .expect("sub");
         client.flush().await.expect("flush");
         api(&client, "$JS.API.STREAM.CREATE.G", r#"{"name":"G","subjects":["g"]}"#).await;
         for body in [
@@ -662,9 +666,25 @@ async fn priority_groups_pinned_client() {
         ));
         let info = api(&client, "$JS.API.CONSUMER.INFO.G.C", "").await;
         out.push(format!("info after unpin {}", info["priority_groups"]));
+        while let Some(m) = next(&mut adv, Duration::from_millis(300)).await {
+            if !m.subject.contains("PINNED") {
+                continue;
+            }
+            let mut v: Value = serde_json::from_slice(&m.payload).expect("advisory");
+            norm(&mut v);
+            out.push(format!("advisory {} {v}", m.subject));
+        }
         out
     })
     .await;
+    assert!(
+        seen.iter().any(|s| s.contains("consumer_group_pinned")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.contains(r#""reason":"admin""#)),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

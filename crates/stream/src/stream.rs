@@ -3178,6 +3178,7 @@ fn select_request(
                         kind: "io.nats.jetstream.advisory.v1.consumer_group_pinned",
                         timestamp_ns: now_ns,
                         fields: vec![
+                            ("account", GLOBAL_ACCOUNT.into()),
                             ("stream", stream.into()),
                             ("consumer", consumer.into()),
                             ("group", group.into()),
@@ -3228,6 +3229,9 @@ fn wrong_pin(c: &mut Consumer, i: usize, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The account the pinned/unpinned advisories name (streams live in the global account).
+const GLOBAL_ACCOUNT: &str = "$G";
+
 /// `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>`.
 fn pause_advisory(stream: &str, consumer: &str, until: Option<i64>, now_ns: i64) -> Effect {
     let until = until.unwrap_or(0);
@@ -3260,6 +3264,7 @@ fn unpinned_advisory(
         kind: "io.nats.jetstream.advisory.v1.consumer_group_unpinned",
         timestamp_ns: now_ns,
         fields: vec![
+            ("account", GLOBAL_ACCOUNT.into()),
             ("stream", stream.into()),
             ("consumer", consumer.into()),
             ("group", group.into()),
