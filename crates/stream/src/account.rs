@@ -94,6 +94,11 @@ impl Account {
         self.streams.values().map(Stream::meta).collect()
     }
 
+    /// Every stream, by name.
+    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.values()
+    }
+
     pub fn domain(&self) -> &str {
         &self.domain
     }

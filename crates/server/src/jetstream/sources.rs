@@ -57,13 +57,12 @@ impl Service {
 
     /// Copies what is new in every source of every stream.
     pub(super) fn pump_sources(&mut self) {
+        // Runs after every batch: without sourcing streams it costs one pass over configs.
         let plans: Vec<(String, Vec<SourcePlan>)> = self
-            .stream_names()
-            .into_iter()
-            .filter_map(|name| {
-                let plans = self.account.stream(&name)?.source_plans();
-                (!plans.is_empty()).then_some((name, plans))
-            })
+            .account
+            .streams()
+            .filter(|s| !s.config().sources.is_empty())
+            .map(|s| (s.name().to_string(), s.source_plans()))
             .collect();
         if plans.is_empty() {
             return;
