@@ -893,3 +893,68 @@ async fn delete_markers_on_max_age() {
     .await;
     assert_eq!(seen.len(), 2, "{seen:?}");
 }
+
+#[tokio::test]
+async fn prioritized_requests_and_state_after_a_restart() {
+    let seen = both(|mut server| async move {
+        let mut out = Vec::new();
+        {
+            let client = connect(&server).await;
+            let low = client.new_inbox();
+            let high = client.new_inbox();
+            let mut low_sub = client.subscribe(low.clone()).await.expect("sub");
+            let mut high_sub = client.subscribe(high.clone()).await.expect("sub");
+            client.flush().await.expect("flush");
+            api(&client, "$JS.API.STREAM.CREATE.R", r#"{"name":"R","subjects":["r"],"allow_msg_ttl":true,"subject_transform":{"src":"r","dest":"rr"}}"#).await;
+            api(
+                &client,
+                "$JS.API.CONSUMER.CREATE.R.P",
+                r#"{"stream_name":"R","config":{"durable_name":"P","ack_policy":"explicit","priority_policy":"prioritized","priority_groups":["A"]}}"#,
+            )
+            .await;
+            for (inbox, priority) in [(&low, 5), (&high, 1)] {
+                client
+                    .publish_with_reply(
+                        "$JS.API.CONSUMER.MSG.NEXT.R.P",
+                        inbox.clone(),
+                        format!(r#"{{"batch":1,"group":"A","priority":{priority},"expires":3000000000}}"#)
+                            .into(),
+                    )
+                    .await
+                    .expect("pull");
+            }
+            client.flush().await.expect("flush");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            publish(&client, "r", &[("Nats-TTL", "1h")], "first").await;
+            out.push(format!(
+                "priority 1 got {:?}",
+                next(&mut high_sub, Duration::from_secs(2)).await.map(|m| describe(&m))
+            ));
+            out.push(format!(
+                "priority 5 got {:?}",
+                next(&mut low_sub, Duration::from_millis(300))
+                    .await
+                    .map(|m| describe(&m).replace(&low, "INBOX"))
+            ));
+            let until = format_time(std::time::SystemTime::now() + Duration::from_secs(3600));
+            api(
+                &client,
+                "$JS.API.CONSUMER.PAUSE.R.P",
+                &format!(r#"{{"pause_until":"{until}"}}"#),
+            )
+            .await;
+            client.flush().await.expect("flush");
+        }
+        server.restart().expect("restart");
+        let client = connect(&server).await;
+        let info = api(&client, "$JS.API.CONSUMER.INFO.R.P", "").await;
+        out.push(format!(
+            "after restart paused={} groups={} delivered={}",
+            info["paused"], info["priority_groups"], info["delivered"]["stream_seq"]
+        ));
+        out.push(stored(&client, "R", 1).await);
+        out
+    })
+    .await;
+    assert!(seen[0].contains("first"), "{seen:?}");
+}

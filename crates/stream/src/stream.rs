@@ -1576,10 +1576,12 @@ impl Stream {
         }
     }
 
-    /// Where the shell should read each source from.
+    /// Where the shell should read each source from (sources in this account only;
+    /// `external` sources are not copied).
     pub fn source_plans(&self) -> Vec<SourcePlan> {
         self.sources
             .iter()
+            .filter(|s| s.config.external.is_none())
             .map(|s| SourcePlan {
                 index_name: s.index_name.clone(),
                 stream: s.config.name.clone(),
