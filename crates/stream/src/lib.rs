@@ -22,10 +22,12 @@
 //! Commands ([`stream::Command`]): `Publish`, `DeleteMsg`, `Purge`, `UpdateConfig`,
 //! `CreateConsumer`, `DeleteConsumer`, `Ack` (parsed `$JS.ACK…` subject + body:
 //! [`consumer::AckSubject`], [`consumer::AckKind`]), `Pull` (`CONSUMER.MSG.NEXT`),
-//! `CancelPull`, `PushInterest`, `FlowControlReply`, `Tick`. Results
+//! `CancelPull`, `PushInterest`, `FlowControlReply`, `PauseConsumer`, `UnpinConsumer`,
+//! `SourceStore` (a message the shell read from a source stream), `Tick`. Results
 //! ([`stream::Outcome`]) go back to the API caller; effects ([`stream::Effect`]) are
 //! messages to publish: `Reply` (PubAck, ack-ack, pull statuses 404/408/409/100), `Deliver`
-//! (messages, heartbeats and flow control requests for consumers), `Advisory`, and
+//! (messages, heartbeats and flow control requests for consumers; republished messages
+//! go out as `Reply` too), `Advisory`, and
 //! `ConsumerDeleted`. Reads (info, MSG.GET, DIRECT.GET, NAMES/LIST) are plain methods.
 //!
 //! The server owns what is not deterministic or not per stream: sockets, subject routing,

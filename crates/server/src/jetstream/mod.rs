@@ -7,7 +7,9 @@
 //! `sync_interval` the store syncs on its own schedule instead), persists changed stream
 //! metadata, and only then publishes replies, acks and deliveries, so an acknowledged
 //! message is always on disk. Time reaches the state machine only through commands: a tick
-//! every 100 ms drives redeliveries, pull expiry, heartbeats and max_age.
+//! every 100 ms drives redeliveries, pull expiry, heartbeats, max_age, message TTLs and
+//! pause ends. Each batch also copies what is new in the source streams of sourcing
+//! streams (`sources`).
 //!
 //! On disk: `<store_dir>/jetstream/$G/streams/<stream>/` holds each stream's segments and
 //! `<store_dir>/jetstream/$G/meta/<stream>.json` its metadata (config, consumers and their
