@@ -182,13 +182,26 @@ async fn subject_transform_and_republish() {
                 None => out.push("no republish".into()),
             }
         }
+        // A republished message is an ordinary publish: another stream can store it.
+        api(&client, "$JS.API.STREAM.CREATE.RP", r#"{"name":"RP","subjects":["rp.>"]}"#).await;
+        publish(&client, "t.z", &[], "zed").await;
+        let mut stored_rp = String::new();
+        for _ in 0..20 {
+            let info = api(&client, "$JS.API.STREAM.INFO.RP", "").await;
+            if info["state"]["messages"] == 1 {
+                stored_rp = stored(&client, "RP", 1).await;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        out.push(stored_rp.split(" hdrs=").next().unwrap_or_default().to_string());
         // Expected-last-subject-sequence is checked on the transformed subject.
         out.push(
             publish(
                 &client,
                 "t.x",
                 &[("Nats-Expected-Last-Subject-Sequence", "3")],
-                "four",
+                "five",
             )
             .await,
         );
