@@ -329,6 +329,8 @@ pub struct Stream {
     republish: Option<SubjectTransform>,
     /// Messages with a `Nats-TTL`, by (expiry ns, seq); rebuilt from the store on open.
     ttls: BTreeSet<(i64, u64)>,
+    /// max_age with TTLs: messages below this sequence were examined already.
+    age_scan_seq: u64,
 }
 
 /// The stream's subject transform and republish transform; config checks made sure both
@@ -452,6 +454,7 @@ impl Stream {
             input_transform,
             republish,
             ttls: BTreeSet::new(),
+            age_scan_seq: 0,
             sources: Vec::new(),
             source_progress: BTreeMap::new(),
         };
@@ -2873,7 +2876,8 @@ impl Stream {
             let cutoff = now_ns.saturating_sub(self.config.max_age);
             let st = self.store.state(false);
             let mut expired = Vec::new();
-            let mut seq = st.first_seq;
+            // What is left below `age_scan_seq` was kept on purpose (`never`): not read again.
+            let mut seq = st.first_seq.max(self.age_scan_seq);
             while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
                 if m.ts_ns > cutoff {
                     break;
@@ -2883,6 +2887,7 @@ impl Stream {
                     expired.push(m.seq);
                 }
             }
+            self.age_scan_seq = seq;
             for seq in expired {
                 self.remove_or_mark(seq, now_ns, fx);
             }

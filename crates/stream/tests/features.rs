@@ -626,3 +626,23 @@ fn sources_copy_with_header_and_resume_after_reopen() {
     let s = Stream::open_with_sync(dir.path(), meta, jetmirror_store::SyncPolicy::Never).unwrap();
     assert_eq!(s.source_plans()[0].next_seq, 5);
 }
+
+#[test]
+fn max_age_keeps_never_messages_across_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(
+        dir.path(),
+        r#"{"name":"T","subjects":["t"],"allow_msg_ttl":true,"max_age":1000000000}"#,
+    );
+    publish(&mut s, "t", &h(&[("Nats-TTL", "never")]), b"keep", T0);
+    publish(&mut s, "t", b"", b"a", T0);
+    tick(&mut s, T0 + 2 * SEC);
+    publish(&mut s, "t", b"", b"b", T0 + 2 * SEC);
+    tick(&mut s, T0 + 2 * SEC + SEC / 2);
+    assert_eq!(
+        subjects(&s),
+        vec![(1, "t".to_string()), (3, "t".to_string())]
+    );
+    tick(&mut s, T0 + 4 * SEC);
+    assert_eq!(subjects(&s), vec![(1, "t".to_string())]);
+}
