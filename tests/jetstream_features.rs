@@ -971,3 +971,35 @@ async fn prioritized_requests_and_state_after_a_restart() {
     .await;
     assert!(seen[0].contains("first"), "{seen:?}");
 }
+
+#[tokio::test]
+async fn source_cycles_are_refused() {
+    let seen = both(|server| async move {
+        let client = connect(&server).await;
+        let mut out = Vec::new();
+        for (name, body) in [
+            ("SELF", r#"{"name":"SELF","subjects":["self"],"sources":[{"name":"SELF"}]}"#),
+            ("X", r#"{"name":"X","subjects":["x.>"]}"#),
+            ("Y", r#"{"name":"Y","subjects":["y.>"],"sources":[{"name":"X"}]}"#),
+            ("X", r#"{"name":"X","subjects":["x.>"],"sources":[{"name":"Y"}]}"#),
+            ("X", r#"{"name":"X","subjects":["x.>"],"sources":[{"name":"Y","filter_subject":"y.only"}]}"#),
+        ] {
+            let op = if out.iter().any(|o: &String| o.starts_with(&format!("{name} ok"))) {
+                "UPDATE"
+            } else {
+                "CREATE"
+            };
+            let v = api(&client, &format!("$JS.API.STREAM.{op}.{name}"), body).await;
+            out.push(match v.get("error") {
+                Some(e) => format!("{name} {op} {e}"),
+                None => format!("{name} ok {op}"),
+            });
+        }
+        out
+    })
+    .await;
+    assert!(
+        seen.iter().any(|s| s.contains("detected cycle")),
+        "{seen:?}"
+    );
+}
