@@ -94,6 +94,11 @@ impl Account {
         self.streams.values().map(Stream::meta).collect()
     }
 
+    /// Every stream, by name.
+    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.values()
+    }
+
     pub fn domain(&self) -> &str {
         &self.domain
     }
@@ -133,6 +138,7 @@ impl Account {
         }
         let others: Vec<&StreamConfig> = self.streams.values().map(Stream::config).collect();
         let cfg = validate::check_stream_create(config, pedantic, others)?;
+        validate::check_source_cycles(&cfg, &|n| self.streams.get(n).map(|s| s.config().clone()))?;
         if let Some(existing) = self.streams.get(&cfg.name) {
             if strip_meta(existing.config()) != strip_meta(&cfg) {
                 return Err(ApiError::stream_name_exist());
@@ -170,6 +176,7 @@ impl Account {
             return Err(ApiError::stream_not_found());
         };
         let checked = validate::check_stream_update(s.config(), config, pedantic, others.iter())?;
+        validate::check_source_cycles(&checked, &|n| others.iter().find(|o| o.name == n).cloned())?;
         let applied = s.apply(Command::UpdateConfig {
             config: checked,
             pedantic,

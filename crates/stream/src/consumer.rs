@@ -63,6 +63,12 @@ pub struct WaitingRequest {
     pub heartbeat_ns: i64,
     pub last_heartbeat_ns: i64,
     pub delivered: u64,
+    /// Priority group request fields (`min_pending`, `min_ack_pending`, pin `id`,
+    /// `priority`); zero/empty when not given.
+    pub min_pending: i64,
+    pub min_ack_pending: i64,
+    pub pin_id: String,
+    pub priority: i64,
 }
 
 /// A consumer: config, creation time, persistent state and transient delivery state.
@@ -83,6 +89,19 @@ pub struct Consumer {
     /// sequence), kept up to date on publish and delivery and dropped after removals, so
     /// the ack subject's pending token costs no scan (nats-server keeps `npc` likewise).
     pub num_pending_cache: std::cell::Cell<Option<u64>>,
+    /// `pinned_client`: the current pin (transient, as in nats-server).
+    pub pin: Pin,
+    /// A pause was seen in force; its end sends the unpause advisory.
+    pub pause_armed: bool,
+}
+
+/// The pinned client of a `pinned_client` consumer: its id (`Nats-Pin-Id`), when it was
+/// pinned, and when the pin lapses without pulls (`priority_timeout`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pin {
+    pub id: String,
+    pub pinned_ns: i64,
+    pub deadline_ns: i64,
 }
 
 /// Push flow control window (nats-server consumer `pbytes`, `maxpb`, `fcid`, `fcsz`): the
@@ -166,6 +185,11 @@ impl FlowControl {
 }
 
 impl Consumer {
+    /// `pause_until` is still ahead.
+    pub fn paused(&self, now_ns: i64) -> bool {
+        self.config.pause_until.is_some_and(|p| p > now_ns)
+    }
+
     pub(crate) fn ack_wait_for(&self, deliveries: u64) -> i64 {
         let bo = &self.config.backoff;
         if bo.is_empty() {

@@ -22,10 +22,12 @@
 //! Commands ([`stream::Command`]): `Publish`, `DeleteMsg`, `Purge`, `UpdateConfig`,
 //! `CreateConsumer`, `DeleteConsumer`, `Ack` (parsed `$JS.ACK…` subject + body:
 //! [`consumer::AckSubject`], [`consumer::AckKind`]), `Pull` (`CONSUMER.MSG.NEXT`),
-//! `CancelPull`, `PushInterest`, `FlowControlReply`, `Tick`. Results
+//! `CancelPull`, `PushInterest`, `FlowControlReply`, `PauseConsumer`, `UnpinConsumer`,
+//! `SourceStore` (a message the shell read from a source stream), `Tick`. Results
 //! ([`stream::Outcome`]) go back to the API caller; effects ([`stream::Effect`]) are
 //! messages to publish: `Reply` (PubAck, ack-ack, pull statuses 404/408/409/100), `Deliver`
-//! (messages, heartbeats and flow control requests for consumers), `Advisory`, and
+//! (messages, heartbeats and flow control requests for consumers; republished messages
+//! go out as `Reply` too), `Advisory`, and
 //! `ConsumerDeleted`. Reads (info, MSG.GET, DIRECT.GET, NAMES/LIST) are plain methods.
 //!
 //! The server owns what is not deterministic or not per stream: sockets, subject routing,
@@ -44,7 +46,9 @@
 //! - [`validate`]: stream and consumer config checks and defaults.
 //! - [`consumer`]: consumer state, ack subjects and bodies.
 //! - [`memstore`]: the memory store and the file/memory [`memstore::Backend`].
-//! - [`stream`]: the state machine.
+//! - [`stream`]: the state machine (subject transform, republish, TTL expiry included).
+//! - [`ttl`]: `Nats-TTL` parsing and subject delete markers.
+//! - [`source`]: stream sources on the same node (`Nats-Stream-Source`, index names).
 //! - [`account`]: the streams of one account (create/update/delete, NAMES, LIST, INFO).
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -52,7 +56,9 @@ pub mod account;
 pub mod api;
 pub mod consumer;
 pub mod memstore;
+pub mod source;
 pub mod stream;
+pub mod ttl;
 pub mod validate;
 
 pub use account::Account;

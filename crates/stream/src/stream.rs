@@ -6,7 +6,7 @@
 //! Nothing here reads a clock, draws a random number or does IO except through the store,
 //! so applying the same command log to two fresh streams gives the same effects and state.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
 use bytes::Bytes;
@@ -19,7 +19,7 @@ use tracing::debug;
 
 use crate::api::consumer::{
     AckPolicy, ConsumerAction, ConsumerConfig, ConsumerInfo, DeliverPolicy, NextRequest,
-    SequenceInfo,
+    PriorityGroupState, PriorityPolicy, SequenceInfo,
 };
 use crate::api::responses::types;
 use crate::api::stream::{
@@ -29,7 +29,10 @@ use crate::api::stream::{
 use crate::api::{json, ApiError};
 use crate::consumer::{ack_reply, AckKind, Consumer, ConsumerState, Pending, WaitingRequest};
 use crate::memstore::{Backend, MemStore};
+use crate::source::{self as sourcing, Source, SourcePlan, SourceProgress};
+use crate::ttl::{self, MessageTtl};
 use crate::validate;
+use jetmirror_subject::SubjectTransform;
 
 /// Why a stream could not be opened or a store operation failed outright.
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +119,34 @@ pub enum Command {
         active: bool,
         now_ns: i64,
     },
-    /// Time passed: max_age expiry, duplicate window, redelivery, pull expiry, heartbeats,
-    /// inactive_threshold.
+    /// One message read by the shell from a source stream (`sources`): stored under a new
+    /// sequence with `Nats-Stream-Source`, the source's subject transforms and the
+    /// stream's own. A `source_seq` not past what was copied is ignored.
+    SourceStore {
+        index_name: String,
+        /// The source stream's creation time (its identity goes into the header).
+        source_created_ns: i64,
+        source_seq: u64,
+        subject: String,
+        /// Raw header block, empty when none.
+        headers: Bytes,
+        payload: Bytes,
+        now_ns: i64,
+    },
+    /// `CONSUMER.PAUSE`: pause delivery until `pause_until` (ns; `None` resumes).
+    PauseConsumer {
+        name: String,
+        pause_until: Option<i64>,
+        now_ns: i64,
+    },
+    /// `CONSUMER.UNPIN`: drop the pinned client of `group`.
+    UnpinConsumer {
+        name: String,
+        group: String,
+        now_ns: i64,
+    },
+    /// Time passed: max_age and TTL expiry, duplicate window, redelivery, pull expiry,
+    /// heartbeats, inactive_threshold, pause ends, pin timeouts.
     Tick { now_ns: i64 },
     /// A mirror stores one origin message at the ORIGIN sequence and timestamp. On a store
     /// without messages `seq` becomes first_seq (anything above last_seq); otherwise it
@@ -141,7 +170,8 @@ pub enum Command {
 /// Something to publish, produced by a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// A reply (PubAck, ack-ack, pull status such as `404 No Messages`).
+    /// A message to publish as is: a reply (PubAck, ack-ack, pull status such as
+    /// `404 No Messages`) or a republished message (`republish`).
     Reply {
         subject: String,
         headers: Option<Bytes>,
@@ -205,6 +235,13 @@ pub enum Outcome {
     ConfigUpdated,
     ConsumerCreated(Box<ConsumerInfo>),
     ConsumerDeleted,
+    /// `CONSUMER.PAUSE` applied.
+    ConsumerPaused {
+        paused: bool,
+        /// ns, 0 when not paused.
+        pause_until: i64,
+        pause_remaining: i64,
+    },
     /// `MirrorStore` / `MirrorSkip` applied; `last_seq` is the store's last sequence now.
     Mirrored {
         last_seq: u64,
@@ -283,6 +320,37 @@ pub struct Stream {
     dedupe: BTreeMap<String, (u64, i64)>,
     consumers: BTreeMap<String, Consumer>,
     sync: SyncPolicy,
+    /// `sources`, compiled, and how far each was copied (by index name).
+    sources: Vec<Source>,
+    source_progress: BTreeMap<String, SourceProgress>,
+    /// `subject_transform`, applied to each published subject before anything else.
+    input_transform: Option<SubjectTransform>,
+    /// `republish`, applied to each stored message.
+    republish: Option<SubjectTransform>,
+    /// Messages with a `Nats-TTL`, by (expiry ns, seq); rebuilt from the store on open.
+    ttls: BTreeSet<(i64, u64)>,
+    /// max_age with TTLs: messages below this sequence were examined already.
+    age_scan_seq: u64,
+}
+
+/// The stream's subject transform and republish transform; config checks made sure both
+/// build, so a failure here leaves the feature off rather than failing the stream.
+fn transforms_of(cfg: &StreamConfig) -> (Option<SubjectTransform>, Option<SubjectTransform>) {
+    let input = cfg.subject_transform.as_ref().and_then(|t| {
+        SubjectTransform::new(&t.source, &t.destination)
+            .ok()
+            .flatten()
+    });
+    let republish = cfg.republish.as_ref().and_then(|r| {
+        let src = if r.source.is_empty() { ">" } else { &r.source };
+        let dest = if r.destination.is_empty() {
+            ">"
+        } else {
+            &r.destination
+        };
+        SubjectTransform::new(src, dest).ok().flatten()
+    });
+    (input, republish)
 }
 
 impl std::fmt::Debug for Stream {
@@ -366,11 +434,14 @@ impl Stream {
                     last_push_ns: 0,
                     fc: Default::default(),
                     num_pending_cache: Default::default(),
+                    pin: Default::default(),
+                    pause_armed: false,
                 };
                 (r.name, c)
             })
             .collect();
         let memory = meta.config.storage == StorageType::Memory;
+        let (input_transform, republish) = transforms_of(&meta.config);
         let mut stream = Stream {
             config: meta.config,
             created_ns: meta.created_ns,
@@ -380,7 +451,15 @@ impl Stream {
             dedupe: meta.dedupe,
             consumers,
             sync,
+            input_transform,
+            republish,
+            ttls: BTreeSet::new(),
+            age_scan_seq: 0,
+            sources: Vec::new(),
+            source_progress: BTreeMap::new(),
         };
+        stream.rebuild_ttls();
+        stream.rebuild_sources();
         if memory {
             // A memory stream comes back empty: its consumers and dedupe window start over.
             stream.last_msg_id.clear();
@@ -423,6 +502,11 @@ impl Stream {
     /// One consumer's persistent state.
     pub fn consumer_state_snapshot(&self, name: &str) -> Option<ConsumerState> {
         self.consumers.get(name).map(|c| c.state.clone())
+    }
+
+    /// When the stream was created (ns).
+    pub fn created_ns(&self) -> i64 {
+        self.created_ns
     }
 
     pub fn config(&self) -> &StreamConfig {
@@ -519,6 +603,14 @@ impl Stream {
 
     fn info_of(&self, c: &Consumer, now_ns: i64, with_server: bool) -> ConsumerInfo {
         let mut cfg = c.config.clone();
+        // nats-server's setStaticConsumerMetadata: pause and priority groups need API level 1.
+        let needs_level_1 = cfg.pause_until.is_some_and(|p| p != 0)
+            || cfg.priority_policy != PriorityPolicy::None
+            || cfg.pinned_ttl != 0
+            || !cfg.priority_groups.is_empty();
+        if needs_level_1 {
+            cfg.metadata.insert("_nats.req.level".into(), "1".into());
+        }
         cfg.metadata
             .entry("_nats.req.level".into())
             .or_insert_with(|| "0".into());
@@ -554,9 +646,23 @@ impl Stream {
             num_pending: self.num_pending(c),
             cluster: None,
             push_bound: c.config.is_push() && c.push_active,
-            paused: false,
-            pause_remaining: 0,
+            paused: c.paused(now_ns),
+            pause_remaining: match c.config.pause_until {
+                Some(p) if p > now_ns => p - now_ns,
+                _ => 0,
+            },
             ts: now_ns,
+            priority_groups: c
+                .config
+                .priority_groups
+                .first()
+                .map(|g| PriorityGroupState {
+                    group: g.clone(),
+                    pinned_client_id: c.pin.id.clone(),
+                    pinned_ts: c.pin.pinned_ns,
+                })
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -944,7 +1050,7 @@ impl Stream {
                 headers,
                 payload,
                 now_ns,
-            } => self.publish(&subject, reply, headers, payload, now_ns, &mut fx),
+            } => self.publish(&subject, reply, headers, payload, now_ns, false, &mut fx),
             Command::DeleteMsg {
                 seq,
                 no_erase,
@@ -1030,6 +1136,34 @@ impl Stream {
                 self.tick(now_ns, &mut fx);
                 Outcome::Done
             }
+            Command::SourceStore {
+                index_name,
+                source_created_ns,
+                source_seq,
+                subject,
+                headers,
+                payload,
+                now_ns,
+            } => self.source_store(
+                &index_name,
+                source_created_ns,
+                source_seq,
+                &subject,
+                &headers,
+                payload,
+                now_ns,
+                &mut fx,
+            ),
+            Command::PauseConsumer {
+                name,
+                pause_until,
+                now_ns,
+            } => self.pause_consumer(&name, pause_until, now_ns, &mut fx),
+            Command::UnpinConsumer {
+                name,
+                group,
+                now_ns,
+            } => self.unpin_consumer(&name, &group, now_ns, &mut fx),
             Command::MirrorStore {
                 seq,
                 ts_ns,
@@ -1048,6 +1182,9 @@ impl Stream {
 
     // ---------------------------------------------------------------- publish
 
+    /// `sourced`: a message copied from a source stream (no TTL-disabled or
+    /// `Nats-Stream-Source` refusal, as nats-server).
+    #[allow(clippy::too_many_arguments)]
     fn publish(
         &mut self,
         subject: &str,
@@ -1055,6 +1192,7 @@ impl Stream {
         headers: Bytes,
         payload: Bytes,
         now_ns: i64,
+        sourced: bool,
         fx: &mut Vec<Effect>,
     ) -> Outcome {
         let reply = reply.filter(|r| !r.is_empty() && !self.config.no_ack);
@@ -1079,6 +1217,13 @@ impl Stream {
                 fx,
             );
         }
+        // The input transform comes first; a subject it does not match stays as it is.
+        let transformed = self.input_transform.as_ref().and_then(|t| {
+            let mut random = || now_ns as u32;
+            t.matches_with(subject, &mut random).ok()
+        });
+        let subject = transformed.as_deref().unwrap_or(subject);
+        let mut headers = headers;
         let hdr = if headers.is_empty() {
             None
         } else {
@@ -1090,7 +1235,11 @@ impl Stream {
                 return fail(ApiError::stream_not_match(), fx);
             }
         }
-        if get("Nats-TTL").is_some() && !self.config.allow_msg_ttl {
+        let msg_ttl = ttl::message_ttl(&headers);
+        if !sourced
+            && matches!(msg_ttl, Ok(t) if t != MessageTtl::None)
+            && !self.config.allow_msg_ttl
+        {
             return fail(ApiError::message_ttl_disabled(), fx);
         }
         let state = self.store.state(false);
@@ -1123,7 +1272,7 @@ impl Stream {
                 return fail(ApiError::stream_wrong_last_sequence(state.last_seq), fx);
             }
         }
-        if get("Nats-Stream-Source").is_some() {
+        if !sourced && get("Nats-Stream-Source").is_some() {
             return fail(ApiError::message_source_hdr_not_allowed(), fx);
         }
         let msg_id = get("Nats-Msg-Id").unwrap_or_default();
@@ -1181,6 +1330,42 @@ impl Stream {
         if headers.len() > usize::from(u16::MAX) {
             return fail(ApiError::stream_header_exceeds_maximum(), fx);
         }
+        let mut msg_ttl = match msg_ttl {
+            Ok(t) => t,
+            Err(e) => return fail(e, fx),
+        };
+        // With delete markers a TTL is at least the marker TTL (else a marker could be
+        // missed), except with one message per subject.
+        let marker_ttl_secs = self.config.subject_delete_marker_ttl / 1_000_000_000;
+        if let MessageTtl::Seconds(secs) = msg_ttl {
+            if marker_ttl_secs > 0
+                && self.config.max_msgs_per_subject != 1
+                && secs < marker_ttl_secs
+            {
+                msg_ttl = MessageTtl::Seconds(marker_ttl_secs);
+                headers = Bytes::from(ttl::set_raw_header(
+                    &headers,
+                    ttl::TTL_HEADER,
+                    &marker_ttl_secs.to_string(),
+                ));
+            }
+        }
+        // Republish: the transformed subject, and the subject's previous sequence.
+        let republish_to = self.republish.as_ref().and_then(|t| {
+            let mut random = || now_ns as u32;
+            t.matches_with(subject, &mut random)
+                .ok()
+                .filter(|s| jetmirror_subject::is_valid_publish_subject(s))
+        });
+        let republish_last_seq = match &republish_to {
+            Some(_) => self
+                .store
+                .last_for_subject(subject)
+                .ok()
+                .flatten()
+                .map_or(0, |m| m.seq),
+            None => 0,
+        };
         // Interest retention with nobody interested: the sequence is used but nothing kept.
         let no_interest = self.config.retention == RetentionPolicy::Interest
             && !self.consumers.values().any(|c| c.matches(subject));
@@ -1217,6 +1402,14 @@ impl Stream {
         if !msg_id.is_empty() {
             self.dedupe.insert(msg_id, (seq, now_ns));
         }
+        if let (MessageTtl::Seconds(secs), false, true) =
+            (msg_ttl, no_interest, self.config.allow_msg_ttl)
+        {
+            self.ttls.insert((
+                now_ns.saturating_add(secs.saturating_mul(1_000_000_000)),
+                seq,
+            ));
+        }
         if rollup_sub {
             let _ = self.store.purge(StorePurge {
                 subject: Some(subject.to_string()),
@@ -1231,6 +1424,24 @@ impl Stream {
                 keep: Some(1),
             });
             self.after_removal();
+        }
+        if let Some(to) = republish_to {
+            let headers_only = self
+                .config
+                .republish
+                .as_ref()
+                .is_some_and(|r| r.headers_only);
+            fx.push(republished(
+                &name,
+                to,
+                subject,
+                seq,
+                now_ns,
+                republish_last_seq,
+                &headers,
+                &payload,
+                headers_only,
+            ));
         }
         if let Some(r) = &reply {
             let ack = PubAck {
@@ -1321,6 +1532,183 @@ impl Stream {
         }
         Outcome::Mirrored {
             last_seq: self.store.state(false).last_seq,
+        }
+    }
+
+    // ---------------------------------------------------------------- sources
+
+    /// Compiles `sources` and finds how far each was copied from the `Nats-Stream-Source`
+    /// headers in the stream (nats-server does the same on recovery).
+    fn rebuild_sources(&mut self) {
+        self.sources = self.config.sources.iter().map(Source::new).collect();
+        self.source_progress.clear();
+        if self.sources.is_empty() {
+            return;
+        }
+        let mut seq = self.store.state(false).first_seq;
+        while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+            seq = m.seq + 1;
+            let Some((iname, sseq)) = ttl::raw_header(&m.headers, sourcing::SOURCE_HEADER)
+                .and_then(sourcing::parse_source_header)
+            else {
+                continue;
+            };
+            let p = self.source_progress.entry(iname).or_default();
+            p.seq = p.seq.max(sseq);
+        }
+    }
+
+    /// Where the shell should read each source from (sources in this account only;
+    /// `external` sources are not copied).
+    pub fn source_plans(&self) -> Vec<SourcePlan> {
+        self.sources
+            .iter()
+            .filter(|s| s.config.external.is_none())
+            .map(|s| SourcePlan {
+                index_name: s.index_name.clone(),
+                stream: s.config.name.clone(),
+                next_seq: self
+                    .source_progress
+                    .get(&s.index_name)
+                    .map_or(0, |p| p.seq + 1),
+                opt_start_seq: s.config.opt_start_seq,
+                opt_start_time: s.config.opt_start_time,
+                filters: s.filters(),
+            })
+            .collect()
+    }
+
+    /// The `sources[]` blocks of StreamInfo; `lag` gives each source's lag and error by
+    /// index name.
+    pub fn source_infos(
+        &self,
+        now_ns: i64,
+        lag: &dyn Fn(&str) -> (u64, Option<ApiError>),
+    ) -> Vec<crate::api::stream::StreamSourceInfo> {
+        self.sources
+            .iter()
+            .map(|s| {
+                let p = self
+                    .source_progress
+                    .get(&s.index_name)
+                    .copied()
+                    .unwrap_or_default();
+                let (lag, error) = lag(&s.index_name);
+                sourcing::source_info(s, p, lag, error, now_ns)
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn source_store(
+        &mut self,
+        index_name: &str,
+        source_created_ns: i64,
+        source_seq: u64,
+        subject: &str,
+        headers: &[u8],
+        payload: Bytes,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let Some(source) = self.sources.iter().find(|s| s.index_name == index_name) else {
+            return Outcome::Failed(ApiError::stream_store_failed(format!(
+                "stream {} has no source {index_name:?}",
+                self.config.name
+            )));
+        };
+        let progress = self
+            .source_progress
+            .get(index_name)
+            .copied()
+            .unwrap_or_default();
+        if progress.seq >= source_seq {
+            return Outcome::Done;
+        }
+        let identity = sourcing::stream_identity(source_created_ns);
+        let header = sourcing::source_header(index_name, source_seq, subject, &identity);
+        let headers = Bytes::from(sourcing::sourced_headers(headers, &header));
+        let stored_subject = source.transform(subject, now_ns);
+        self.source_progress.insert(
+            index_name.to_string(),
+            SourceProgress {
+                seq: source_seq,
+                last_ns: now_ns,
+            },
+        );
+        self.publish(&stored_subject, None, headers, payload, now_ns, true, fx)
+    }
+
+    fn marker_ttl_secs(&self) -> i64 {
+        self.config.subject_delete_marker_ttl / 1_000_000_000
+    }
+
+    /// Finds the messages with a `Nats-TTL` again after a restart.
+    fn rebuild_ttls(&mut self) {
+        self.ttls.clear();
+        if !self.config.allow_msg_ttl {
+            return;
+        }
+        let mut seq = self.store.state(false).first_seq;
+        while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+            seq = m.seq + 1;
+            if let Ok(MessageTtl::Seconds(secs)) = ttl::message_ttl(&m.headers) {
+                self.ttls.insert((
+                    m.ts_ns.saturating_add(secs.saturating_mul(1_000_000_000)),
+                    m.seq,
+                ));
+            }
+        }
+    }
+
+    /// Removes the messages whose TTL has passed.
+    fn expire_ttls(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
+        while let Some(&(expires_ns, seq)) = self.ttls.first() {
+            if expires_ns > now_ns {
+                break;
+            }
+            self.ttls.pop_first();
+            self.remove_or_mark(seq, now_ns, fx);
+        }
+    }
+
+    /// Removes one expired message, or, when delete markers are on and it is the last
+    /// message of its subject (and not a marker itself), publishes a marker that rolls the
+    /// subject up (nats-server's `handleRemovalOrSdm`).
+    fn remove_or_mark(&mut self, seq: u64, now_ns: i64, fx: &mut Vec<Effect>) {
+        let Ok(Some(m)) = self.store.get(seq) else {
+            return;
+        };
+        let marker_ttl = self.marker_ttl_secs();
+        if marker_ttl > 0 && !ttl::is_subject_delete_marker(&m.headers) {
+            let last = self
+                .store
+                .last_for_subject(&m.subject)
+                .ok()
+                .flatten()
+                .is_some_and(|l| l.seq == seq);
+            let first = self
+                .store
+                .next_matching(0, &m.subject)
+                .ok()
+                .flatten()
+                .is_some_and(|f| f.seq == seq);
+            if last && first {
+                debug!(stream = %self.config.name, subject = %m.subject, seq, "subject delete marker");
+                self.publish(
+                    &m.subject,
+                    None,
+                    Bytes::from(ttl::delete_marker_headers(marker_ttl)),
+                    Bytes::new(),
+                    now_ns,
+                    false,
+                    fx,
+                );
+                return;
+            }
+        }
+        if let Ok(true) = self.store.delete(seq, false) {
+            self.after_removal_of(Some(&[seq]));
         }
     }
 
@@ -1453,7 +1841,13 @@ impl Stream {
         if let Err(e) = self.store.update_config(scfg) {
             return Outcome::Failed(ApiError::stream_update(e));
         }
+        let ttl_was_on = self.config.allow_msg_ttl;
         self.config = cfg;
+        (self.input_transform, self.republish) = transforms_of(&self.config);
+        self.sources = self.config.sources.iter().map(Source::new).collect();
+        if self.config.allow_msg_ttl && !ttl_was_on {
+            self.rebuild_ttls();
+        }
         self.after_removal();
         Outcome::ConfigUpdated
     }
@@ -1494,6 +1888,8 @@ impl Stream {
                 .get(&name)
                 .map(|c| c.config.clone())
                 .unwrap_or_default();
+            // Only CONSUMER.PAUSE changes the pause of an existing consumer.
+            config.pause_until = existing.pause_until;
             if action == ConsumerAction::Create
                 && strip_nats_meta(&existing) != strip_nats_meta(&config)
             {
@@ -1510,8 +1906,10 @@ impl Stream {
             if let Some(c) = self.consumers.get_mut(&name) {
                 c.config = config;
                 c.num_pending_cache.set(None);
+                c.pause_armed = c.paused(now_ns);
             }
             self.pump(&name, now_ns, fx);
+            self.paused_after_create(&name, now_ns, fx);
             return match self.consumer_info(&name, now_ns) {
                 Some(i) => Outcome::ConsumerCreated(Box::new(i)),
                 None => Outcome::Failed(ApiError::consumer_not_found()),
@@ -1560,6 +1958,8 @@ impl Stream {
             last_push_ns: now_ns,
             fc: Default::default(),
             num_pending_cache: Default::default(),
+            pin: Default::default(),
+            pause_armed: false,
         };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
@@ -1572,6 +1972,7 @@ impl Stream {
             fields: self.consumer_action_fields(&name, "create"),
         }));
         self.pump(&name, now_ns, fx);
+        self.paused_after_create(&name, now_ns, fx);
         match self.consumer_info(&name, now_ns) {
             Some(i) => Outcome::ConsumerCreated(Box::new(i)),
             None => Outcome::Failed(ApiError::consumer_not_found()),
@@ -1673,7 +2074,7 @@ impl Stream {
 
     /// First sequence whose timestamp is at or after `ts` (binary search; timestamps follow
     /// sequence order).
-    fn first_seq_at_or_after(&self, ts: i64) -> u64 {
+    pub fn first_seq_at_or_after(&self, ts: i64) -> u64 {
         let st = self.store.state(false);
         let (mut lo, mut hi) = (st.first_seq.max(1), st.last_seq + 1);
         while lo < hi {
@@ -1959,6 +2360,48 @@ impl Stream {
                 ),
             );
         }
+        if req.json {
+            let policy = cfg.priority_policy;
+            if (req.min_pending != 0 || req.min_ack_pending != 0)
+                && policy != PriorityPolicy::Overflow
+            {
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Not a Overflow Priority consumer".into(),
+                );
+            }
+            if !req.id.is_empty() && policy != PriorityPolicy::PinnedClient {
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Not a Pinned Client Priority consumer".into(),
+                );
+            }
+            if !(0..=9).contains(&req.priority) {
+                return deny(
+                    fx,
+                    400,
+                    "Bad Request - Priority must be between 0 and 9".into(),
+                );
+            }
+            if policy != PriorityPolicy::None {
+                if req.group.is_empty() {
+                    return deny(fx, 400, "Bad Request - Priority Group missing".into());
+                }
+                if !cfg.priority_groups.contains(&req.group) {
+                    return deny(fx, 400, "Bad Request - Invalid Priority Group".into());
+                }
+                if !c.pin.id.is_empty() {
+                    if req.id == c.pin.id {
+                        c.pin.deadline_ns = now_ns.saturating_add(cfg.pinned_ttl);
+                    } else if !req.id.is_empty() {
+                        return deny(fx, 423, "Nats-Pin-Id mismatch".into());
+                    }
+                }
+            }
+        }
+        let cfg = &c.config;
         if cfg.max_waiting > 0 && c.waiting.len() as i64 >= cfg.max_waiting {
             return deny(fx, 409, "Exceeded MaxWaiting".into());
         }
@@ -1967,7 +2410,7 @@ impl Stream {
         } else {
             0
         };
-        c.waiting.push_back(WaitingRequest {
+        let w = WaitingRequest {
             reply: reply.clone(),
             batch_left: req.batch.max(1),
             max_bytes_left: req.max_bytes.max(0),
@@ -1977,7 +2420,22 @@ impl Stream {
             heartbeat_ns: req.idle_heartbeat,
             last_heartbeat_ns: now_ns,
             delivered: 0,
-        });
+            min_pending: req.min_pending,
+            min_ack_pending: req.min_ack_pending,
+            pin_id: req.id.clone(),
+            priority: req.priority,
+        };
+        if c.config.priority_policy == PriorityPolicy::Prioritized {
+            // Lower numbers first; first come first served within a priority.
+            let at = c
+                .waiting
+                .iter()
+                .position(|o| o.priority > w.priority)
+                .unwrap_or(c.waiting.len());
+            c.waiting.insert(at, w);
+        } else {
+            c.waiting.push_back(w);
+        }
         self.pump(name, now_ns, fx);
         // no_wait: what could not be served now gets 404 at once, unless the request also
         // has an expiry and got nothing yet; that one waits for its 408 (nats-server
@@ -2056,6 +2514,9 @@ impl Stream {
                 return;
             }
             if !push && c.waiting.is_empty() {
+                return;
+            }
+            if c.paused(now_ns) {
                 return;
             }
             let next = self.next_for(c, now_ns);
@@ -2157,10 +2618,20 @@ impl Stream {
                 + reply.len()
                 + headers.as_ref().map_or(0, Bytes::len)
                 + payload.len()) as i64;
+            let pending_before = if redelivery {
+                pending_after
+            } else {
+                pending_after + 1
+            };
+            let mut idx = 0;
             let target = if push {
                 c.config.deliver_subject.clone()
             } else {
-                let Some(w) = c.waiting.front_mut() else {
+                let Some(i) = select_request(c, &stream, name, pending_before, now_ns, fx) else {
+                    return;
+                };
+                idx = i;
+                let Some(w) = c.waiting.get_mut(idx) else {
                     return;
                 };
                 if w.max_bytes > 0 && size > w.max_bytes_left {
@@ -2174,10 +2645,19 @@ impl Stream {
                         headers: Some(status(409, "Message Size Exceeds MaxBytes", &extra)),
                         payload: Bytes::new(),
                     });
-                    c.waiting.pop_front();
+                    c.waiting.remove(idx);
                     continue;
                 }
                 w.reply.clone()
+            };
+            let headers = if !push && !c.pin.id.is_empty() {
+                Some(Bytes::from(append_raw_header(
+                    headers.as_deref().unwrap_or_default(),
+                    "Nats-Pin-Id",
+                    &c.pin.id,
+                )))
+            } else {
+                headers
             };
             if !redelivery {
                 c.state.delivered_stream_seq = msg.seq;
@@ -2244,7 +2724,7 @@ impl Stream {
                         });
                     }
                 }
-            } else if let Some(w) = c.waiting.front_mut() {
+            } else if let Some(w) = c.waiting.get_mut(idx) {
                 w.batch_left -= 1;
                 w.delivered += 1;
                 w.last_heartbeat_ns = now_ns;
@@ -2265,7 +2745,7 @@ impl Stream {
                             payload: Bytes::new(),
                         });
                     }
-                    c.waiting.pop_front();
+                    c.waiting.remove(idx);
                 }
             }
             // Ack none on interest/workqueue: delivered = done.
@@ -2281,9 +2761,116 @@ impl Stream {
         }
     }
 
+    /// After a create or update through the API a paused consumer says so (nats-server's
+    /// `jsConsumerCreateRequest` sends the pause advisory).
+    fn paused_after_create(&mut self, name: &str, now_ns: i64, fx: &mut Vec<Effect>) {
+        if let Some(c) = self.consumers.get_mut(name) {
+            c.pause_armed = c.paused(now_ns);
+            if c.pause_armed {
+                fx.push(pause_advisory(
+                    &self.config.name,
+                    name,
+                    c.config.pause_until,
+                    now_ns,
+                ));
+            }
+        }
+    }
+
+    /// `CONSUMER.PAUSE`: a changed `pause_until` sends the pause advisory.
+    fn pause_consumer(
+        &mut self,
+        name: &str,
+        pause_until: Option<i64>,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let stream = self.config.name.clone();
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        let until = pause_until.filter(|p| *p != 0);
+        if c.config.pause_until.filter(|p| *p != 0) != until {
+            c.config.pause_until = until;
+            fx.push(pause_advisory(&stream, name, until, now_ns));
+        }
+        c.pause_armed = c.paused(now_ns);
+        let paused = c.paused(now_ns);
+        self.pump(name, now_ns, fx);
+        let until = until.unwrap_or(0);
+        Outcome::ConsumerPaused {
+            paused,
+            pause_until: until,
+            pause_remaining: if paused { until - now_ns } else { 0 },
+        }
+    }
+
+    /// `CONSUMER.UNPIN`: the group must be one of the consumer's.
+    fn unpin_consumer(
+        &mut self,
+        name: &str,
+        group: &str,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let stream = self.config.name.clone();
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        if !c.config.priority_groups.iter().any(|g| g == group) {
+            return Outcome::Failed(ApiError::consumer_invalid_priority_group());
+        }
+        c.pin = Default::default();
+        fx.push(unpinned_advisory(&stream, name, group, "admin", now_ns));
+        self.pump(name, now_ns, fx);
+        Outcome::Done
+    }
+
     fn tick(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {
         self.expire_dedupe(now_ns);
-        if self.config.max_age > 0 {
+        let stream = self.config.name.clone();
+        for (name, c) in self.consumers.iter_mut() {
+            // The end of a pause is announced once, as nats-server's pause timer does.
+            if c.paused(now_ns) {
+                c.pause_armed = true;
+            } else if c.pause_armed {
+                c.pause_armed = false;
+                fx.push(pause_advisory(&stream, name, c.config.pause_until, now_ns));
+            }
+            if !c.pin.id.is_empty() && c.config.pinned_ttl > 0 && now_ns >= c.pin.deadline_ns {
+                c.pin = Default::default();
+                let group = c
+                    .config
+                    .priority_groups
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
+                fx.push(unpinned_advisory(&stream, name, &group, "timeout", now_ns));
+            }
+        }
+        self.expire_ttls(now_ns, fx);
+        if self.config.max_age > 0 && (self.config.allow_msg_ttl || self.marker_ttl_secs() > 0) {
+            // Per message: `Nats-TTL: never` survives max_age, and the last message of a
+            // subject may leave a delete marker.
+            let cutoff = now_ns.saturating_sub(self.config.max_age);
+            let st = self.store.state(false);
+            let mut expired = Vec::new();
+            // What is left below `age_scan_seq` was kept on purpose (`never`): not read again.
+            let mut seq = st.first_seq.max(self.age_scan_seq);
+            while let Ok(Some(m)) = self.store.next_matching(seq, ">") {
+                if m.ts_ns > cutoff {
+                    break;
+                }
+                seq = m.seq + 1;
+                if ttl::message_ttl(&m.headers) != Ok(MessageTtl::Never) {
+                    expired.push(m.seq);
+                }
+            }
+            self.age_scan_seq = seq;
+            for seq in expired {
+                self.remove_or_mark(seq, now_ns, fx);
+            }
+        } else if self.config.max_age > 0 {
             let cutoff = now_ns.saturating_sub(self.config.max_age);
             let st = self.store.state(false);
             let mut cut = 0u64;
@@ -2470,4 +3057,217 @@ fn write_error_text(e: &WriteError) -> String {
         WriteError::Store(s) => s.to_string(),
         other => other.to_string(),
     }
+}
+
+/// The message `republish` sends for a stored one: the original headers (if any) plus
+/// `Nats-Stream`, `Nats-Subject`, `Nats-Sequence`, `Nats-Time-Stamp`,
+/// `Nats-Last-Sequence` (and `Nats-Msg-Size` without the payload when `headers_only`).
+#[allow(clippy::too_many_arguments)]
+fn republished(
+    stream: &str,
+    to: String,
+    subject: &str,
+    seq: u64,
+    ts_ns: i64,
+    last_seq: u64,
+    headers: &[u8],
+    payload: &Bytes,
+    headers_only: bool,
+) -> Effect {
+    let mut h = if headers.len() > 2 {
+        headers
+            .get(..headers.len() - 2)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    } else {
+        b"NATS/1.0\r\n".to_vec()
+    };
+    h.extend_from_slice(
+        format!(
+            "Nats-Stream: {stream}\r\nNats-Subject: {subject}\r\nNats-Sequence: {seq}\r\nNats-Time-Stamp: {}\r\nNats-Last-Sequence: {last_seq}\r\n",
+            crate::api::time::format_rfc3339(ts_ns)
+        )
+        .as_bytes(),
+    );
+    if headers_only {
+        h.extend_from_slice(format!("Nats-Msg-Size: {}\r\n", payload.len()).as_bytes());
+    }
+    h.extend_from_slice(b"\r\n");
+    Effect::Reply {
+        subject: to,
+        headers: Some(Bytes::from(h)),
+        payload: if headers_only {
+            Bytes::new()
+        } else {
+            payload.clone()
+        },
+    }
+}
+
+/// Appends `key: value` to a raw header block (nats-server's `genHeader`).
+fn append_raw_header(headers: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let mut h = if headers.len() > 2 {
+        headers
+            .get(..headers.len() - 2)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    } else {
+        b"NATS/1.0\r\n".to_vec()
+    };
+    h.extend_from_slice(format!("{key}: {value}\r\n\r\n").as_bytes());
+    h
+}
+
+/// A `Nats-Pin-Id`: 22 base62 characters like a nuid, drawn from the command's time and
+/// the consumer so that replicas applying the same log pick the same id.
+fn pin_id(stream: &str, consumer: &str, now_ns: i64) -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in stream.bytes().chain([b'.']).chain(consumer.bytes()) {
+        x ^= u64::from(b);
+        x = x.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    x ^= now_ns as u64;
+    (0..22)
+        .map(|_| {
+            // splitmix64
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            char::from(CHARS.get((z % 62) as usize).copied().unwrap_or(b'0'))
+        })
+        .collect()
+}
+
+/// nats-server's `nextWaiting` for priority groups: which waiting pull request gets the
+/// next message. `pinned_client` pins the first request without an id (a new pin id and
+/// an advisory), answers requests with a stale id `423 Nats-Wrong-Pin-Id`, and skips
+/// requests without the pin; `overflow` skips requests whose `min_pending` /
+/// `min_ack_pending` are not reached. `pending` counts the message about to go out.
+fn select_request(
+    c: &mut Consumer,
+    stream: &str,
+    consumer: &str,
+    pending: u64,
+    now_ns: i64,
+    fx: &mut Vec<Effect>,
+) -> Option<usize> {
+    let policy = c.config.priority_policy;
+    let mut i = 0;
+    while i < c.waiting.len() {
+        let w = c.waiting.get(i)?;
+        if policy == PriorityPolicy::PinnedClient {
+            if c.pin.id.is_empty() {
+                if w.pin_id.is_empty() {
+                    let group = c
+                        .config
+                        .priority_groups
+                        .first()
+                        .cloned()
+                        .unwrap_or_default();
+                    c.pin = crate::consumer::Pin {
+                        id: pin_id(stream, consumer, now_ns),
+                        pinned_ns: now_ns,
+                        deadline_ns: now_ns.saturating_add(c.config.pinned_ttl),
+                    };
+                    fx.push(Effect::Advisory(Advisory {
+                        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.PINNED.{stream}.{consumer}"),
+                        kind: "io.nats.jetstream.advisory.v1.consumer_group_pinned",
+                        timestamp_ns: now_ns,
+                        fields: vec![
+                            ("account", GLOBAL_ACCOUNT.into()),
+                            ("stream", stream.into()),
+                            ("consumer", consumer.into()),
+                            ("group", group.into()),
+                            ("pinned_id", c.pin.id.clone().into()),
+                        ],
+                    }));
+                    return Some(i);
+                }
+                wrong_pin(c, i, fx);
+                continue;
+            }
+            if w.pin_id == c.pin.id {
+                return Some(i);
+            }
+            if w.pin_id.is_empty() {
+                i += 1;
+                continue;
+            }
+            wrong_pin(c, i, fx);
+            continue;
+        }
+        if policy == PriorityPolicy::Overflow
+            && (w.min_pending > 0 || w.min_ack_pending > 0)
+            && !((w.min_pending > 0 && w.min_pending as u64 <= pending)
+                || (w.min_ack_pending > 0
+                    && w.min_ack_pending as u64 <= c.state.pending.len() as u64))
+        {
+            i += 1;
+            continue;
+        }
+        return Some(i);
+    }
+    None
+}
+
+/// `423 Nats-Wrong-Pin-Id` for waiting request `i`, which is dropped.
+fn wrong_pin(c: &mut Consumer, i: usize, fx: &mut Vec<Effect>) {
+    if let Some(w) = c.waiting.remove(i) {
+        let extra = [
+            ("Nats-Pending-Messages", w.batch_left.to_string()),
+            ("Nats-Pending-Bytes", w.max_bytes_left.to_string()),
+        ];
+        fx.push(Effect::Reply {
+            subject: w.reply,
+            headers: Some(status(423, "Nats-Wrong-Pin-Id", &extra)),
+            payload: Bytes::new(),
+        });
+    }
+}
+
+/// The account the pinned/unpinned advisories name (streams live in the global account).
+const GLOBAL_ACCOUNT: &str = "$G";
+
+/// `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>`.
+fn pause_advisory(stream: &str, consumer: &str, until: Option<i64>, now_ns: i64) -> Effect {
+    let until = until.unwrap_or(0);
+    Effect::Advisory(Advisory {
+        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.PAUSE.{stream}.{consumer}"),
+        kind: "io.nats.jetstream.advisory.v1.consumer_pause",
+        timestamp_ns: now_ns,
+        fields: vec![
+            ("stream", stream.into()),
+            ("consumer", consumer.into()),
+            ("paused", (until > now_ns).into()),
+            (
+                "pause_until",
+                crate::api::time::format_rfc3339(until).into(),
+            ),
+        ],
+    })
+}
+
+/// `$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.<stream>.<consumer>` (reason `admin` or `timeout`).
+fn unpinned_advisory(
+    stream: &str,
+    consumer: &str,
+    group: &str,
+    reason: &str,
+    now_ns: i64,
+) -> Effect {
+    Effect::Advisory(Advisory {
+        subject: format!("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.{stream}.{consumer}"),
+        kind: "io.nats.jetstream.advisory.v1.consumer_group_unpinned",
+        timestamp_ns: now_ns,
+        fields: vec![
+            ("account", GLOBAL_ACCOUNT.into()),
+            ("stream", stream.into()),
+            ("consumer", consumer.into()),
+            ("group", group.into()),
+            ("reason", reason.into()),
+        ],
+    })
 }

@@ -310,12 +310,40 @@ pub fn check_stream_config(
             "stream needs at least one configured subject or be a source/mirror",
         ));
     }
+    if let Some(t) = &cfg.subject_transform {
+        if !t.source.is_empty() && !is_valid_subject(&t.source) {
+            return Err(ApiError::stream_transform_invalid_source(format!(
+                "invalid subject {}",
+                t.source
+            )));
+        }
+        if let Err(e) = jetmirror_subject::validate_mapping(&t.source, &t.destination) {
+            return Err(ApiError::stream_transform_invalid_destination(e));
+        }
+    }
     if let Some(rp) = &mut cfg.republish {
         if rp.source.is_empty() {
             if pedantic {
                 return Err(ApiError::pedantic("republish source can not be empty"));
             }
             rp.source = ">".to_string();
+        }
+        // `>` to `>` republishes under the transformed subject when the transform's source
+        // is the only stream subject.
+        if let Some(t) = &cfg.subject_transform {
+            if rp.destination == ">"
+                && rp.source == ">"
+                && cfg.subjects.len() == 1
+                && cfg.subjects.first() == Some(&t.source)
+            {
+                if pedantic {
+                    return Err(ApiError::pedantic(
+                        "implicit republish based on subject transform",
+                    ));
+                }
+                rp.source = t.destination.clone();
+                rp.destination = t.destination.clone();
+            }
         }
         if cfg
             .subjects
@@ -325,6 +353,12 @@ pub fn check_stream_config(
             return Err(invalid(
                 "stream configuration for republish destination forms a cycle",
             ));
+        }
+        if jetmirror_subject::SubjectTransform::new(&rp.source, &rp.destination).is_err() {
+            return Err(invalid(format!(
+                "stream configuration for republish with transform from '{}' to '{}' not valid",
+                rp.source, rp.destination
+            )));
         }
     }
     if cfg
@@ -767,8 +801,13 @@ pub fn check_consumer_config(
         if config.priority_groups.is_empty() {
             return Err(ApiError::consumer_priority_policy_without_group());
         }
-        if config.priority_groups.iter().any(String::is_empty) {
-            return Err(ApiError::consumer_empty_group_name());
+        for group in &config.priority_groups {
+            if group.is_empty() {
+                return Err(ApiError::consumer_empty_group_name());
+            }
+            if !is_valid_group_name(group) {
+                return Err(ApiError::consumer_invalid_group_name());
+            }
         }
     } else {
         if !config.priority_groups.is_empty() {
@@ -779,6 +818,58 @@ pub fn check_consumer_config(
         }
     }
     Ok(())
+}
+
+/// The source cycle check of nats-server's `checkStreamCfg`: following local sources (and
+/// mirrors) from `cfg` must not come back to a stream already visited whose subjects the
+/// source's filter overlaps (`detected cycle`). `get` looks up the account's streams.
+pub fn check_source_cycles(
+    cfg: &StreamConfig,
+    get: &dyn Fn(&str) -> Option<StreamConfig>,
+) -> Result<(), ApiError> {
+    let overlaps = |subjects: &[String], filter: &str| {
+        filter.is_empty() || subjects.iter().any(|s| filters_overlap(s, filter))
+    };
+    let mut to_visit = std::collections::VecDeque::from([cfg.clone()]);
+    let mut visited = std::collections::BTreeSet::new();
+    // Bounded: each step visits a stream of the account; a pathological graph stops here.
+    let mut steps = 0usize;
+    while let Some(c) = to_visit.pop_front() {
+        steps += 1;
+        if steps > 100_000 {
+            break;
+        }
+        visited.insert(c.name.clone());
+        for src in &c.sources {
+            if src.external.is_some() {
+                continue;
+            }
+            if visited.contains(&src.name) {
+                if overlaps(&c.subjects, &src.filter_subject) {
+                    return Err(invalid("detected cycle"));
+                }
+            } else if let Some(sc) = get(&src.name) {
+                to_visit.push_back(sc);
+            }
+        }
+        if let Some(m) = c.mirror.as_ref().filter(|m| m.external.is_none()) {
+            if visited.contains(&m.name) {
+                return Err(invalid("detected cycle"));
+            }
+            if let Some(mc) = get(&m.name) {
+                to_visit.push_back(mc);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// nats-server's `validGroupName`: `^[a-zA-Z0-9/_=-]{1,16}$`.
+pub fn is_valid_group_name(group: &str) -> bool {
+    (1..=16).contains(&group.len())
+        && group
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_=-".contains(&b))
 }
 
 /// `checkNewConsumerConfig`: what an update may not change. Errors are plain texts that the

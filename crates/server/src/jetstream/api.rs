@@ -5,7 +5,9 @@
 
 use bytes::Bytes;
 use jetmirror_stream::account::parse_request;
-use jetmirror_stream::api::consumer::{ConsumerAction, CreateConsumerRequest, NextRequest};
+use jetmirror_stream::api::consumer::{
+    ConsumerAction, CreateConsumerRequest, NextRequest, PauseRequest, PauseResponse, UnpinRequest,
+};
 use jetmirror_stream::api::responses::{
     self, page, types, ConsumerListResponse, ConsumerNamesResponse, MsgGetResponse, PurgeResponse,
     StreamCreateResponse, StreamInfoResponse, Success, LIST_LIMIT, NAMES_LIMIT,
@@ -19,6 +21,18 @@ use serde::Deserialize;
 
 use super::{now_ns, Outgoing, Service};
 use crate::internal::InternalMsg;
+
+const CONSUMER_PAUSE: &str = "io.nats.jetstream.api.v1.consumer_pause_response";
+const CONSUMER_UNPIN: &str = "io.nats.jetstream.api.v1.consumer_unpin_response";
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// A `CONSUMER.PAUSE` error answer (after the `type`).
+#[derive(serde::Serialize)]
+struct PauseError<'a> {
+    error: &'a ApiError,
+    paused: bool,
+    pause_until: &'static str,
+}
 
 /// Paging body of NAMES / LIST requests.
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +175,7 @@ impl Service {
                         leader: self.state.server_name.clone(),
                     });
                     info.mirror = self.mirror_info(s.config());
+                    info.sources = self.sources_info(name, now, false);
                     // With a subjects filter the answer pages the subject map
                     // (nats-server's JSMaxSubjectDetails is 100,000 a page).
                     let (total, limit) = match filter {
@@ -197,6 +212,7 @@ impl Service {
                     let mut list = self.account.stream_list(req.offset, &req.subject, now);
                     for info in &mut list.streams {
                         info.mirror = self.mirror_info(&info.config);
+                        info.sources = self.sources_info(&info.config.name, now, false);
                     }
                     self.reply(&reply, responses::success(types::STREAM_LIST, &list));
                 }
@@ -401,6 +417,26 @@ impl Service {
                 });
                 self.paged_answer(&reply, types::CONSUMER_LIST, r);
             }
+            ["CONSUMER", "PAUSE", stream, consumer] => {
+                let r = self.consumer_pause(stream, consumer, &body, now);
+                // Errors keep the response's non-omitempty `paused` and `pause_until`.
+                let r = r.or_else(|e| {
+                    self.api_errors += 1;
+                    Ok(responses::success(
+                        CONSUMER_PAUSE,
+                        &PauseError {
+                            error: &e,
+                            paused: false,
+                            pause_until: GO_ZERO_TIME,
+                        },
+                    ))
+                });
+                self.answer(&reply, CONSUMER_PAUSE, r);
+            }
+            ["CONSUMER", "UNPIN", stream, consumer] => {
+                let r = self.consumer_unpin(stream, consumer, &body, now);
+                self.answer(&reply, CONSUMER_UNPIN, r);
+            }
             ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
                 let Some(to) = reply else { return };
                 if self.account.stream(stream).is_none() {
@@ -492,6 +528,7 @@ impl Service {
                 self.stop_mirror(name);
             }
             info.mirror = self.mirror_info(&info.config);
+            info.sources = self.sources_info(name, now, true);
             Ok(responses::success(types::STREAM_UPDATE, &info))
         } else {
             // Refuse what cannot run before anything is created.
@@ -510,6 +547,7 @@ impl Service {
                 }
             }
             info.mirror = self.mirror_info(&info.config);
+            info.sources = self.sources_info(name, now, true);
             // nats-server 2.15.1 answers `did_create: true` to an identical re-create too.
             Ok(responses::success(
                 types::STREAM_CREATE,
@@ -522,6 +560,86 @@ impl Service {
     }
 
     /// The three CREATE forms and DURABLE.CREATE, with nats-server's name rules.
+    /// `CONSUMER.PAUSE`: a body that is not a JSON object or array means "resume".
+    fn consumer_pause(
+        &mut self,
+        stream: &str,
+        consumer: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Vec<u8>, ApiError> {
+        let is_json = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{' || *b == b'[');
+        let req: PauseRequest = if is_json {
+            parse_request(body)?
+        } else {
+            PauseRequest::default()
+        };
+        if self.account.stream(stream).is_none() {
+            return Err(ApiError::stream_not_found());
+        }
+        match self.apply(
+            stream,
+            Command::PauseConsumer {
+                name: consumer.to_string(),
+                pause_until: req.pause_until,
+                now_ns: now,
+            },
+        ) {
+            Some(Outcome::ConsumerPaused {
+                paused,
+                pause_until,
+                pause_remaining,
+            }) => Ok(responses::success(
+                CONSUMER_PAUSE,
+                &PauseResponse {
+                    paused,
+                    pause_until,
+                    pause_remaining,
+                },
+            )),
+            Some(Outcome::Failed(e)) => Err(e),
+            _ => Err(ApiError::consumer_not_found()),
+        }
+    }
+
+    /// `CONSUMER.UNPIN` `{"group":…}`.
+    fn consumer_unpin(
+        &mut self,
+        stream: &str,
+        consumer: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Vec<u8>, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::invalid_json("unexpected end of JSON input"));
+        }
+        let req: UnpinRequest = parse_request(body)?;
+        if req.group.is_empty() {
+            return Err(ApiError::invalid_json("consumer group not specified"));
+        }
+        if !jetmirror_stream::validate::is_valid_group_name(&req.group) {
+            return Err(ApiError::consumer_invalid_group_name());
+        }
+        if self.account.stream(stream).is_none() {
+            return Err(ApiError::stream_not_found());
+        }
+        match self.apply(
+            stream,
+            Command::UnpinConsumer {
+                name: consumer.to_string(),
+                group: req.group,
+                now_ns: now,
+            },
+        ) {
+            Some(Outcome::Failed(e)) => Err(e),
+            Some(_) => Ok(responses::success(CONSUMER_UNPIN, &serde_json::Map::new())),
+            None => Err(ApiError::consumer_not_found()),
+        }
+    }
+
     fn consumer_create(
         &mut self,
         stream: &str,

@@ -158,6 +158,7 @@ pub(super) fn source_info(
             .and_then(|e| serde_json::from_value(e).ok()),
         filter_subject: m.filter_subject.clone(),
         subject_transforms: m.subject_transforms.clone(),
+        ..Default::default()
     })
 }
 

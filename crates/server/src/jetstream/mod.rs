@@ -11,7 +11,9 @@
 //! `sync_interval` the store syncs on its own schedule instead), persists changed stream
 //! metadata, and only then publishes replies, acks and deliveries, so an acknowledged
 //! message is always on disk. Time reaches the state machine only through commands: a tick
-//! every 100 ms drives redeliveries, pull expiry, heartbeats and max_age.
+//! every 100 ms drives redeliveries, pull expiry, heartbeats, max_age, message TTLs and
+//! pause ends. Each batch also copies what is new in the source streams of sourcing
+//! streams (`sources`).
 //!
 //! On disk: `<store_dir>/jetstream/<account>/streams/<stream>/` holds each stream's segments
 //! and `<store_dir>/jetstream/<account>/meta/<stream>.json` its metadata (config, consumers and their
@@ -25,6 +27,7 @@ mod local_mirror;
 mod mirror;
 mod mirror_health;
 mod persist;
+mod sources;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -727,6 +730,7 @@ impl Service {
     /// Makes the batch durable, then publishes what it produced.
     fn finish_batch(&mut self) {
         self.sync_local_mirrors();
+        self.pump_sources();
         if self.flush_each_batch {
             for name in std::mem::take(&mut self.written) {
                 if let Some(s) = self.account.stream(&name) {

@@ -265,6 +265,43 @@ pub struct ConsumerInfo {
     pub pause_remaining: i64,
     #[serde(with = "rfc3339")]
     pub ts: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priority_groups: Vec<PriorityGroupState>,
+}
+
+/// `priority_groups[]` in ConsumerInfo (nats-server `PriorityGroupState`; `pinned_ts` is a
+/// Go `time.Time`, so it is always present).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorityGroupState {
+    pub group: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pinned_client_id: String,
+    #[serde(with = "rfc3339")]
+    pub pinned_ts: i64,
+}
+
+/// `CONSUMER.PAUSE` request body.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct PauseRequest {
+    #[serde(default, with = "rfc3339_opt")]
+    pub pause_until: Option<i64>,
+}
+
+/// `CONSUMER.PAUSE` answer (after the `type`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PauseResponse {
+    pub paused: bool,
+    #[serde(with = "rfc3339")]
+    pub pause_until: i64,
+    #[serde(skip_serializing_if = "is_zero_i64")]
+    pub pause_remaining: i64,
+}
+
+/// `CONSUMER.UNPIN` request body.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct UnpinRequest {
+    #[serde(default)]
+    pub group: String,
 }
 
 /// A pull request (`CONSUMER.MSG.NEXT` body): empty = batch 1, a bare integer = batch N,
@@ -283,6 +320,20 @@ pub struct NextRequest {
     /// ns
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub idle_heartbeat: i64,
+    /// Priority group fields (nats-server `PriorityGroup`, embedded).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub min_pending: i64,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub min_ack_pending: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub priority: i64,
+    /// The body was a JSON object: nats-server then checks the priority group fields.
+    #[serde(skip)]
+    pub json: bool,
 }
 
 impl NextRequest {
@@ -297,13 +348,17 @@ impl NextRequest {
             });
         }
         if text.starts_with('{') {
-            let mut r: NextRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            // Go leaves a field at its zero value for `null` (async-nats sends nulls).
+            let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            crate::account::strip_nulls(&mut v);
+            let mut r: NextRequest = serde_json::from_value(v).map_err(|e| e.to_string())?;
             if r.idle_heartbeat > 0 && r.idle_heartbeat.saturating_mul(2) > r.expires {
                 return Err("heartbeat value too large".to_string());
             }
             if r.batch <= 0 {
                 r.batch = 1;
             }
+            r.json = true;
             return Ok(r);
         }
         match text.parse::<i64>() {

@@ -302,6 +302,9 @@ pub struct StreamSourceInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalStream>,
     pub lag: u64,
+    /// The last source sequence copied (nats-server 2.15 shows it when not zero).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub seq: u64,
     /// ns since last contact, -1 when never.
     pub active: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
