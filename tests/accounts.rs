@@ -619,24 +619,29 @@ async fn connz_names_the_account() {
     let seen = both(&config, false, |server| async move {
         let _b = user(&server, "b").await;
         let _g = user(&server, "g").await;
-        let (_, v) = get(&server, "/connz?auth=true");
-        let v = v.expect("connz json");
         let mut out = Vec::new();
-        for c in v["connections"].as_array().cloned().unwrap_or_default() {
-            out.push(format!(
-                "{} account={} name_tag={}",
-                c["authorized_user"], c["account"], c["name_tag"]
-            ));
+        for path in ["/connz?auth=true", "/connz?auth=true&acc=B"] {
+            let (_, v) = get(&server, path);
+            let v = v.expect("connz json");
+            let mut rows = Vec::new();
+            for c in v["connections"].as_array().cloned().unwrap_or_default() {
+                rows.push(format!(
+                    "{path}: {} account={} name_tag={}",
+                    c["authorized_user"], c["account"], c["name_tag"]
+                ));
+            }
+            rows.sort();
+            out.extend(rows);
         }
-        out.sort();
         out
     })
     .await;
     assert_eq!(
         seen,
         [
-            "\"b\" account=\"B\" name_tag=\"B\"",
-            "\"g\" account=null name_tag=\"$G\""
+            "/connz?auth=true: \"b\" account=\"B\" name_tag=\"B\"",
+            "/connz?auth=true: \"g\" account=null name_tag=\"$G\"",
+            "/connz?auth=true&acc=B: \"b\" account=\"B\" name_tag=\"B\""
         ]
     );
 }

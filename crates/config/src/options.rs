@@ -1718,6 +1718,12 @@ impl Cx {
                 }
             }
             if let Some(nk) = nkey {
+                // nats-server's `nkeys.IsValidPublicUserKey`: a checksummed `U…` public key.
+                let user_prefix = 20 << 3;
+                if !nkeys::from_public_key(&nk).is_ok_and(|(prefix, _)| prefix == user_prefix) {
+                    self.err(key, e, "Not a valid public nkey for a user".to_string());
+                    continue;
+                }
                 if user.is_some() || pass.is_some() {
                     self.err(
                         key,

@@ -230,8 +230,24 @@ no_auth_user: alice
     );
     assert!(opts_err("authorization { users: [ {password: b} ] }")
         .contains("User entry requires a user"));
-    assert!(opts_err("authorization { users: [ {nkey: UA, user: x} ] }")
-        .contains("Nkey users do not take usernames or passwords"));
+    assert!(opts_err(
+        "authorization { users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, user: x} ] }"
+    )
+    .contains("Nkey users do not take usernames or passwords"));
+    // nats-server checks the key first: a short key, a bad checksum, an account key.
+    for bad in [
+        "UA",
+        "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF5",
+        "ADXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4",
+    ] {
+        assert!(
+            opts_err(&format!(
+                "authorization {{ users: [ {{nkey: {bad}, user: x}} ] }}"
+            ))
+            .contains("Not a valid public nkey for a user"),
+            "{bad}"
+        );
+    }
     assert!(opts_err(
         "authorization { users: [ {user: a, permissions: { publish: \"foo..bar\" }} ] }"
     )

@@ -30,6 +30,8 @@ pub const SYSTEM: &str = "$SYS";
 /// How long a service import's reply mapping waits for its answer (nats-server's default
 /// response threshold).
 const RESPONSE_TTL: Duration = Duration::from_secs(120);
+/// Most service-import replies one exporting account keeps waiting at once.
+const MAX_PENDING_RESPONSES: usize = 65_536;
 /// Deepest chain of imports one message may cross (stops import cycles).
 const MAX_IMPORT_HOPS: u32 = 8;
 
@@ -173,8 +175,19 @@ impl AccountState {
         let mapped = format!("{}{}{n}", self.reply_prefix, random_token(6));
         let now = Instant::now();
         let mut responses = self.responses.lock();
-        if responses.len() >= 1024 {
+        // Expired mappings (never answered) are swept every 1024 requests.
+        if n % 1024 == 1023 {
             responses.retain(|_, r| r.expires > now);
+        }
+        if responses.len() >= MAX_PENDING_RESPONSES {
+            // Requests that are never answered must not grow the map without bound: the
+            // quarter closest to expiring goes (their late answers are dropped).
+            let mut expiries: Vec<Instant> = responses.values().map(|r| r.expires).collect();
+            expiries.sort_unstable();
+            if let Some(cut) = expiries.get(MAX_PENDING_RESPONSES / 4).copied() {
+                responses.retain(|_, r| r.expires > cut);
+            }
+            warn!(account = %self.name, "too many unanswered service import requests; oldest reply mappings dropped");
         }
         responses.insert(
             mapped.clone(),
@@ -565,6 +578,17 @@ pub fn authorized(exporter: &AccountState, imp: &Import, importer: &str) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unanswered_requests_stay_bounded() {
+        let exporter = Arc::new(AccountState::new("E", false, None));
+        let importer = Arc::new(AccountState::new("I", false, None));
+        for i in 0..(MAX_PENDING_RESPONSES + 10) {
+            exporter.map_reply(&importer, &format!("reply.{i}"), "svc");
+        }
+        assert!(exporter.pending_responses() <= MAX_PENDING_RESPONSES);
+        assert!(exporter.pending_responses() > MAX_PENDING_RESPONSES / 2);
+    }
 
     #[test]
     fn maps_subjects_through_wildcards() {

@@ -400,6 +400,9 @@ async fn connz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
     if let Some(cid) = cid_filter {
         rows.retain(|r| r.cid as i64 == cid);
     }
+    if let Some(acc) = q.get("acc").filter(|a| !a.is_empty()) {
+        rows.retain(|r| r.account == *acc);
+    }
     match q.get("sort").map(String::as_str).unwrap_or("cid") {
         "cid" | "" => rows.sort_by_key(|r| r.cid),
         "start" => rows.sort_by_key(|r| r.start),
@@ -538,9 +541,13 @@ async fn subsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respo
     });
     if with_subs {
         let test = q.get("test").filter(|t| !t.is_empty());
+        let only = q.get("acc").filter(|a| !a.is_empty());
         let mut list: Vec<Value> = Vec::new();
         for c in state.clients() {
             let account = c.meta.lock().account.clone();
+            if only.is_some_and(|a| *a != account) {
+                continue;
+            }
             let mut subs = c.sub_details();
             subs.sort();
             for s in subs {
