@@ -714,3 +714,62 @@ async fn same_node_mirror_catches_up_a_backlog_and_follows_live_traffic() {
         &mismatches[..mismatches.len().min(10)]
     );
 }
+
+/// Which streams answer 40 `DIRECT.GET.O` requests on one node where O has
+/// `allow_direct` and M mirrors it (inheriting `mirror_direct`): nats-server puts both
+/// in one queue group, so both answer, each request once, with the same message.
+async fn same_node_direct_answerers(kind: Kind) -> Vec<(String, String, Vec<u8>)> {
+    let server = Server::start(jetmirror_testkit::ServerSpec {
+        jetstream: true,
+        ..jetmirror_testkit::ServerSpec::new(kind)
+    })
+    .expect("server");
+    let c = connect(&server).await;
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.O",
+        json!({"name":"O","subjects":["o.>"],"allow_direct":true}),
+    )
+    .await;
+    assert!(v.get("error").is_none(), "{v}");
+    for i in 0..5 {
+        c.request("o.x", Bytes::from(format!("m{i}")))
+            .await
+            .expect("publish");
+    }
+    let v = api(
+        &c,
+        "$JS.API.STREAM.CREATE.M",
+        json!({"name":"M","mirror":{"name":"O"}}),
+    )
+    .await;
+    assert_eq!(v["config"]["mirror_direct"], true, "{v}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state_of(&info(&c, "M").await).2 < 5 {
+        assert!(Instant::now() < deadline, "M not synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let m = c
+            .request(
+                "$JS.API.DIRECT.GET.O",
+                Bytes::from(json!({"seq": 3}).to_string()),
+            )
+            .await
+            .expect("direct get");
+        let h = m.headers.clone().unwrap_or_default();
+        let get = |k: &str| h.get(k).map(|v| v.as_str().to_string()).unwrap_or_default();
+        seen.insert((get("Nats-Stream"), get("Nats-Sequence"), m.payload.to_vec()));
+    }
+    seen.into_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_node_mirror_direct_shares_the_origins_direct_gets_like_nats_server() {
+    let reference = same_node_direct_answerers(Kind::NatsServer).await;
+    let ours = same_node_direct_answerers(Kind::Jetmirror).await;
+    assert_eq!(ours, reference);
+    assert_eq!(reference.len(), 2, "{reference:?}");
+}

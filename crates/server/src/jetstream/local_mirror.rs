@@ -15,8 +15,9 @@
 //!   sequence + 1, as nats-server resumes its consumer there.
 //!
 //! The copy runs at every batch end and tick, in passes of at most [`PASS_BUDGET`]
-//! messages per mirror for at most [`SYNC_TIME_BUDGET`], so that a large catch-up
-//! never holds up publishers for long.
+//! messages per mirror for at most [`SYNC_TIME_BUDGET`] (at a tick
+//! [`TICK_SYNC_TIME_BUDGET`]), so that a large catch-up never holds up publishers for
+//! long.
 
 use std::time::Instant;
 
@@ -31,9 +32,11 @@ use super::{now_ns, Service};
 
 /// Most messages one mirror copies in one pass.
 pub(super) const PASS_BUDGET: usize = 2048;
-/// Passes over the same-node mirrors stop after this long (the rest waits for the next
-/// batch end or tick).
-const SYNC_TIME_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
+/// Passes over the same-node mirrors at a batch end stop after this long (the rest
+/// waits for the next batch end or tick).
+const SYNC_TIME_BUDGET: std::time::Duration = std::time::Duration::from_millis(5);
+/// The same at a tick.
+pub(super) const TICK_SYNC_TIME_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// One same-node mirror's progress.
 #[derive(Debug)]
@@ -140,6 +143,12 @@ impl Service {
 
     /// Copies what the origins of all same-node mirrors gained since the last pass.
     pub(super) fn sync_local_mirrors(&mut self) {
+        self.sync_local_mirrors_within(SYNC_TIME_BUDGET);
+    }
+
+    /// [`Self::sync_local_mirrors`] with another time budget (the tick, when no
+    /// publisher waits, gives catch-ups more).
+    pub(super) fn sync_local_mirrors_within(&mut self, budget: std::time::Duration) {
         if self.local_mirrors.is_empty() {
             return;
         }
@@ -157,7 +166,7 @@ impl Service {
                 self.local_mirrors.insert(name.to_string(), lm);
                 more
             });
-            if started.elapsed() >= SYNC_TIME_BUDGET {
+            if started.elapsed() >= budget {
                 break;
             }
         }

@@ -227,6 +227,7 @@ impl super::Service {
     /// Per tick: stall/recovery advisories, and `mirror_direct` subscriptions for
     /// mirrors that have caught up.
     pub(super) fn mirror_tick(&mut self) {
+        self.sync_local_mirrors_within(super::local_mirror::TICK_SYNC_TIME_BUDGET);
         let now = std::time::Instant::now();
         let domain = self.account.domain().to_string();
         for (name, last_seq) in self.running_mirrors() {
