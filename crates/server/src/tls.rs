@@ -55,7 +55,9 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
     #[error("error parsing tls config: unsupported TLS version {0:?}")]
     MinVersion(String),
-    #[error("error parsing tls config: client verification requires a 'ca_file'")]
+    #[error(
+        "error parsing tls config: client verification needs a 'ca_file' (no system roots found)"
+    )]
     VerifyWithoutCa,
     #[error("error parsing tls config: {0}")]
     Verifier(String),
@@ -181,13 +183,23 @@ pub fn server_tls(o: &TlsOptions) -> Result<ServerTls, TlsSetupError> {
         .with_no_client_auth()
         .with_single_cert(chain.clone(), key.clone_key())?;
     let builder = if o.verify {
-        let Some(ca) = &o.ca_file else {
-            return Err(TlsSetupError::VerifyWithoutCa);
+        // Without `ca_file`, Go verifies clients against the system's roots.
+        let roots = match &o.ca_file {
+            Some(ca) => load_roots(ca)?,
+            None => {
+                let mut roots = RootCertStore::empty();
+                for c in rustls_native_certs::load_native_certs().certs {
+                    let _ = roots.add(c);
+                }
+                if roots.is_empty() {
+                    return Err(TlsSetupError::VerifyWithoutCa);
+                }
+                roots
+            }
         };
-        let verifier =
-            WebPkiClientVerifier::builder_with_provider(Arc::new(load_roots(ca)?), provider)
-                .build()
-                .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
         builder.with_client_cert_verifier(verifier)
     } else {
         // As nats-server: a `ca_file` without `verify` loads the CAs but asks for no

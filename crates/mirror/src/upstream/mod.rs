@@ -7,7 +7,10 @@
 //! - INFO is parsed (`server_id`, `max_payload`, `headers`, `auth_required`,
 //!   `nonce`, `connect_urls`); CONNECT carries `verbose:false, pedantic:false,
 //!   headers:true, no_responders:true, protocol:1, name, lang:"rust", version` and
-//!   the credentials (from the URL, else from the config).
+//!   the credentials (from the URL, else from the config; with `nkey` or `credentials`
+//!   the server's nonce signed, see [`tls`]).
+//! - TLS ([`tls`]): upgraded after INFO when the server requires it, the URL is
+//!   `tls://` or a `tls` block is configured; before INFO with `handshake_first`.
 //! - Liveness: server PINGs are answered; our own PING goes out every
 //!   `ping_interval` and the connection is declared dead when `max_pings_out` are
 //!   still unanswered at the next tick. That is how a frozen (SIGSTOPped) upstream
