@@ -431,8 +431,7 @@ pub async fn accept(
             }
             // With TLS first the INFO goes out now, over TLS.
             let first_info = (!info_sent).then(|| info.to_json());
-            crate::client::serve_accepted(state, tls_stream, addr, cid, first_info, nonce)
-                .await;
+            crate::client::serve_accepted(state, tls_stream, addr, cid, first_info, nonce).await;
         }
         Err(e) => {
             if is_probe(&e) {

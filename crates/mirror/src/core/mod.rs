@@ -306,6 +306,8 @@ struct InFlight {
 #[derive(Debug)]
 pub struct MirrorIngest {
     cfg: MirrorConfig,
+    /// `cfg.subject_transforms`, compiled.
+    transforms: transform::Transforms,
     rng: StdRng,
     store: StoreState,
     connected: bool,
@@ -405,6 +407,7 @@ impl MirrorIngest {
         seed: u64,
     ) -> MirrorIngest {
         let mut m = MirrorIngest {
+            transforms: transform::Transforms::new(&cfg.subject_transforms),
             cfg,
             rng: StdRng::seed_from_u64(seed),
             store,
@@ -935,7 +938,7 @@ impl MirrorIngest {
         self.note_delivery(ack.timestamp_ns, now);
         let subject = match std::str::from_utf8(&msg.subject)
             .ok()
-            .and_then(|s| transform::apply(&self.cfg.subject_transforms, s))
+            .and_then(|s| self.transforms.apply(s))
         {
             Some(t) => Bytes::from(t),
             None => msg.subject,

@@ -1,58 +1,50 @@
-//! Subject transforms of a mirror (mirror.md §4.3): the first transform whose `src`
-//! matches the delivered subject rewrites it. Supported destinations: empty (keep),
-//! literal tokens, and wildcard references `$N` / `{{wildcard(N)}}` (1-based, counting
-//! the `*` tokens of `src`); a trailing `>` in both copies the rest. Other mapping
-//! functions (partition, split, ...) are not implemented: such a transform keeps the
-//! subject and a warning is the caller's business.
+//! Subject transforms of a mirror (mirror.md §4.3), compiled once with the subject
+//! crate's engine (nats-server's `subject_transform.go`: `$N`, wildcard, partition,
+//! split, slices, left/right, random). As nats-server's mirror: a transform with an empty
+//! destination is no transform and is skipped; the first one whose source matches the
+//! delivered subject rewrites it; no match keeps the subject.
+
+use jetmirror_subject::transform::SubjectTransform as Compiled;
+use tracing::warn;
 
 use super::config::SubjectTransform;
 
-/// Applies the first matching transform; `None` means "keep the subject".
-pub fn apply(transforms: &[SubjectTransform], subject: &str) -> Option<String> {
-    for t in transforms {
-        if !jetmirror_subject::matching::matches(&t.src, subject) {
-            continue;
-        }
-        if t.dest.is_empty() {
-            return None;
-        }
-        return map(&t.src, &t.dest, subject);
+/// A mirror's transforms, ready to apply.
+#[derive(Debug, Default)]
+pub struct Transforms(Vec<Compiled>);
+
+impl Transforms {
+    /// Compiles `transforms`; one that does not compile (stream validation refuses those)
+    /// is logged and left out.
+    pub fn new(transforms: &[SubjectTransform]) -> Transforms {
+        let compiled = transforms
+            .iter()
+            .filter_map(|t| match Compiled::new(&t.src, &t.dest) {
+                Ok(c) => c,
+                Err(e) => {
+                    warn!(src = %t.src, dest = %t.dest, error = %e, "mirror subject transform left out");
+                    None
+                }
+            })
+            .collect();
+        Transforms(compiled)
     }
-    None
+
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The transformed subject, or `None` to keep `subject`.
+    pub fn apply(&self, subject: &str) -> Option<String> {
+        self.0.iter().find_map(|t| t.apply(subject).ok())
+    }
 }
 
-fn map(src: &str, dest: &str, subject: &str) -> Option<String> {
-    let src_tokens: Vec<&str> = src.split('.').collect();
-    let subj_tokens: Vec<&str> = subject.split('.').collect();
-    let mut wildcards = Vec::new();
-    let mut rest: Option<String> = None;
-    for (i, st) in src_tokens.iter().enumerate() {
-        match *st {
-            "*" => wildcards.push(*subj_tokens.get(i)?),
-            ">" => rest = Some(subj_tokens.get(i..)?.join(".")),
-            _ => {}
-        }
-    }
-    let mut out: Vec<String> = Vec::new();
-    for dt in dest.split('.') {
-        let index = if let Some(n) = dt.strip_prefix('$') {
-            n.parse::<usize>().ok()
-        } else {
-            dt.strip_prefix("{{")
-                .and_then(|d| d.strip_suffix("}}"))
-                .map(str::trim)
-                .and_then(|d| d.strip_prefix("wildcard("))
-                .and_then(|d| d.strip_suffix(')'))
-                .and_then(|n| n.trim().parse::<usize>().ok())
-        };
-        match (index, dt) {
-            (Some(n), _) => out.push((*wildcards.get(n.checked_sub(1)?)?).to_owned()),
-            (None, ">") => out.push(rest.clone()?),
-            (None, lit) if lit.contains("{{") => return None,
-            (None, lit) => out.push(lit.to_owned()),
-        }
-    }
-    Some(out.join("."))
+/// Applies the first matching transform of `transforms`; `None` means "keep the subject".
+/// (Compiles them on each call: for one-off uses; hot paths keep a [`Transforms`].)
+pub fn apply(transforms: &[SubjectTransform], subject: &str) -> Option<String> {
+    Transforms::new(transforms).apply(subject)
 }
 
 #[cfg(test)]
@@ -67,19 +59,23 @@ mod tests {
     }
 
     #[test]
-    fn first_match_wins_and_empty_dest_keeps() {
-        let ts = vec![t("o1.a", "t.a"), t("o1.b", ""), t("o1.*", "x.$1")];
-        assert_eq!(apply(&ts, "o1.a").as_deref(), Some("t.a"));
-        assert_eq!(apply(&ts, "o1.b"), None);
-        assert_eq!(apply(&ts, "o1.c").as_deref(), Some("x.c"));
-        assert_eq!(apply(&ts, "zz"), None);
+    fn first_match_wins_and_empty_dest_is_skipped() {
+        let ts = Transforms::new(&[t("o1.a", "t.a"), t("o1.b", ""), t("o1.*", "x.$1")]);
+        assert_eq!(ts.apply("o1.a").as_deref(), Some("t.a"));
+        // As nats-server: the empty destination is no transform, the next one applies.
+        assert_eq!(ts.apply("o1.b").as_deref(), Some("x.b"));
+        assert_eq!(ts.apply("o1.c").as_deref(), Some("x.c"));
+        assert_eq!(ts.apply("zz"), None);
     }
 
     #[test]
     fn wildcard_functions_and_rest() {
-        let ts = vec![t("a.*.*.>", "b.{{wildcard(2)}}.{{ wildcard(1) }}.>")];
-        assert_eq!(apply(&ts, "a.x.y.z.w").as_deref(), Some("b.y.x.z.w"));
-        let bad = vec![t("a.*", "b.{{partition(3,1)}}")];
-        assert_eq!(apply(&bad, "a.x"), None);
+        let ts = Transforms::new(&[t("a.*.*.>", "b.{{wildcard(2)}}.{{ wildcard(1) }}.>")]);
+        assert_eq!(ts.apply("a.x.y.z.w").as_deref(), Some("b.y.x.z.w"));
+        let part = Transforms::new(&[t("a.*", "b.{{partition(3,1)}}")]);
+        let out = part.apply("a.x").expect("partition maps");
+        assert!(["b.0", "b.1", "b.2"].contains(&out.as_str()), "{out}");
+        let split = Transforms::new(&[t("a.*", "b.{{split(1,-)}}")]);
+        assert_eq!(split.apply("a.x-y").as_deref(), Some("b.x.y"));
     }
 }

@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use jetmirror_mirror::core::clean_headers;
 use jetmirror_mirror::core::config::SubjectTransform;
+use jetmirror_mirror::core::transform::Transforms;
 use jetmirror_stream::api::stream::MsgGetRequest;
 use jetmirror_stream::api::stream::{StreamConfig, StreamSourceInfo};
 use jetmirror_stream::{ApiError, Command, Outcome};
@@ -44,7 +45,7 @@ pub(super) struct LocalMirror {
     origin: String,
     /// Origin subjects copied; empty = all.
     filters: Vec<String>,
-    transforms: Vec<SubjectTransform>,
+    transforms: Transforms,
     opt_start_seq: u64,
     opt_start_time: Option<i64>,
     /// Set once the start position was decided.
@@ -80,14 +81,15 @@ impl LocalMirror {
         Some(LocalMirror {
             origin: m.name.clone(),
             filters,
-            transforms: m
-                .subject_transforms
-                .iter()
-                .map(|t| SubjectTransform {
-                    src: t.source.clone(),
-                    dest: t.destination.clone(),
-                })
-                .collect(),
+            transforms: Transforms::new(
+                &m.subject_transforms
+                    .iter()
+                    .map(|t| SubjectTransform {
+                        src: t.source.clone(),
+                        dest: t.destination.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             opt_start_seq: m.opt_start_seq,
             opt_start_time: m.opt_start_time,
             started: false,
@@ -277,8 +279,7 @@ impl Service {
                     _ => break,
                 }
             }
-            let subject = jetmirror_mirror::core::transform::apply(&lm.transforms, &c.subject)
-                .unwrap_or(c.subject);
+            let subject = lm.transforms.apply(&c.subject).unwrap_or(c.subject);
             let headers = clean_headers(Some(c.headers)).unwrap_or_default();
             let outcome = self.apply(
                 name,
