@@ -255,6 +255,7 @@ mod tests {
             error: None,
             filter_subject: String::new(),
             subject_transforms: Vec::new(),
+            ..Default::default()
         }
     }
 
