@@ -444,6 +444,27 @@ fn upstream_block() {
 }
 
 #[test]
+fn upstream_tls_and_key_auth() {
+    let u = opts(
+        "upstream {\n  url: \"tls://hub:4222\"\n  nkey: SUAEXAMPLE\n  credentials: \"/etc/u.creds\"\n  tls { ca_file: \"./ca.pem\", insecure: true, handshake_first: true }\n}",
+    )
+    .upstream
+    .expect("up");
+    assert_eq!(u.urls, vec!["tls://hub:4222"]);
+    assert_eq!(u.nkey.as_deref(), Some("SUAEXAMPLE"));
+    assert_eq!(u.credentials, Some(PathBuf::from("/etc/u.creds")));
+    let t = u.tls.expect("tls");
+    assert_eq!(t.ca_file, Some(PathBuf::from("./ca.pem")));
+    assert!(t.insecure);
+    assert_eq!(t.handshake_first, HandshakeFirst::On);
+    // A client certificate needs its key.
+    assert!(
+        opts_err("upstream { url: x, tls { cert_file: \"./c.pem\" } }")
+            .contains("missing 'key_file' in TLS configuration")
+    );
+}
+
+#[test]
 fn variables_and_unknown_fields() {
     // A top-level key used as a variable is not an unknown field...
     let o = opts("PORTVAR = 14310\nport: $PORTVAR\n");
