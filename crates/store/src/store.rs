@@ -184,6 +184,9 @@ impl Inner {
     pub(crate) fn read_record(&mut self, seg: u32, off: u32) -> Result<RecordRef<'_>, StoreError> {
         let is_active = seg == self.active;
         let flushed = if is_active { self.flushed } else { u64::MAX };
+        if is_active && u64::from(off) < flushed {
+            self.map_active();
+        }
         let segment = self.segs.get(&seg).ok_or_else(|| {
             StoreError::Invalid(format!("segment {seg} missing for offset {off}"))
         })?;
@@ -200,6 +203,25 @@ impl Inner {
                 offset: u64::from(off),
                 reason: reason.into(),
             }),
+        }
+    }
+
+    /// Map the active segment's reservation if it is not mapped yet (first read after open
+    /// or a roll).
+    fn map_active(&mut self) {
+        let size = self.cfg.effective_segment_size();
+        let Some(seg) = self.segs.get_mut(&self.active) else {
+            return;
+        };
+        if seg.active_map.is_some() || seg.map.is_some() {
+            return;
+        }
+        match segment::map_reserved(&seg.file, &seg.path, size.max(seg.len)) {
+            Ok(m) => seg.active_map = Some(m),
+            // Reads fall back to `pread`; the mapping is tried again on the next read.
+            Err(e) => {
+                tracing::debug!(segment = %seg.path.display(), error = %e, "cannot map the active segment")
+            }
         }
     }
 
@@ -265,6 +287,7 @@ impl Inner {
             self.idx.last_ts,
         )?;
         if let Some(seg) = self.segs.get_mut(&self.active) {
+            seg.active_map = None;
             seg.map = segment::map_file(&seg.file, &seg.path)?;
             self.to_sync.push(seg.file.clone());
         }

@@ -83,6 +83,11 @@ pub struct Consumer {
     /// sequence), kept up to date on publish and delivery and dropped after removals, so
     /// the ack subject's pending token costs no scan (nats-server keeps `npc` likewise).
     pub num_pending_cache: std::cell::Cell<Option<u64>>,
+    /// No pending message is due for redelivery before this time (ns): a lower bound on
+    /// the earliest `deadline_ns` in `state.pending`, so a delivery does not scan every
+    /// pending message for a due one. 0 = unknown (scan). Whoever sets a `deadline_ns`
+    /// lowers it with [`Consumer::deadline_set`].
+    pub redeliver_hint_ns: std::cell::Cell<i64>,
 }
 
 /// Push flow control window (nats-server consumer `pbytes`, `maxpb`, `fcid`, `fcsz`): the
@@ -166,6 +171,13 @@ impl FlowControl {
 }
 
 impl Consumer {
+    /// Records that a pending message's deadline became `deadline_ns`.
+    pub fn deadline_set(&self, deadline_ns: i64) {
+        if deadline_ns < self.redeliver_hint_ns.get() {
+            self.redeliver_hint_ns.set(deadline_ns);
+        }
+    }
+
     pub(crate) fn ack_wait_for(&self, deliveries: u64) -> i64 {
         let bo = &self.config.backoff;
         if bo.is_empty() {
