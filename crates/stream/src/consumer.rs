@@ -322,7 +322,14 @@ pub struct AckSubject {
 impl AckSubject {
     /// Parses v1 (9 tokens) and v2 (`$JS.ACK.<domain>.<acc hash>.…`, 11 or 12 tokens).
     pub fn parse(subject: &str) -> Option<AckSubject> {
-        let t: Vec<&str> = subject.split('.').collect();
+        // Every delivered message is acked through here: tokens go on the stack.
+        let mut tokens = [""; 12];
+        let mut len = 0;
+        for token in subject.split('.') {
+            *tokens.get_mut(len)? = token;
+            len += 1;
+        }
+        let t = tokens.get(..len)?;
         if t.first() != Some(&"$JS") || t.get(1) != Some(&"ACK") {
             return None;
         }

@@ -476,16 +476,21 @@ impl Service {
         let lazy = matches!(cmd, Command::Ack { .. });
         let stream = self.account.stream_mut(name)?;
         let applied = stream.apply(cmd);
-        if writes {
+        // Sets of stream names: checked before inserting, so the per-message path does not
+        // allocate a name it already has.
+        if writes && !self.written.contains(name) {
             self.written.insert(name.to_string());
         }
         if urgent {
-            self.dirty.insert(name.to_string());
-        } else if lazy
+            if !self.dirty.contains(name) {
+                self.dirty.insert(name.to_string());
+            }
+        } else if (lazy
             || applied
                 .effects
                 .iter()
-                .any(|e| matches!(e, Effect::Deliver { .. }))
+                .any(|e| matches!(e, Effect::Deliver { .. })))
+            && !self.lazy_dirty.contains(name)
         {
             self.lazy_dirty.insert(name.to_string());
         }
