@@ -881,7 +881,35 @@ fn bg_loop(shared: Arc<Shared>) {
     }
 }
 
+/// A handle that makes a store's writes durable from another thread (a commit pipeline
+/// that fsyncs one batch while the next is being applied). It keeps the store's shared
+/// state alive, not the store: after the store is closed, `flush` finds nothing new.
+#[derive(Clone)]
+pub struct Flusher {
+    shared: Arc<Shared>,
+}
+
+impl Flusher {
+    /// fsync everything written to the store so far (as [`Store::flush`]).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.shared.flush()
+    }
+}
+
+impl std::fmt::Debug for Flusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Flusher")
+    }
+}
+
 impl Store {
+    /// A [`Flusher`] for this store.
+    pub fn flusher(&self) -> Flusher {
+        Flusher {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Open (or create) the store in `dir`: load the index file if valid, replay the segments
     /// after it, cut a torn or corrupt tail, expire by max_age.
     pub fn open(dir: &Path, cfg: StoreConfig) -> Result<(Store, RecoveryReport), StoreError> {

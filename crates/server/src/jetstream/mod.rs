@@ -14,12 +14,12 @@
 //! state, the dedupe window), written atomically.
 
 mod api;
+mod commit;
 pub mod jsz;
 mod mirror;
 mod persist;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,7 +31,7 @@ use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::internal::{ChannelHandler, InternalMsg};
 use crate::router::Sub;
@@ -95,7 +95,6 @@ struct Outgoing {
 pub struct Service {
     state: Arc<ServerState>,
     account: Account,
-    meta_dir: PathBuf,
     flush_each_batch: bool,
     handler: Arc<ChannelHandler>,
     api_subs: Vec<Sub>,
@@ -121,6 +120,8 @@ pub struct Service {
     mirror_tx: mpsc::Sender<mirror::MirrorBatch>,
     /// Answers to mirror batches, sent once the batch is durable.
     mirror_acks: Vec<MirrorAck>,
+    /// Makes finished batches durable and publishes them, in order.
+    commits: commit::Pipeline,
 }
 
 /// Opens the store and starts the service when JetStream is configured.
@@ -156,7 +157,6 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
     let mut service = Service {
         state: state.clone(),
         account,
-        meta_dir,
         flush_each_batch,
         handler,
         api_subs: Vec::new(),
@@ -174,6 +174,7 @@ pub fn start(state: Arc<ServerState>) -> anyhow::Result<Option<JoinHandle<()>>> 
         mirrors: HashMap::new(),
         mirror_tx,
         mirror_acks: Vec::new(),
+        commits: commit::Pipeline::start(state.clone(), meta_dir),
     };
     service.subscribe_api(&domain);
     if opts.upstream.is_some() {
@@ -428,6 +429,8 @@ impl Service {
         }
         self.lazy_dirty.clear();
         self.finish_batch();
+        // Everything handed to the pipeline is durable and published before we stop.
+        blocking(|| self.commits.close());
         for s in std::mem::take(&mut self.api_subs) {
             self.state.unsubscribe_internal(&s);
         }
@@ -640,30 +643,19 @@ impl Service {
         }
     }
 
-    /// Makes the batch durable, then publishes what it produced.
+    /// Hands the batch to the commit pipeline: it makes the batch's writes and metadata
+    /// durable, then publishes what the batch produced.
     fn finish_batch(&mut self) {
-        if self.flush_each_batch {
-            for name in std::mem::take(&mut self.written) {
-                if let Some(s) = self.account.stream(&name) {
-                    if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
-                        if let Err(e) = blocking(|| store.flush()) {
-                            error!(stream = %name, error = %e, "flush failed; replies withheld");
-                            self.out.clear();
-                            for (done, r) in std::mem::take(&mut self.mirror_acks) {
-                                let seq = match r {
-                                    Err(StoreError::Other { seq })
-                                    | Err(StoreError::LastSeqMismatch { seq, .. }) => seq,
-                                    Ok(()) => 0,
-                                };
-                                let _ = done.send(Err(StoreError::Other { seq }));
-                            }
-                            return;
-                        }
-                    }
+        let mut c = commit::Commit::default();
+        for name in std::mem::take(&mut self.written) {
+            if !self.flush_each_batch {
+                continue;
+            }
+            if let Some(s) = self.account.stream(&name) {
+                if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
+                    c.flush.push((name, store.flusher()));
                 }
             }
-        } else {
-            self.written.clear();
         }
         if self.last_lazy_persist.elapsed() >= LAZY_PERSIST {
             self.last_lazy_persist = std::time::Instant::now();
@@ -671,26 +663,11 @@ impl Service {
             self.dirty.extend(lazy);
         }
         for name in std::mem::take(&mut self.dirty) {
-            match self.account.stream(&name) {
-                Some(s) => {
-                    if let Err(e) = persist::save_meta(&self.meta_dir, &s.meta()) {
-                        error!(stream = %name, error = %e, "cannot save stream metadata");
-                    }
-                }
-                None => persist::remove_meta(&self.meta_dir, &name),
-            }
+            let meta = self.account.stream(&name).map(|s| s.meta());
+            c.metas.push((name, meta));
         }
-        for (done, r) in std::mem::take(&mut self.mirror_acks) {
-            let _ = done.send(r);
-        }
-        for o in std::mem::take(&mut self.out) {
-            self.state.deliver_internal(
-                &o.subject,
-                o.wire_subject.as_deref(),
-                o.reply.as_deref(),
-                o.headers.as_ref(),
-                &o.payload,
-            );
-        }
+        c.mirror_acks = std::mem::take(&mut self.mirror_acks);
+        c.out = std::mem::take(&mut self.out);
+        self.commits.submit(c);
     }
 }
