@@ -272,7 +272,16 @@ async fn live_lag(kind: Kind, secs: u64, rate: u64) -> Result<Lag> {
         };
         let mut b = [0u8; 8];
         b.copy_from_slice(ts);
-        lags.push(got.saturating_sub(u64::from_le_bytes(b)) / 1000);
+        let lag = got.saturating_sub(u64::from_le_bytes(b)) / 1000;
+        if std::env::var_os("MIRROR_LAG_TRACE").is_some() && lag > 20_000 {
+            eprintln!(
+                "  {} msg {} lag {lag} us at {}",
+                kind_name(kind),
+                lags.len(),
+                got / 1_000_000 % 100_000
+            );
+        }
+        lags.push(lag);
     }
     let sent = publisher.await.map_err(|e| anyhow!("publisher: {e}"))??;
     if sent != total {

@@ -107,6 +107,11 @@ impl Pipeline {
         }
     }
 
+    /// No commit is in flight: a volatile commit submitted now is published at once.
+    pub fn is_idle(&self) -> bool {
+        self.tx.is_none() || self.in_flight.load(Ordering::Acquire) == 0
+    }
+
     /// Waits until every submitted commit is published, and stops the thread.
     pub fn close(&mut self) {
         self.tx = None;

@@ -396,6 +396,7 @@ impl Service {
                     while let Ok(b) = mirror_rx.try_recv() {
                         self.mirror_batch(b);
                     }
+                    self.release_mirror_deliveries();
                     self.finish_batch();
                 }
                 _ = tick.tick() => {
@@ -640,6 +641,22 @@ impl Service {
                 }
                 self.effects(&name, applied.effects);
             }
+        }
+    }
+
+    /// Mirrored messages reach the mirror's own consumers without waiting for the local
+    /// fsync: the origin holds them durably, and a mirror that loses its unsynced tail in a
+    /// crash fetches the same messages (same sequences) again, as nats-server's mirror,
+    /// which does not fsync at all, relies on. Only when no earlier commit is in flight, so
+    /// a consumer's deliveries never overtake its own earlier ones. The mirror driver is
+    /// still answered only after the flush.
+    fn release_mirror_deliveries(&mut self) {
+        if self.commits.is_idle() && !self.out.is_empty() {
+            let out = std::mem::take(&mut self.out);
+            self.commits.submit(commit::Commit {
+                out,
+                ..Default::default()
+            });
         }
     }
 
