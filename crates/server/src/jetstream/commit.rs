@@ -8,7 +8,9 @@
 //! in order, so what a batch publishes never overtakes an earlier batch, and nothing is
 //! published before the data it depends on is on disk. A batch with nothing to make
 //! durable is answered by the service itself when no commit is in flight (nothing earlier
-//! can be overtaken then), which keeps the fetch path free of a thread hop.
+//! can be overtaken then), which keeps the fetch path free of a thread hop. One exception,
+//! decided by the service: deliveries of mirrored messages may go out before their flush
+//! (see `Service::release_mirror_deliveries`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,6 +51,8 @@ impl Commit {
 pub(super) struct Pipeline {
     tx: Option<SyncSender<Commit>>,
     in_flight: Arc<AtomicUsize>,
+    /// Of those, the ones that publish something.
+    publishing: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
     state: Arc<ServerState>,
     meta_dir: PathBuf,
@@ -58,11 +62,13 @@ impl Pipeline {
     pub fn start(state: Arc<ServerState>, meta_dir: PathBuf) -> Pipeline {
         let (tx, rx) = sync_channel(MAX_QUEUED_COMMITS);
         let in_flight = Arc::new(AtomicUsize::new(0));
+        let publishing = Arc::new(AtomicUsize::new(0));
         let thread = {
-            let (state, meta_dir, in_flight) = (state.clone(), meta_dir.clone(), in_flight.clone());
+            let (state, meta_dir) = (state.clone(), meta_dir.clone());
+            let (in_flight, publishing) = (in_flight.clone(), publishing.clone());
             std::thread::Builder::new()
                 .name("jetmirror-commit".into())
-                .spawn(move || run(rx, &state, &meta_dir, &in_flight))
+                .spawn(move || run(rx, &state, &meta_dir, &in_flight, &publishing))
         };
         let thread = match thread {
             Ok(t) => Some(t),
@@ -75,6 +81,7 @@ impl Pipeline {
         Pipeline {
             tx: thread.is_some().then_some(tx),
             in_flight,
+            publishing,
             thread,
             state,
             meta_dir,
@@ -93,7 +100,11 @@ impl Pipeline {
             commit(c, &self.state, &self.meta_dir);
             return;
         }
+        let publishes = !c.out.is_empty();
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if publishes {
+            self.publishing.fetch_add(1, Ordering::AcqRel);
+        }
         let refused = match tx.try_send(c) {
             Ok(()) => None,
             Err(TrySendError::Full(c)) => super::blocking(|| tx.send(c)).err().map(|e| e.0),
@@ -103,13 +114,29 @@ impl Pipeline {
             // The thread is gone (it only stops when the sender is dropped, unless it
             // panicked): commit here rather than lose the batch.
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            if publishes {
+                self.publishing.fetch_sub(1, Ordering::AcqRel);
+            }
             commit(c, &self.state, &self.meta_dir);
         }
     }
 
-    /// No commit is in flight: a volatile commit submitted now is published at once.
-    pub fn is_idle(&self) -> bool {
-        self.tx.is_none() || self.in_flight.load(Ordering::Acquire) == 0
+    /// No commit in flight publishes anything: what is published now overtakes no earlier
+    /// publication (it may overtake a flush, which only the caller can judge).
+    pub fn nothing_to_publish(&self) -> bool {
+        self.tx.is_none() || self.publishing.load(Ordering::Acquire) == 0
+    }
+
+    /// Publishes `out` now, outside the pipeline. Only when [`Self::nothing_to_publish`].
+    pub fn publish_now(&self, out: Vec<Outgoing>) {
+        commit(
+            Commit {
+                out,
+                ..Commit::default()
+            },
+            &self.state,
+            &self.meta_dir,
+        );
     }
 
     /// Waits until every submitted commit is published, and stops the thread.
@@ -127,10 +154,20 @@ impl Drop for Pipeline {
     }
 }
 
-fn run(rx: Receiver<Commit>, state: &ServerState, meta_dir: &std::path::Path, n: &AtomicUsize) {
+fn run(
+    rx: Receiver<Commit>,
+    state: &ServerState,
+    meta_dir: &std::path::Path,
+    in_flight: &AtomicUsize,
+    publishing: &AtomicUsize,
+) {
     while let Ok(c) = rx.recv() {
+        let publishes = !c.out.is_empty();
         commit(c, state, meta_dir);
-        n.fetch_sub(1, Ordering::AcqRel);
+        in_flight.fetch_sub(1, Ordering::AcqRel);
+        if publishes {
+            publishing.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

@@ -647,16 +647,13 @@ impl Service {
     /// Mirrored messages reach the mirror's own consumers without waiting for the local
     /// fsync: the origin holds them durably, and a mirror that loses its unsynced tail in a
     /// crash fetches the same messages (same sequences) again, as nats-server's mirror,
-    /// which does not fsync at all, relies on. Only when no earlier commit is in flight, so
-    /// a consumer's deliveries never overtake its own earlier ones. The mirror driver is
-    /// still answered only after the flush.
+    /// which does not fsync at all, relies on. Only when no commit in flight publishes
+    /// anything, so a consumer's deliveries never overtake its own earlier ones (commits
+    /// of mirror batches publish nothing, so a steady mirror never waits). The mirror
+    /// driver is still answered only after the flush.
     fn release_mirror_deliveries(&mut self) {
-        if self.commits.is_idle() && !self.out.is_empty() {
-            let out = std::mem::take(&mut self.out);
-            self.commits.submit(commit::Commit {
-                out,
-                ..Default::default()
-            });
+        if !self.out.is_empty() && self.commits.nothing_to_publish() {
+            self.commits.publish_now(std::mem::take(&mut self.out));
         }
     }
 
