@@ -2,11 +2,12 @@
 //! `jetmirror_stream::Account`), listens on the `$JS.API` subjects, on stream subjects, on
 //! `$JS.ACK.>` and `$JS.FC.>`, applies the matching commands, and publishes the effects.
 //!
-//! One task serves everything, in batches: it takes what has queued up, applies it, makes
-//! the written streams durable with one flush (group commit, the default; with
-//! `sync_interval` the store syncs on its own schedule instead), persists changed stream
-//! metadata, and only then publishes replies, acks and deliveries, so an acknowledged
-//! message is always on disk. Time reaches the state machine only through commands: a tick
+//! One task serves everything, in batches: it takes what has queued up, applies it, and
+//! hands the batch to the commit pipeline (`commit`), which makes the written streams
+//! durable with one flush (group commit, the default; with `sync_interval` the store syncs
+//! on its own schedule instead), persists changed stream metadata, and only then publishes
+//! replies, acks and deliveries, so an acknowledged message is always on disk; the task
+//! applies the next batch meanwhile. Time reaches the state machine only through commands: a tick
 //! every 100 ms drives redeliveries, pull expiry, heartbeats and max_age.
 //!
 //! On disk: `<store_dir>/jetstream/$G/streams/<stream>/` holds each stream's segments and
