@@ -28,6 +28,8 @@ use crate::upstream::{ConnectionEvent, RequestError, Status, Subscription, Upstr
 pub const MAX_PENDING_BATCHES: usize = 16;
 /// Most deliveries taken from the subscription in one go (one batch).
 pub const MAX_BATCH_MESSAGES: usize = 1024;
+/// Most operations the writer joins from queued batches into one sink call.
+pub const MAX_WRITE_OPS: usize = 16 * MAX_BATCH_MESSAGES;
 
 /// One write for the stream layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +135,15 @@ async fn writer<S: MirrorSink>(
     mut rx: mpsc::Receiver<Vec<SinkOp>>,
     back: mpsc::Sender<Input>,
 ) {
-    while let Some(batch) = rx.recv().await {
+    while let Some(mut batch) = rx.recv().await {
+        // Batches that queued up while the previous one was being made durable go in one
+        // write: one flush for all of them, so a fast origin is not paced by fsyncs.
+        while batch.len() < MAX_WRITE_OPS {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
         let joined = tokio::task::spawn_blocking(move || {
             let r = sink.apply(batch);
             (sink, r)

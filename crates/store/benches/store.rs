@@ -208,6 +208,28 @@ fn reads(c: &mut Criterion) {
     g.finish();
 }
 
+/// A consumer tailing a stream: sequential reads of messages still in the active segment
+/// (written, handed to the OS, not sealed), the pull-fetch path.
+fn tail_reads(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let n = 200_000u64; // ~34 MB: all in the active 64 MiB segment
+    build(tmp.path(), n, 10);
+    let (s, _) = Store::open(tmp.path(), cfg(SyncPolicy::Never)).expect("open");
+    let mut g = c.benchmark_group("read");
+    g.sample_size(10).measurement_time(Duration::from_secs(3));
+    g.throughput(Throughput::Elements(10_000));
+    let mut seq = 1u64;
+    g.bench_function("next_matching_all_active_segment_128B", |b| {
+        b.iter(|| {
+            for _ in 0..10_000 {
+                let m = s.next_matching(seq, ">").expect("scan").expect("found");
+                seq = if m.seq >= n { 1 } else { m.seq + 1 };
+            }
+        })
+    });
+    g.finish();
+}
+
 fn open_time(c: &mut Criterion) {
     let mut sizes = vec![1_000_000u64];
     if std::env::var_os("JM_BENCH_10M").is_some() {
@@ -252,5 +274,12 @@ fn open_time(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, appends, reads, open_time, bandwidth_table);
+criterion_group!(
+    benches,
+    appends,
+    reads,
+    tail_reads,
+    open_time,
+    bandwidth_table
+);
 criterion_main!(benches);

@@ -88,7 +88,7 @@ mod subject;
 pub use config::{Discard, StoreConfig, SyncPolicy};
 pub use error::{StoreError, WriteError};
 pub use store::{
-    Dropped, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState,
+    Dropped, Flusher, LostStreamData, PurgeRequest, RecoveryReport, Store, StoredMsg, StreamState,
 };
 
 /// Testing hooks (stable enough for the crate's own tests, fuzz target and benches).

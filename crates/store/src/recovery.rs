@@ -204,6 +204,7 @@ pub(crate) fn open_inner(
                         nonce: h.nonce,
                         file: Arc::new(file),
                         map: None,
+                        active_map: None,
                         len,
                     },
                 );

@@ -1,7 +1,12 @@
 //! Segment files: naming, creation, and reading one record by location.
 //!
-//! A sealed segment is read through a read-only mmap; the active one through `pread` for the
-//! part already handed to the OS and from the in-memory write buffer for the rest.
+//! A sealed segment is read through a read-only mmap of its whole file. The active one is
+//! read from the in-memory write buffer for the part not yet handed to the OS, and through
+//! a read-only mmap reserved at the segment size (mapped on the first read, so after any
+//! cut at open) for the part that was: pages are only ever touched below `flushed`, which
+//! the file always covers, so the reservation past the file's end is never read (no
+//! SIGBUS), and the active file is never truncated while mapped. A record the reservation
+//! does not cover (one larger than the segment size) is read with `pread`.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -22,6 +27,9 @@ pub(crate) struct Segment {
     pub file: Arc<File>,
     /// Set once the segment is sealed.
     pub map: Option<Mmap>,
+    /// The active segment's reservation mapping (see the module doc); `None` until the
+    /// first read, and always `None` once sealed.
+    pub active_map: Option<Mmap>,
     /// Logical length: for the active segment, includes bytes still in the write buffer.
     pub len: u64,
 }
@@ -86,6 +94,7 @@ pub(crate) fn create(
         nonce,
         file: Arc::new(file),
         map: None,
+        active_map: None,
         len: SEGMENT_HEADER_LEN as u64,
     })
 }
@@ -106,8 +115,20 @@ pub(crate) fn map_file(file: &File, path: &Path) -> Result<Option<Mmap>, StoreEr
     Ok(Some(map))
 }
 
+/// Map `len` bytes of the active segment's file read-only, past its current end.
+pub(crate) fn map_reserved(file: &File, path: &Path, len: u64) -> Result<Mmap, StoreError> {
+    let len = usize::try_from(len).map_err(|_| StoreError::Invalid("segment too large".into()))?;
+    // SAFETY: as for `map_file`. Pages beyond the file's end are never read: the store reads
+    // the active segment through this mapping only below `flushed`, and the file is written
+    // up to `flushed` before `flushed` moves; the active file is never truncated while
+    // mapped (the only cut happens at open, before the first read).
+    let map = unsafe { memmap2::MmapOptions::new().len(len).map(file) }
+        .map_err(|e| StoreError::io("mmap active segment", path, e))?;
+    Ok(map)
+}
+
 impl Segment {
-    /// Bytes of the record at `off`, from the mmap or with `pread` into `scratch`.
+    /// Bytes of the record at `off`, from a mapping or with `pread` into `scratch`.
     /// `tail` is the unflushed write buffer of the active segment, which starts at `flushed`.
     pub(crate) fn record_bytes<'a>(
         &'a self,
@@ -133,6 +154,21 @@ impl Segment {
             return tail
                 .get(start..)
                 .ok_or_else(|| corrupt("offset beyond end of segment"));
+        }
+        if let Some(map) = &self.active_map {
+            let start = usize::try_from(off).map_err(|_| corrupt("offset out of range"))?;
+            if let Some(head) = start.checked_add(8).and_then(|end| map.get(start..end)) {
+                let len = record::le_u32(head, 4).ok_or_else(|| corrupt("short record"))?;
+                if u64::from(len) > record::MAX_RECORD_LEN || off + u64::from(len) > flushed {
+                    return Err(corrupt("record length beyond end of segment"));
+                }
+                if let Some(bytes) = start
+                    .checked_add(len as usize)
+                    .and_then(|end| map.get(start..end))
+                {
+                    return Ok(bytes);
+                }
+            }
         }
         let mut head = [0u8; 8];
         self.file

@@ -184,6 +184,9 @@ impl Inner {
     pub(crate) fn read_record(&mut self, seg: u32, off: u32) -> Result<RecordRef<'_>, StoreError> {
         let is_active = seg == self.active;
         let flushed = if is_active { self.flushed } else { u64::MAX };
+        if is_active && u64::from(off) < flushed {
+            self.map_active();
+        }
         let segment = self.segs.get(&seg).ok_or_else(|| {
             StoreError::Invalid(format!("segment {seg} missing for offset {off}"))
         })?;
@@ -200,6 +203,25 @@ impl Inner {
                 offset: u64::from(off),
                 reason: reason.into(),
             }),
+        }
+    }
+
+    /// Map the active segment's reservation if it is not mapped yet (first read after open
+    /// or a roll).
+    fn map_active(&mut self) {
+        let size = self.cfg.effective_segment_size();
+        let Some(seg) = self.segs.get_mut(&self.active) else {
+            return;
+        };
+        if seg.active_map.is_some() || seg.map.is_some() {
+            return;
+        }
+        match segment::map_reserved(&seg.file, &seg.path, size.max(seg.len)) {
+            Ok(m) => seg.active_map = Some(m),
+            // Reads fall back to `pread`; the mapping is tried again on the next read.
+            Err(e) => {
+                tracing::debug!(segment = %seg.path.display(), error = %e, "cannot map the active segment")
+            }
         }
     }
 
@@ -265,6 +287,7 @@ impl Inner {
             self.idx.last_ts,
         )?;
         if let Some(seg) = self.segs.get_mut(&self.active) {
+            seg.active_map = None;
             seg.map = segment::map_file(&seg.file, &seg.path)?;
             self.to_sync.push(seg.file.clone());
         }
@@ -858,7 +881,35 @@ fn bg_loop(shared: Arc<Shared>) {
     }
 }
 
+/// A handle that makes a store's writes durable from another thread (a commit pipeline
+/// that fsyncs one batch while the next is being applied). It keeps the store's shared
+/// state alive, not the store: after the store is closed, `flush` finds nothing new.
+#[derive(Clone)]
+pub struct Flusher {
+    shared: Arc<Shared>,
+}
+
+impl Flusher {
+    /// fsync everything written to the store so far (as [`Store::flush`]).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.shared.flush()
+    }
+}
+
+impl std::fmt::Debug for Flusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Flusher")
+    }
+}
+
 impl Store {
+    /// A [`Flusher`] for this store.
+    pub fn flusher(&self) -> Flusher {
+        Flusher {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Open (or create) the store in `dir`: load the index file if valid, replay the segments
     /// after it, cut a torn or corrupt tail, expire by max_age.
     pub fn open(dir: &Path, cfg: StoreConfig) -> Result<(Store, RecoveryReport), StoreError> {

@@ -89,6 +89,11 @@ pub struct Consumer {
     /// sequence), kept up to date on publish and delivery and dropped after removals, so
     /// the ack subject's pending token costs no scan (nats-server keeps `npc` likewise).
     pub num_pending_cache: std::cell::Cell<Option<u64>>,
+    /// No pending message is due for redelivery before this time (ns): a lower bound on
+    /// the earliest `deadline_ns` in `state.pending`, so a delivery does not scan every
+    /// pending message for a due one. 0 = unknown (scan). Whoever sets a `deadline_ns`
+    /// lowers it with [`Consumer::deadline_set`].
+    pub redeliver_hint_ns: std::cell::Cell<i64>,
     /// `pinned_client`: the current pin (transient, as in nats-server).
     pub pin: Pin,
     /// A pause was seen in force; its end sends the unpause advisory.
@@ -185,6 +190,13 @@ impl FlowControl {
 }
 
 impl Consumer {
+    /// Records that a pending message's deadline became `deadline_ns`.
+    pub fn deadline_set(&self, deadline_ns: i64) {
+        if deadline_ns < self.redeliver_hint_ns.get() {
+            self.redeliver_hint_ns.set(deadline_ns);
+        }
+    }
+
     /// `pause_until` is still ahead.
     pub fn paused(&self, now_ns: i64) -> bool {
         self.config.pause_until.is_some_and(|p| p > now_ns)
@@ -334,7 +346,14 @@ pub struct AckSubject {
 impl AckSubject {
     /// Parses v1 (9 tokens) and v2 (`$JS.ACK.<domain>.<acc hash>.…`, 11 or 12 tokens).
     pub fn parse(subject: &str) -> Option<AckSubject> {
-        let t: Vec<&str> = subject.split('.').collect();
+        // Every delivered message is acked through here: tokens go on the stack.
+        let mut tokens = [""; 12];
+        let mut len = 0;
+        for token in subject.split('.') {
+            *tokens.get_mut(len)? = token;
+            len += 1;
+        }
+        let t = tokens.get(..len)?;
         if t.first() != Some(&"$JS") || t.get(1) != Some(&"ACK") {
             return None;
         }

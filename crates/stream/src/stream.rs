@@ -436,6 +436,7 @@ impl Stream {
                     num_pending_cache: Default::default(),
                     pin: Default::default(),
                     pause_armed: false,
+                    redeliver_hint_ns: Default::default(),
                 };
                 (r.name, c)
             })
@@ -472,6 +473,7 @@ impl Stream {
                     .map(|c| stream.initial_state(&c.config, c.state.last_activity_ns));
                 if let (Some(c), Some(st)) = (stream.consumers.get_mut(&n), fresh) {
                     c.state = st;
+                    c.redeliver_hint_ns.set(0);
                 }
             }
         }
@@ -1960,6 +1962,7 @@ impl Stream {
             num_pending_cache: Default::default(),
             pin: Default::default(),
             pause_armed: false,
+            redeliver_hint_ns: Default::default(),
         };
         self.consumers.insert(name.clone(), c);
         fx.push(Effect::Advisory(Advisory {
@@ -2255,7 +2258,9 @@ impl Stream {
             AckKind::Nak { delay_ns } => {
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(delay_ns.max(0));
+                    let deadline = p.deadline_ns;
                     let deliveries = p.deliveries;
+                    c.deadline_set(deadline);
                     fx.push(event(
                         types::NAK_ADVISORY,
                         "MSG_NAKED",
@@ -2275,6 +2280,7 @@ impl Stream {
                 );
                 if let Some(p) = c.state.pending.get_mut(&sseq) {
                     p.deadline_ns = now_ns.saturating_add(wait);
+                    c.deadline_set(now_ns.saturating_add(wait));
                 }
             }
         }
@@ -2459,14 +2465,19 @@ impl Stream {
     /// The next message for consumer `c`: a redelivery that is due, else the next new one.
     /// Returns (stream seq, is_redelivery).
     fn next_for(&self, c: &Consumer, now_ns: i64) -> Option<Next> {
-        for (sseq, p) in &c.state.pending {
-            if p.deadline_ns <= now_ns {
-                return Some(match self.store.get(*sseq) {
-                    Ok(Some(m)) => Next::Msg(m, true),
-                    // Removed by limits, purge or delete meanwhile: nothing to redeliver.
-                    _ => Next::Gone(*sseq),
-                });
+        if now_ns >= c.redeliver_hint_ns.get() {
+            let mut earliest = i64::MAX;
+            for (sseq, p) in &c.state.pending {
+                if p.deadline_ns <= now_ns {
+                    return Some(match self.store.get(*sseq) {
+                        Ok(Some(m)) => Next::Msg(m, true),
+                        // Removed by limits, purge or delete meanwhile: nothing to redeliver.
+                        _ => Next::Gone(*sseq),
+                    });
+                }
+                earliest = earliest.min(p.deadline_ns);
             }
+            c.redeliver_hint_ns.set(earliest);
         }
         if c.acks()
             && c.config.max_ack_pending > 0
@@ -2691,6 +2702,7 @@ impl Stream {
                         deadline_ns: now_ns.saturating_add(wait),
                     },
                 );
+                c.deadline_set(now_ns.saturating_add(wait));
                 if deliveries > 1 {
                     c.state.redelivered.insert(msg.seq, deliveries);
                 }

@@ -522,6 +522,55 @@ fn redelivery_nak_term_and_max_deliver() {
 }
 
 #[test]
+fn nak_delay_shorter_than_ack_wait_redelivers_on_time() {
+    // Deliveries with a long ack_wait, then a -NAK with a short delay: the nak'd message
+    // is due long before anything else pending and must come back first, on time.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);
+    for i in 0..4 {
+        publish(&mut s, &format!("t1.{i}"), b"", b"x", T0);
+    }
+    consumer(
+        &mut s,
+        r#"{"durable_name":"C1","ack_policy":"explicit","ack_wait":60000000000}"#,
+        T0,
+    );
+    assert_eq!(deliveries(&pull(&mut s, "C1", "_I.1", "2", T0)).len(), 2);
+    // Nothing due: the next pull gets seq 3.
+    let d = deliveries(&pull(&mut s, "C1", "_I.2", "1", T0 + SEC));
+    assert_eq!(AckSubject::parse(&d[0].1).unwrap().stream_seq, 3);
+    s.apply(Command::Ack {
+        consumer: "C1".into(),
+        stream_seq: 2,
+        consumer_seq: 0,
+        kind: AckKind::Nak { delay_ns: SEC },
+        reply: None,
+        now_ns: T0 + SEC,
+    });
+    // Before the delay: new message 4.
+    let d = deliveries(&pull(&mut s, "C1", "_I.3", "1", T0 + SEC + SEC / 2));
+    assert_eq!(AckSubject::parse(&d[0].1).unwrap().stream_seq, 4);
+    // After it: seq 2 again, delivery count 2.
+    let d = deliveries(&pull(&mut s, "C1", "_I.4", "1", T0 + 2 * SEC + 1));
+    let p = AckSubject::parse(&d[0].1).unwrap();
+    assert_eq!((p.stream_seq, p.deliveries), (2, 2));
+    // +WPI on seq 1 moves its deadline later; seq 3 (delivered at T0 + 1 s) falls due
+    // first.
+    s.apply(Command::Ack {
+        consumer: "C1".into(),
+        stream_seq: 1,
+        consumer_seq: 0,
+        kind: AckKind::Progress,
+        reply: None,
+        now_ns: T0 + 30 * SEC,
+    });
+    let d = deliveries(&pull(&mut s, "C1", "_I.5", "1", T0 + 61 * SEC + 1));
+    assert_eq!(AckSubject::parse(&d[0].1).unwrap().stream_seq, 3);
+    let d = deliveries(&pull(&mut s, "C1", "_I.6", "1", T0 + 90 * SEC + 1));
+    assert_eq!(AckSubject::parse(&d[0].1).unwrap().stream_seq, 1);
+}
+
+#[test]
 fn push_consumer_delivers_on_interest_and_heartbeats() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = new_stream(dir.path(), r#"{"name":"T1","subjects":["t1.>"]}"#);

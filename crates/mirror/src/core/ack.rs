@@ -35,14 +35,24 @@ fn parse_num(token: &str) -> Option<i64> {
 /// Parses a v1 (9 tokens) or v2 (11+ tokens) ack subject; `None` when it is not one
 /// or a numeric token is not a number.
 pub fn parse_ack_reply(subject: &str) -> Option<AckInfo<'_>> {
-    let tokens: Vec<&str> = subject.split('.').collect();
-    if tokens.len() != V1_TOKENS && tokens.len() < V2_TOKENS {
+    // Every mirrored message goes through here: the tokens used go on the stack (only the
+    // first 11 are ever read; the count decides the layout).
+    let mut buf = [""; V2_TOKENS];
+    let mut count = 0;
+    for token in subject.split('.') {
+        if let Some(slot) = buf.get_mut(count) {
+            *slot = token;
+        }
+        count += 1;
+    }
+    let tokens = buf.get(..count.min(V2_TOKENS))?;
+    if count != V1_TOKENS && count < V2_TOKENS {
         return None;
     }
     if tokens.first() != Some(&"$JS") || tokens.get(1) != Some(&"ACK") {
         return None;
     }
-    let offset = if tokens.len() >= V2_TOKENS { 4 } else { 2 };
+    let offset = if count >= V2_TOKENS { 4 } else { 2 };
     let num = |i: usize| tokens.get(offset + i).and_then(|t| parse_num(t));
     Some(AckInfo {
         stream: tokens.get(offset)?,

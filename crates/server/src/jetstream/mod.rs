@@ -6,14 +6,15 @@
 //! [`disabled`]). The account's limits (`max_streams`, `max_consumers`, `max_file`,
 //! `max_mem`) are checked here with nats-server's error codes.
 //!
-//! One task serves everything, in batches: it takes what has queued up, applies it, makes
-//! the written streams durable with one flush (group commit, the default; with
-//! `sync_interval` the store syncs on its own schedule instead), persists changed stream
-//! metadata, and only then publishes replies, acks and deliveries, so an acknowledged
-//! message is always on disk. Time reaches the state machine only through commands: a tick
+//! One task serves everything, in batches: it takes what has queued up, applies it, and
+//! hands the batch to the commit pipeline (`commit`), which makes the written streams
+//! durable with one flush (group commit, the default; with `sync_interval` the store syncs
+//! on its own schedule instead), persists changed stream metadata, and only then publishes
+//! replies, acks and deliveries, so an acknowledged message is always on disk; the task
+//! applies the next batch meanwhile. Time reaches the state machine only through commands: a tick
 //! every 100 ms drives redeliveries, pull expiry, heartbeats, max_age, message TTLs and
 //! pause ends. Each batch also copies what is new in the source streams of sourcing
-//! streams (`sources`).
+//! streams (`sources`) and in the origins of same-node mirrors.
 //!
 //! On disk: `<store_dir>/jetstream/<account>/streams/<stream>/` holds each stream's segments
 //! and `<store_dir>/jetstream/<account>/meta/<stream>.json` its metadata (config, consumers and their
@@ -21,6 +22,7 @@
 
 mod api;
 pub mod disabled;
+mod commit;
 pub mod jsz;
 mod limits;
 mod local_mirror;
@@ -30,7 +32,6 @@ mod persist;
 mod sources;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,7 +43,7 @@ use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::accounts::{AccountState, GLOBAL};
 use crate::internal::{ChannelHandler, InternalMsg};
@@ -110,7 +111,6 @@ pub struct Service {
     acc: Arc<AccountState>,
     limits: jetmirror_config::AccountJetStream,
     account: Account,
-    meta_dir: PathBuf,
     flush_each_batch: bool,
     handler: Arc<ChannelHandler>,
     api_subs: Vec<Sub>,
@@ -140,6 +140,8 @@ pub struct Service {
     local_mirrors: HashMap<String, local_mirror::LocalMirror>,
     /// Mirror health, advisories, refused writes, `mirror_direct` subscriptions.
     mirror_ops: mirror_health::MirrorOps,
+    /// Makes finished batches durable and publishes them, in order.
+    commits: commit::Pipeline,
 }
 
 /// Starts JetStream when it is configured: with no accounts configured, in `$G`; otherwise
@@ -211,7 +213,6 @@ fn start_account(
         acc: acc.clone(),
         limits,
         account,
-        meta_dir,
         flush_each_batch,
         handler,
         api_subs: Vec::new(),
@@ -231,6 +232,7 @@ fn start_account(
         mirror_acks: Vec::new(),
         local_mirrors: HashMap::new(),
         mirror_ops: mirror_health::MirrorOps::default(),
+        commits: commit::Pipeline::start(acc.clone(), meta_dir),
     };
     service.subscribe_api(&domain);
     if opts.upstream.is_some() && acc.name == GLOBAL {
@@ -465,6 +467,7 @@ impl Service {
                     while let Ok(b) = mirror_rx.try_recv() {
                         self.mirror_batch(b);
                     }
+                    self.release_mirror_deliveries();
                     self.finish_batch();
                 }
                 _ = tick.tick() => {
@@ -499,6 +502,8 @@ impl Service {
         }
         self.lazy_dirty.clear();
         self.finish_batch();
+        // Everything handed to the pipeline is durable and published before we stop.
+        blocking(|| self.commits.close());
         for s in std::mem::take(&mut self.api_subs) {
             self.acc.unsubscribe_internal(&s);
         }
@@ -548,16 +553,21 @@ impl Service {
         let lazy = matches!(cmd, Command::Ack { .. });
         let stream = self.account.stream_mut(name)?;
         let applied = stream.apply(cmd);
-        if writes {
+        // Sets of stream names: checked before inserting, so the per-message path does not
+        // allocate a name it already has.
+        if writes && !self.written.contains(name) {
             self.written.insert(name.to_string());
         }
         if urgent {
-            self.dirty.insert(name.to_string());
-        } else if lazy
+            if !self.dirty.contains(name) {
+                self.dirty.insert(name.to_string());
+            }
+        } else if (lazy
             || applied
                 .effects
                 .iter()
-                .any(|e| matches!(e, Effect::Deliver { .. }))
+                .any(|e| matches!(e, Effect::Deliver { .. })))
+            && !self.lazy_dirty.contains(name)
         {
             self.lazy_dirty.insert(name.to_string());
         }
@@ -727,32 +737,34 @@ impl Service {
         }
     }
 
-    /// Makes the batch durable, then publishes what it produced.
+    /// Mirrored messages reach the mirror's own consumers without waiting for the local
+    /// fsync: the origin holds them durably, and a mirror that loses its unsynced tail in a
+    /// crash fetches the same messages (same sequences) again, as nats-server's mirror,
+    /// which does not fsync at all, relies on. Only when no commit in flight publishes
+    /// anything, so a consumer's deliveries never overtake its own earlier ones (commits
+    /// of mirror batches publish nothing, so a steady mirror never waits). The mirror
+    /// driver is still answered only after the flush.
+    fn release_mirror_deliveries(&mut self) {
+        if !self.out.is_empty() && self.commits.nothing_to_publish() {
+            self.commits.publish_now(std::mem::take(&mut self.out));
+        }
+    }
+
+    /// Hands the batch to the commit pipeline: it makes the batch's writes and metadata
+    /// durable, then publishes what the batch produced.
     fn finish_batch(&mut self) {
         self.sync_local_mirrors();
         self.pump_sources();
-        if self.flush_each_batch {
-            for name in std::mem::take(&mut self.written) {
-                if let Some(s) = self.account.stream(&name) {
-                    if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
-                        if let Err(e) = blocking(|| store.flush()) {
-                            error!(stream = %name, error = %e, "flush failed; replies withheld");
-                            self.out.clear();
-                            for (done, r) in std::mem::take(&mut self.mirror_acks) {
-                                let seq = match r {
-                                    Err(StoreError::Other { seq })
-                                    | Err(StoreError::LastSeqMismatch { seq, .. }) => seq,
-                                    Ok(()) => 0,
-                                };
-                                let _ = done.send(Err(StoreError::Other { seq }));
-                            }
-                            return;
-                        }
-                    }
+        let mut c = commit::Commit::default();
+        for name in std::mem::take(&mut self.written) {
+            if !self.flush_each_batch {
+                continue;
+            }
+            if let Some(s) = self.account.stream(&name) {
+                if let jetmirror_stream::memstore::Backend::File(store) = s.store() {
+                    c.flush.push((name, store.flusher()));
                 }
             }
-        } else {
-            self.written.clear();
         }
         if self.last_lazy_persist.elapsed() >= LAZY_PERSIST {
             self.last_lazy_persist = std::time::Instant::now();
@@ -760,26 +772,11 @@ impl Service {
             self.dirty.extend(lazy);
         }
         for name in std::mem::take(&mut self.dirty) {
-            match self.account.stream(&name) {
-                Some(s) => {
-                    if let Err(e) = persist::save_meta(&self.meta_dir, &s.meta()) {
-                        error!(stream = %name, error = %e, "cannot save stream metadata");
-                    }
-                }
-                None => persist::remove_meta(&self.meta_dir, &name),
-            }
+            let meta = self.account.stream(&name).map(|s| s.meta());
+            c.metas.push((name, meta));
         }
-        for (done, r) in std::mem::take(&mut self.mirror_acks) {
-            let _ = done.send(r);
-        }
-        for o in std::mem::take(&mut self.out) {
-            self.acc.deliver_internal(
-                &o.subject,
-                o.wire_subject.as_deref(),
-                o.reply.as_deref(),
-                o.headers.as_ref(),
-                &o.payload,
-            );
-        }
+        c.mirror_acks = std::mem::take(&mut self.mirror_acks);
+        c.out = std::mem::take(&mut self.out);
+        self.commits.submit(c);
     }
 }
