@@ -46,10 +46,13 @@ where
     }
 }
 
+/// Sets the level filter by name (`info`, `debug`, `trace`).
+type SetLevel = Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>;
+
 /// What can change in the installed logger after the start.
 struct LogControl {
     /// Swaps the level filter (absent when `RUST_LOG` decides the level).
-    level: Option<Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>>,
+    level: Option<SetLevel>,
     /// The log file and the handle every write goes through.
     file: Option<(PathBuf, Arc<parking_lot::Mutex<std::fs::File>>)>,
 }
