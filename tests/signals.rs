@@ -1,6 +1,7 @@
 //! Signals as nats-server takes them: SIGUSR2 puts the node in lame duck mode (clients are
 //! told with `ldm: true` and move to another server), SIGHUP reloads the configuration (a
-//! changed password takes effect for new and existing connections).
+//! changed password takes effect for new and existing connections, and the log level
+//! follows), SIGUSR1 opens the log file again after a rotation.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -122,4 +123,73 @@ fn reload_applies_a_changed_password() {
     );
     let seen = read_until(&mut old, "Authorization Violation", Duration::from_secs(3));
     assert!(seen.contains("-ERR 'Authorization Violation'"), "{seen}");
+}
+
+fn wait_for_text(path: &std::path::Path, needle: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if std::fs::read_to_string(path).is_ok_and(|t| t.contains(needle)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn log_reopen_and_level_reload_follow_signals_like_nats_server() {
+    use jetmirror_testkit::{Kind, ServerSpec};
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let logs = tempfile::tempdir().unwrap();
+        let log = logs.path().join("node.log");
+        let mut spec = ServerSpec::new(kind);
+        spec.config = format!("logfile: {:?}\ndebug: false\n", log.display().to_string());
+        let server = Server::start(spec).unwrap_or_else(|e| panic!("start {kind:?}: {e:#}"));
+        assert!(
+            wait_for_text(
+                &log,
+                "Listening for client connections",
+                Duration::from_secs(5)
+            ),
+            "{kind:?}: no listening line in the log file"
+        );
+
+        // Rotation: the file is moved away, SIGUSR1 opens a new one; the node lives on.
+        let rotated = logs.path().join("node.log.1");
+        std::fs::rename(&log, &rotated).unwrap();
+        server.signal(libc::SIGUSR1);
+        assert!(
+            wait_for_text(&log, "File log re-opened", Duration::from_secs(5)),
+            "{kind:?}: the log was not opened again"
+        );
+        let mut c = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        c.write_all(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+            .unwrap();
+        assert!(
+            read_until(&mut c, "PONG", Duration::from_secs(3)).contains("PONG"),
+            "{kind:?}: alive after SIGUSR1"
+        );
+        drop(c);
+        std::thread::sleep(Duration::from_millis(200));
+        let before = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            !before.contains("[DBG]"),
+            "{kind:?}: debug lines before -D: {before}"
+        );
+
+        // Reload with debug on: a new connection is logged at debug level.
+        let conf = server.dir().join("server.conf");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        std::fs::write(&conf, text.replace("debug: false", "debug: true")).unwrap();
+        server.signal(libc::SIGHUP);
+        std::thread::sleep(Duration::from_millis(500));
+        let mut c = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        c.write_all(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+            .unwrap();
+        assert!(read_until(&mut c, "PONG", Duration::from_secs(3)).contains("PONG"));
+        assert!(
+            wait_for_text(&log, "[DBG]", Duration::from_secs(3)),
+            "{kind:?}: no debug line after the reload"
+        );
+    }
 }

@@ -180,12 +180,14 @@ enum Stop {
 }
 
 /// Serves signals until one stops the node: SIGINT/SIGTERM stop it, SIGUSR2 enters lame
-/// duck mode, SIGHUP reloads the configuration (same command line, files read again).
+/// duck mode, SIGHUP reloads the configuration (same command line, files read again; the
+/// log level follows), SIGUSR1 opens the log file again.
 async fn wait_for_signal(handle: &jetmirror::ServerHandle, args: &[OsString]) -> Stop {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut usr2), Ok(mut hup)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
         signal(SignalKind::user_defined2()),
         signal(SignalKind::hangup()),
     ) else {
@@ -202,6 +204,7 @@ async fn wait_for_signal(handle: &jetmirror::ServerHandle, args: &[OsString]) ->
                 info!("Trapped \"interrupt\" signal");
                 return Stop::Shutdown;
             }
+            _ = usr1.recv() => jetmirror::logging::reopen(),
             _ = usr2.recv() => return Stop::LameDuck,
             _ = hup.recv() => {
                 let reloaded = if args.is_empty() {
@@ -216,7 +219,10 @@ async fn wait_for_signal(handle: &jetmirror::ServerHandle, args: &[OsString]) ->
                     Ok(opts) if opts.validate().is_err() => {
                         error!("config reload failed: {}", opts.validate().err().unwrap_or_default());
                     }
-                    Ok(opts) => handle.reload(opts),
+                    Ok(opts) => {
+                        jetmirror::logging::set_level(opts.debug, opts.trace);
+                        handle.reload(opts);
+                    }
                     Err(e) => error!("config reload failed: {e}"),
                 }
             }
