@@ -21,8 +21,8 @@
 //! state, the dedupe window), written atomically.
 
 mod api;
-pub mod disabled;
 mod commit;
+pub mod disabled;
 pub mod jsz;
 mod limits;
 mod local_mirror;
