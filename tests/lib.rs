@@ -23,3 +23,16 @@ pub fn jetmirror(config: &str) -> Server {
 
 /// A bounded wait used by tests that expect something *not* to happen.
 pub const QUIET: Duration = Duration::from_millis(300);
+
+/// The venv's python beside the reference nats-server (`scripts/setup-nats-server` installs
+/// it with nats-py and nkeys).
+pub fn venv_python() -> std::path::PathBuf {
+    let bin = jetmirror_testkit::nats_server_bin();
+    let python = bin.with_file_name("python");
+    assert!(
+        python.is_file(),
+        "no python beside {} (scripts/setup-nats-server installs it with nats-py)",
+        bin.display()
+    );
+    python
+}

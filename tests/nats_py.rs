@@ -4,21 +4,10 @@
 //! signing the nonce, a permissions violation reported to the client's error callback,
 //! per-account JetStream, a pull consumer and a KV bucket. The two transcripts must agree.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use jetmirror_testkit::{Kind, Server, ServerSpec};
-
-fn venv_python() -> PathBuf {
-    let bin = jetmirror_testkit::nats_server_bin();
-    let python = bin.with_file_name("python");
-    assert!(
-        python.is_file(),
-        "no python beside {} (scripts/setup-nats-server installs it with nats-py)",
-        bin.display()
-    );
-    python
-}
+use jetmirror_tests::venv_python;
 
 const SCRIPT: &str = r#"
 import asyncio, sys

@@ -13,6 +13,7 @@ use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::StreamExt;
 use jetmirror_testkit::{generate_certs, http_get, Kind, Server, ServerSpec, TestCerts};
+use jetmirror_tests::venv_python;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -671,19 +672,6 @@ async fn mirror_through_an_upstream_with_nkey_auth() {
 }
 
 // ---- nats-py ----
-
-/// The venv python next to the reference nats-server (scripts/setup-nats-server installs
-/// nats-py there).
-fn venv_python() -> PathBuf {
-    let bin = jetmirror_testkit::nats_server_bin();
-    let python = bin.with_file_name("python");
-    assert!(
-        python.is_file(),
-        "no python beside {} (scripts/setup-nats-server installs it with nats-py)",
-        bin.display()
-    );
-    python
-}
 
 const PY_SMOKE: &str = r#"
 import asyncio, ssl, sys
