@@ -161,14 +161,39 @@ fn run(
     in_flight: &AtomicUsize,
     publishing: &AtomicUsize,
 ) {
-    while let Ok(c) = rx.recv() {
-        let publishes = !c.out.is_empty();
-        commit(c, state, meta_dir);
-        in_flight.fetch_sub(1, Ordering::AcqRel);
-        if publishes {
-            publishing.fetch_sub(1, Ordering::AcqRel);
+    while let Ok(first) = rx.recv() {
+        // Group commit across batches: every commit queued meanwhile shares one flush per
+        // stream, and their answers go out in order after it.
+        let mut queued = vec![first];
+        while let Ok(c) = rx.try_recv() {
+            queued.push(c);
         }
+        let n = queued.len();
+        let publishing_n = queued.iter().filter(|c| !c.out.is_empty()).count();
+        commit(merge(queued), state, meta_dir);
+        in_flight.fetch_sub(n, Ordering::AcqRel);
+        publishing.fetch_sub(publishing_n, Ordering::AcqRel);
     }
+}
+
+/// One commit for several, in order: each written stream flushed once, each stream's last
+/// metadata saved, every answer and publication kept in its original order.
+fn merge(commits: Vec<Commit>) -> Commit {
+    let mut merged = Commit::default();
+    for c in commits {
+        for (name, flusher) in c.flush {
+            if !merged.flush.iter().any(|(n, _)| *n == name) {
+                merged.flush.push((name, flusher));
+            }
+        }
+        for (name, meta) in c.metas {
+            merged.metas.retain(|(n, _)| *n != name);
+            merged.metas.push((name, meta));
+        }
+        merged.mirror_acks.extend(c.mirror_acks);
+        merged.out.extend(c.out);
+    }
+    merged
 }
 
 /// Flush, save metadata, answer mirror batches, publish. A failed flush withholds every
