@@ -36,3 +36,28 @@ pub fn venv_python() -> std::path::PathBuf {
     );
     python
 }
+
+/// Runs the venv python on `script` with `args` (within `within`) and returns its standard
+/// output; panics, with both outputs, when it fails. `what` names the run in messages.
+pub async fn run_python(
+    what: &str,
+    script: &std::path::Path,
+    args: &[&std::ffi::OsStr],
+    within: Duration,
+) -> Vec<u8> {
+    let run = tokio::process::Command::new(venv_python())
+        .arg(script)
+        .args(args)
+        .output();
+    let out = tokio::time::timeout(within, run)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: python did not finish in time"))
+        .unwrap_or_else(|e| panic!("{what}: cannot run python: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use jetmirror_testkit::{Kind, Server, ServerSpec};
-use jetmirror_tests::venv_python;
+use jetmirror_tests::run_python;
 
 const SCRIPT: &str = r#"
 import asyncio, sys
@@ -130,29 +130,21 @@ accounts {{
 "#,
         user.public_key()
     );
-    let python = venv_python();
     let mut transcripts = Vec::new();
     for kind in [Kind::NatsServer, Kind::Jetmirror] {
         let mut spec = ServerSpec::new(kind);
         spec.config = config.clone();
         spec.jetstream = true;
         let server = Server::start(spec).unwrap_or_else(|e| panic!("start {kind:?}: {e:#}"));
-        let run = tokio::process::Command::new(&python)
-            .arg(&script)
-            .arg(server.client_url())
-            .arg(&seed_file)
-            .output();
-        let out = tokio::time::timeout(Duration::from_secs(60), run)
-            .await
-            .expect("nats-py in time")
-            .expect("run python");
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        transcripts.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        let url = server.client_url();
+        let out = run_python(
+            &format!("{kind:?}"),
+            &script,
+            &[url.as_ref(), seed_file.as_os_str()],
+            Duration::from_secs(60),
+        )
+        .await;
+        transcripts.push(String::from_utf8_lossy(&out).into_owned());
         drop(server);
     }
     println!("{}", transcripts[1]);

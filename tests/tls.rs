@@ -13,7 +13,7 @@ use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::StreamExt;
 use jetmirror_testkit::{generate_certs, http_get, Kind, Server, ServerSpec, TestCerts};
-use jetmirror_tests::venv_python;
+use jetmirror_tests::run_python;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -694,28 +694,20 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 async fn nats_py_connects_over_tls() {
     let pki = pki();
     let c = &pki.certs;
-    let python = venv_python();
     let script = pki.dir.path().join("smoke.py");
     std::fs::write(&script, PY_SMOKE).expect("script");
     let mut outputs = Vec::new();
     for kind in KINDS {
         let server = start(kind, c.server_tls_block(""), false);
-        let out = tokio::process::Command::new(&python)
-            .arg(&script)
-            .arg(tls_url(&server))
-            .arg(&c.ca)
-            .output();
-        let out = tokio::time::timeout(Duration::from_secs(30), out)
-            .await
-            .expect("nats-py in time")
-            .expect("run python");
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        let url = tls_url(&server);
+        let out = run_python(
+            &format!("{kind:?}"),
+            &script,
+            &[url.as_ref(), c.ca.as_os_str()],
+            Duration::from_secs(30),
+        )
+        .await;
+        outputs.push(String::from_utf8_lossy(&out).into_owned());
     }
     assert_eq!(outputs[0], outputs[1]);
     assert!(
@@ -835,7 +827,6 @@ with urllib.request.urlopen(sys.argv[1], context=ctx, timeout=10) as r:
 async fn https_monitoring_uses_the_tls_certificate_without_client_auth() {
     let pki = pki();
     let c = &pki.certs;
-    let python = venv_python();
     let script = pki.dir.path().join("https_get.py");
     std::fs::write(&script, PY_HTTPS_GET).expect("script");
     let mut varzs = Vec::new();
@@ -846,21 +837,15 @@ async fn https_monitoring_uses_the_tls_certificate_without_client_auth() {
             c.server_tls_block("verify: true")
         );
         let _server = start(kind, config, false);
-        let out = tokio::process::Command::new(&python)
-            .arg(&script)
-            .arg(format!("https://127.0.0.1:{https_port}/varz"))
-            .arg(&c.ca)
-            .output();
-        let out = tokio::time::timeout(Duration::from_secs(30), out)
-            .await
-            .expect("python in time")
-            .expect("run python");
-        assert!(
-            out.status.success(),
-            "{kind:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).expect("varz json");
+        let url = format!("https://127.0.0.1:{https_port}/varz");
+        let out = run_python(
+            &format!("{kind:?}"),
+            &script,
+            &[url.as_ref(), c.ca.as_os_str()],
+            Duration::from_secs(30),
+        )
+        .await;
+        let v: Value = serde_json::from_slice(&out).expect("varz json");
         assert_eq!(v["https_port"], https_port, "{kind:?}");
         varzs.push(v);
     }
