@@ -325,9 +325,22 @@ pub fn ack_reply(
     ts_ns: i64,
     pending: u64,
 ) -> String {
-    format!(
-        "$JS.ACK.{stream}.{consumer}.{deliveries}.{stream_seq}.{consumer_seq}.{ts_ns}.{pending}"
-    )
+    // Built once per delivered message: appended by hand, without the formatter.
+    let mut s = String::with_capacity(8 + stream.len() + consumer.len() + 7 + 5 * 20);
+    let mut buf = itoa::Buffer::new();
+    s.push_str("$JS.ACK.");
+    s.push_str(stream);
+    s.push('.');
+    s.push_str(consumer);
+    for n in [deliveries, stream_seq, consumer_seq] {
+        s.push('.');
+        s.push_str(buf.format(n));
+    }
+    s.push('.');
+    s.push_str(buf.format(ts_ns));
+    s.push('.');
+    s.push_str(buf.format(pending));
+    s
 }
 
 /// The parsed tokens of an ack reply subject.

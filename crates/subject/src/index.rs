@@ -22,6 +22,10 @@ use crate::validate::{is_valid_queue_name, is_valid_subject};
 const CACHE_MAX_ENTRIES: usize = 1024;
 /// How many entries to keep after an eviction sweep.
 const CACHE_SWEEP_TO: usize = CACHE_MAX_ENTRIES - CACHE_MAX_ENTRIES / 4;
+/// Slots of the admission filter (a power of two): the hashes of subjects that missed
+/// once. A subject enters the cache on its second miss, so one-off subjects (ack and
+/// reply inboxes, each unique) neither allocate a cache entry nor evict useful ones.
+const ADMISSION_SLOTS: usize = 4096;
 
 /// `insert` was given a subject (or queue name) that is not a valid subscription subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +133,29 @@ impl Hasher for FxHasher {
 type FxBuild = BuildHasherDefault<FxHasher>;
 type Cache<T> = HashMap<Box<str>, Arc<Matches<T>>, FxBuild>;
 
+/// The match cache and its admission filter, under one mutex.
+struct CacheState<T> {
+    entries: Cache<T>,
+    /// `hash(subject)` of subjects that missed once, direct-mapped by the hash's low bits.
+    seen: Box<[u64]>,
+}
+
+impl<T> CacheState<T> {
+    fn new() -> Self {
+        CacheState {
+            entries: HashMap::default(),
+            seen: vec![0; ADMISSION_SLOTS].into_boxed_slice(),
+        }
+    }
+}
+
+fn subject_hash(subject: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(subject.as_bytes());
+    // Never 0, the value of an empty slot.
+    h.finish() | 1
+}
+
 /// One trie node: the subscriptions whose subject ends here, and the next level.
 struct Node<T> {
     children: HashMap<Box<str>, Node<T>, FxBuild>,
@@ -169,7 +196,7 @@ pub struct SubjectIndex<T> {
     num_removes: u64,
     num_matches: AtomicU64,
     cache_hits: AtomicU64,
-    cache: Mutex<Cache<T>>,
+    cache: Mutex<CacheState<T>>,
 }
 
 impl<T: Clone + PartialEq> Default for SubjectIndex<T> {
@@ -197,7 +224,7 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
             num_removes: 0,
             num_matches: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
-            cache: Mutex::new(HashMap::default()),
+            cache: Mutex::new(CacheState::new()),
         }
     }
 
@@ -255,9 +282,15 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
     /// subject `filter` matches (exactly the entries that could now be stale).
     fn changed(&mut self, filter: &str) {
         self.generation += 1;
-        let cache = self.cache.get_mut();
-        if !cache.is_empty() {
+        let cache = &mut self.cache.get_mut().entries;
+        if cache.is_empty() {
+            return;
+        }
+        if filter.split('.').any(|t| t == "*" || t == ">") {
             cache.retain(|subject, _| !filter_matches(filter, subject));
+        } else {
+            // A literal filter matches only the published subject equal to it.
+            cache.remove(filter);
         }
     }
 
@@ -265,11 +298,15 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
     /// in `subject` are taken literally; a subject with an empty token matches nothing.
     pub fn matches(&self, subject: &str) -> Arc<Matches<T>> {
         self.num_matches.fetch_add(1, Ordering::Relaxed);
-        if let Some(hit) = self.cache.lock().get(subject) {
+        if let Some(hit) = self.cache.lock().entries.get(subject) {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Arc::clone(hit);
         }
-        if subject.is_empty() || subject.split('.').any(str::is_empty) {
+        if subject.is_empty()
+            || subject.starts_with('.')
+            || subject.ends_with('.')
+            || subject.contains("..")
+        {
             return Arc::new(Matches::default());
         }
         let mut nodes = Vec::new();
@@ -285,7 +322,15 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
             }
         }
         let result = Arc::new(result);
-        let mut cache = self.cache.lock();
+        let hash = subject_hash(subject);
+        let mut state = self.cache.lock();
+        let slot = &mut state.seen[(hash as usize) & (ADMISSION_SLOTS - 1)];
+        if *slot != hash {
+            // First miss (or its slot was taken since): remember it, do not cache yet.
+            *slot = hash;
+            return result;
+        }
+        let cache = &mut state.entries;
         if cache.len() >= CACHE_MAX_ENTRIES {
             let mut keep = CACHE_SWEEP_TO;
             cache.retain(|_, _| {
@@ -313,13 +358,14 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
 
     /// Number of cached match results.
     pub fn cache_len(&self) -> usize {
-        self.cache.lock().len()
+        self.cache.lock().entries.len()
     }
 
     pub fn stats(&self) -> IndexStats {
         let num_matches = self.num_matches.load(Ordering::Relaxed);
         let hits = self.cache_hits.load(Ordering::Relaxed);
-        let cache = self.cache.lock();
+        let state = self.cache.lock();
+        let cache = &state.entries;
         let mut max_fanout = 0usize;
         let mut total_fanout = 0usize;
         for result in cache.values() {
@@ -495,33 +541,46 @@ mod tests {
     fn cache_is_filled_hit_and_invalidated() {
         let mut idx = SubjectIndex::new();
         assert_eq!(idx.insert("a.b", None, 1u32), Ok(()));
+        // A subject is cached on its second miss, not its first.
+        let _ = idx.matches("a.b");
+        assert_eq!(idx.cache_len(), 0);
         let first = idx.matches("a.b");
         assert_eq!(idx.cache_len(), 1);
         let second = idx.matches("a.b");
         assert!(
             Arc::ptr_eq(&first, &second),
-            "second lookup must be the cached Arc"
+            "third lookup must be the cached Arc"
         );
+        let _ = idx.matches("x.y");
         let _ = idx.matches("x.y");
         assert_eq!(idx.cache_len(), 2);
         // Inserting "a.*" invalidates "a.b" but not "x.y".
         assert_eq!(idx.insert("a.*", None, 2), Ok(()));
         assert_eq!(idx.cache_len(), 1);
         assert_eq!(sorted(idx.matches("a.b").plain.clone()), vec![1, 2]);
+        // A literal change drops exactly its own subject.
+        assert_eq!(idx.insert("x.y", None, 3), Ok(()));
+        assert_eq!(
+            idx.cache_len(),
+            1,
+            "a.b (admitted again) stays, x.y is gone"
+        );
+        assert_eq!(idx.matches("x.y").plain, vec![3]);
+        assert!(idx.remove("x.y", None, &3));
+        assert!(idx.matches("x.y").is_empty());
         assert!(idx.remove("a.b", None, &1));
         assert_eq!(idx.matches("a.b").plain, vec![2]);
         assert!(!idx.remove("a.b", None, &1));
         let stats = idx.stats();
         assert_eq!(stats.num_subscriptions, 1);
-        assert_eq!(stats.num_inserts, 2);
-        assert_eq!(stats.num_removes, 1);
-        assert_eq!(stats.num_matches, 5);
+        assert_eq!(stats.num_inserts, 3);
+        assert_eq!(stats.num_removes, 2);
+        assert_eq!(stats.num_matches, 9);
         assert!(
-            (stats.cache_hit_rate - 0.2).abs() < 1e-9,
+            (stats.cache_hit_rate - 1.0 / 9.0).abs() < 1e-9,
             "{}",
             stats.cache_hit_rate
         );
-        assert_eq!(stats.num_cache, 2);
         assert_eq!(stats.max_fanout, 1);
     }
 
@@ -530,11 +589,18 @@ mod tests {
         let mut idx = SubjectIndex::new();
         assert_eq!(idx.insert(">", None, 0u32), Ok(()));
         for i in 0..5000 {
+            let _ = idx.matches(&format!("s.{i}"));
             let m = idx.matches(&format!("s.{i}"));
             assert_eq!(m.plain, vec![0]);
             assert!(idx.cache_len() <= CACHE_MAX_ENTRIES);
         }
         assert!(idx.cache_len() >= CACHE_SWEEP_TO);
+        // Subjects seen once are never cached.
+        let before = idx.cache_len();
+        for i in 0..5000 {
+            let _ = idx.matches(&format!("once.{i}"));
+        }
+        assert_eq!(idx.cache_len(), before);
     }
 
     #[test]
