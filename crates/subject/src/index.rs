@@ -324,11 +324,12 @@ impl<T: Clone + PartialEq> SubjectIndex<T> {
         let result = Arc::new(result);
         let hash = subject_hash(subject);
         let mut state = self.cache.lock();
-        let slot = &mut state.seen[(hash as usize) & (ADMISSION_SLOTS - 1)];
-        if *slot != hash {
-            // First miss (or its slot was taken since): remember it, do not cache yet.
-            *slot = hash;
-            return result;
+        if let Some(slot) = state.seen.get_mut((hash as usize) & (ADMISSION_SLOTS - 1)) {
+            if *slot != hash {
+                // First miss (or its slot was taken since): remember it, do not cache yet.
+                *slot = hash;
+                return result;
+            }
         }
         let cache = &mut state.entries;
         if cache.len() >= CACHE_MAX_ENTRIES {
