@@ -4,15 +4,18 @@
 //!
 //! A subscription delivers either to a client connection or to an internal handler (the
 //! JetStream API and streams subscribe this way), so internal services see exactly the
-//! traffic a client would.
+//! traffic a client would. Interest in chosen subjects can be watched
+//! ([`Router::watch`]), so push consumers learn at once that their deliver subject gained
+//! or lost its subscriber.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use jetmirror_subject::{InvalidSubject, Matches, SubjectIndex};
+use jetmirror_subject::{matches as subject_matches, InvalidSubject, Matches, SubjectIndex};
 use parking_lot::RwLock;
 use rand::Rng;
+use tokio::sync::Notify;
 
 use crate::client::ClientShared;
 
@@ -124,26 +127,56 @@ impl Sub {
 #[derive(Default)]
 pub struct Router {
     index: RwLock<SubjectIndex<Sub>>,
+    /// Literal subjects whose interest someone follows (push consumers' deliver subjects,
+    /// as nats-server's `registerNotification`), and the signal raised when a subscription
+    /// that matches one of them comes or goes.
+    watched: RwLock<Vec<String>>,
+    interest_changed: Notify,
 }
 
 impl Router {
     pub fn new() -> Self {
-        Router {
-            index: RwLock::new(SubjectIndex::new()),
-        }
+        Router::default()
     }
 
     pub fn insert(&self, sub: &Sub) -> Result<(), InvalidSubject> {
         self.index
             .write()
-            .insert(&sub.0.subject, sub.0.queue.as_deref(), sub.clone())
+            .insert(&sub.0.subject, sub.0.queue.as_deref(), sub.clone())?;
+        self.notify_interest(&sub.0.subject);
+        Ok(())
     }
 
     pub fn remove(&self, sub: &Sub) {
         sub.0.closed.store(true, Ordering::Relaxed);
-        self.index
+        let removed = self
+            .index
             .write()
             .remove(&sub.0.subject, sub.0.queue.as_deref(), sub);
+        if removed {
+            self.notify_interest(&sub.0.subject);
+        }
+    }
+
+    /// Follows interest in exactly `subjects` from now on (replacing the earlier set).
+    pub fn watch(&self, subjects: Vec<String>) {
+        let mut w = self.watched.write();
+        if *w != subjects {
+            *w = subjects;
+        }
+    }
+
+    /// Resolves when a subscription matching a watched subject was added or removed
+    /// since the last time this resolved (a change before the first wait counts).
+    pub async fn interest_changed(&self) {
+        self.interest_changed.notified().await;
+    }
+
+    fn notify_interest(&self, filter: &str) {
+        let w = self.watched.read();
+        if w.iter().any(|s| subject_matches(filter, s)) {
+            self.interest_changed.notify_one();
+        }
     }
 
     pub fn matches(&self, subject: &str) -> Arc<Matches<Sub>> {

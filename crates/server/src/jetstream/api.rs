@@ -154,6 +154,8 @@ impl Service {
                     self.effects(name, fx);
                     self.unsubscribe_stream(name);
                     self.stop_mirror(name);
+                    self.push_active.retain(|(s, _), _| s != name);
+                    self.push_consumers_stale = true;
                     self.dirty.insert(name.to_string());
                     responses::success(types::STREAM_DELETE, &Success { success: true })
                 });

@@ -1,33 +1,32 @@
 //! The commit pipeline of the JetStream service: a thread that makes each finished batch
 //! durable (fsync of the streams it wrote, then the stream metadata it changed) and only
-//! then answers it (mirror batches, replies, acks, deliveries).
+//! then answers it (replies, acks, deliveries).
 //!
 //! The service hands over a [`Commit`] and goes on applying the next batch while this one
 //! fsyncs, so group commit never stalls the service: the next batch's writes reach the OS
-//! while the previous fsync runs, and its own fsync follows. Commits are handled strictly
+//! while the previous fsync runs, and its own fsync follows. The queue is unbounded: a
+//! slow fsync never blocks the service (mirrors keep ingesting and delivering), and every
+//! commit queued during a flush shares the next one. What the queue holds is bounded by
+//! the clients themselves, which wait for the answers it carries. Commits are handled strictly
 //! in order, so what a batch publishes never overtakes an earlier batch, and nothing is
 //! published before the data it depends on is on disk. A batch with nothing to make
 //! durable is answered by the service itself when no commit is in flight (nothing earlier
 //! can be overtaken then), which keeps the fetch path free of a thread hop. One exception,
-//! decided by the service: deliveries of mirrored messages may go out before their flush
-//! (see `Service::release_mirror_deliveries`).
+//! decided by the service: what mirror streams' consumers send goes out before the flush
+//! (see `Service::free_out`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use jetmirror_mirror::StoreError;
 use jetmirror_store::Flusher;
 use jetmirror_stream::StreamMeta;
 use tracing::error;
 
-use super::{persist, MirrorAck, Outgoing};
+use super::{persist, Outgoing};
 use crate::accounts::AccountState;
-
-/// Commits queued before the service waits for the pipeline.
-const MAX_QUEUED_COMMITS: usize = 4;
 
 /// What one batch must make durable, and what it publishes afterwards.
 #[derive(Default)]
@@ -36,7 +35,6 @@ pub(super) struct Commit {
     pub flush: Vec<(String, Flusher)>,
     /// Stream metadata to save (None: the stream was deleted), after the flush.
     pub metas: Vec<(String, Option<StreamMeta>)>,
-    pub mirror_acks: Vec<MirrorAck>,
     pub out: Vec<Outgoing>,
 }
 
@@ -49,10 +47,8 @@ impl Commit {
 
 /// The commit thread and the count of commits not yet fully published.
 pub(super) struct Pipeline {
-    tx: Option<SyncSender<Commit>>,
+    tx: Option<Sender<Commit>>,
     in_flight: Arc<AtomicUsize>,
-    /// Of those, the ones that publish something.
-    publishing: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
     state: Arc<AccountState>,
     meta_dir: PathBuf,
@@ -60,15 +56,14 @@ pub(super) struct Pipeline {
 
 impl Pipeline {
     pub fn start(state: Arc<AccountState>, meta_dir: PathBuf) -> Pipeline {
-        let (tx, rx) = sync_channel(MAX_QUEUED_COMMITS);
+        let (tx, rx) = channel();
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let publishing = Arc::new(AtomicUsize::new(0));
         let thread = {
             let (state, meta_dir) = (state.clone(), meta_dir.clone());
-            let (in_flight, publishing) = (in_flight.clone(), publishing.clone());
+            let in_flight = in_flight.clone();
             std::thread::Builder::new()
                 .name("jetmirror-commit".into())
-                .spawn(move || run(rx, &state, &meta_dir, &in_flight, &publishing))
+                .spawn(move || run(rx, &state, &meta_dir, &in_flight))
         };
         let thread = match thread {
             Ok(t) => Some(t),
@@ -81,7 +76,6 @@ impl Pipeline {
         Pipeline {
             tx: thread.is_some().then_some(tx),
             in_flight,
-            publishing,
             thread,
             state,
             meta_dir,
@@ -89,8 +83,7 @@ impl Pipeline {
     }
 
     /// Commits `c`: at once when it has nothing to make durable and nothing is in flight
-    /// (or when there is no commit thread), else through the thread, waiting (without
-    /// stalling the runtime's other tasks) when [`MAX_QUEUED_COMMITS`] are queued.
+    /// (or when there is no commit thread), else through the thread. Never waits.
     pub fn submit(&self, c: Commit) {
         let Some(tx) = &self.tx else {
             commit(c, &self.state, &self.meta_dir);
@@ -100,34 +93,17 @@ impl Pipeline {
             commit(c, &self.state, &self.meta_dir);
             return;
         }
-        let publishes = !c.out.is_empty();
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if publishes {
-            self.publishing.fetch_add(1, Ordering::AcqRel);
-        }
-        let refused = match tx.try_send(c) {
-            Ok(()) => None,
-            Err(TrySendError::Full(c)) => super::blocking(|| tx.send(c)).err().map(|e| e.0),
-            Err(TrySendError::Disconnected(c)) => Some(c),
-        };
-        if let Some(c) = refused {
+        if let Err(refused) = tx.send(c) {
+            let c = refused.0;
             // The thread is gone (it only stops when the sender is dropped, unless it
             // panicked): commit here rather than lose the batch.
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            if publishes {
-                self.publishing.fetch_sub(1, Ordering::AcqRel);
-            }
             commit(c, &self.state, &self.meta_dir);
         }
     }
 
-    /// No commit in flight publishes anything: what is published now overtakes no earlier
-    /// publication (it may overtake a flush, which only the caller can judge).
-    pub fn nothing_to_publish(&self) -> bool {
-        self.tx.is_none() || self.publishing.load(Ordering::Acquire) == 0
-    }
-
-    /// Publishes `out` now, outside the pipeline. Only when [`Self::nothing_to_publish`].
+    /// Publishes `out` now, outside the pipeline: for what depends on no commit in flight.
     pub fn publish_now(&self, out: Vec<Outgoing>) {
         commit(
             Commit {
@@ -159,7 +135,6 @@ fn run(
     state: &AccountState,
     meta_dir: &std::path::Path,
     in_flight: &AtomicUsize,
-    publishing: &AtomicUsize,
 ) {
     while let Ok(first) = rx.recv() {
         // Group commit across batches: every commit queued meanwhile shares one flush per
@@ -169,10 +144,8 @@ fn run(
             queued.push(c);
         }
         let n = queued.len();
-        let publishing_n = queued.iter().filter(|c| !c.out.is_empty()).count();
         commit(merge(queued), state, meta_dir);
         in_flight.fetch_sub(n, Ordering::AcqRel);
-        publishing.fetch_sub(publishing_n, Ordering::AcqRel);
     }
 }
 
@@ -190,27 +163,18 @@ fn merge(commits: Vec<Commit>) -> Commit {
             merged.metas.retain(|(n, _)| *n != name);
             merged.metas.push((name, meta));
         }
-        merged.mirror_acks.extend(c.mirror_acks);
         merged.out.extend(c.out);
     }
     merged
 }
 
-/// Flush, save metadata, answer mirror batches, publish. A failed flush withholds every
-/// reply and delivery of the batch and fails its mirror batches (the store refuses further
-/// writes after a failed fsync).
+/// Flush, save metadata, publish. A failed flush withholds every reply and delivery of the
+/// batch (the store refuses further writes after a failed fsync, so mirrors and
+/// publishers see the failure on their next write).
 fn commit(c: Commit, state: &AccountState, meta_dir: &std::path::Path) {
     for (name, flusher) in &c.flush {
         if let Err(e) = flusher.flush() {
             error!(stream = %name, error = %e, "flush failed; replies withheld");
-            for (done, r) in c.mirror_acks {
-                let seq = match r {
-                    Err(StoreError::Other { seq })
-                    | Err(StoreError::LastSeqMismatch { seq, .. }) => seq,
-                    Ok(()) => 0,
-                };
-                let _ = done.send(Err(StoreError::Other { seq }));
-            }
             return;
         }
     }
@@ -223,9 +187,6 @@ fn commit(c: Commit, state: &AccountState, meta_dir: &std::path::Path) {
             }
             None => persist::remove_meta(meta_dir, name),
         }
-    }
-    for (done, r) in c.mirror_acks {
-        let _ = done.send(r);
     }
     for o in c.out {
         state.deliver_internal(

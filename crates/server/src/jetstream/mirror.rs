@@ -2,7 +2,7 @@
 //! mirror stream. The driver's sink hands each batch of stores and skips to the
 //! JetStream task ([`MirrorBatch`]), which applies them as `MirrorStore` / `MirrorSkip`
 //! commands in its own batches (flushed like publishes) and answers once they are
-//! durable. Also the mirror-side hooks of the JetStream service: create checks, the
+//! applied (the flush follows in the commit pipeline; the driver never waits for it). Also the mirror-side hooks of the JetStream service: create checks, the
 //! `mirror` block of StreamInfo, health ticks, `mirror_direct`.
 
 use jetmirror_config::UpstreamOptions;
@@ -22,7 +22,7 @@ pub(super) struct MirrorBatch {
 }
 
 /// The sink of one mirror driver: it runs on a blocking thread and waits for the
-/// JetStream task to apply (and make durable) each batch.
+/// JetStream task to apply each batch.
 pub(super) struct ServiceSink {
     pub stream: String,
     pub state: StoreState,

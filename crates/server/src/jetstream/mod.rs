@@ -41,7 +41,7 @@ use jetmirror_config::SyncInterval;
 use jetmirror_mirror::{MirrorHandle, SinkOp, StoreError, StoreState, UpstreamClient};
 use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -88,12 +88,6 @@ fn advisory_id(server_id: &str, seq: u64) -> String {
     format!("{prefix}{seq:08}")
 }
 
-/// A mirror batch's answer channel and its result, sent after the flush.
-type MirrorAck = (
-    oneshot::Sender<Result<(), StoreError>>,
-    Result<(), StoreError>,
-);
-
 /// What the batch will publish once its writes are durable.
 struct Outgoing {
     subject: String,
@@ -116,6 +110,13 @@ pub struct Service {
     api_subs: Vec<Sub>,
     stream_subs: HashMap<String, Vec<Sub>>,
     push_active: HashMap<(String, String), bool>,
+    /// Every push consumer: (stream, consumer, deliver subject); rebuilt on each tick and
+    /// when consumers are created or deleted, watched on the router.
+    push_consumers: Vec<(String, String, String)>,
+    /// The push consumer list must be rebuilt before the next interest check.
+    push_consumers_stale: bool,
+    /// Interest in a deliver subject may have changed: check before the batch is committed.
+    interest_dirty: bool,
     api_total: u64,
     api_errors: u64,
     written: BTreeSet<String>,
@@ -127,6 +128,13 @@ pub struct Service {
     lazy_dirty: BTreeSet<String>,
     last_lazy_persist: std::time::Instant,
     out: Vec<Outgoing>,
+    /// Effects of mirror streams (deliveries to a mirror's consumers, their flow control,
+    /// heartbeats, advisories): published at the end of the batch without waiting for any
+    /// flush. The origin holds those messages durably, and a mirror that loses its
+    /// unsynced tail in a crash fetches the same sequences again, as nats-server's mirror
+    /// (which does not fsync at all) relies on. Everything a mirror's consumer sends goes
+    /// this way, so its messages stay in order. API answers still wait for their flush.
+    free_out: Vec<Outgoing>,
     advisory_seq: u64,
     /// The upstream connection shared by every mirror (made on first use).
     upstream: Option<UpstreamClient>,
@@ -135,7 +143,6 @@ pub struct Service {
     /// Where mirror drivers send their batches.
     mirror_tx: mpsc::Sender<mirror::MirrorBatch>,
     /// Answers to mirror batches, sent once the batch is durable.
-    mirror_acks: Vec<MirrorAck>,
     /// Same-node mirrors (copied in this task) by stream.
     local_mirrors: HashMap<String, local_mirror::LocalMirror>,
     /// Mirror health, advisories, refused writes, `mirror_direct` subscriptions.
@@ -218,6 +225,9 @@ fn start_account(
         api_subs: Vec::new(),
         stream_subs: HashMap::new(),
         push_active: HashMap::new(),
+        push_consumers: Vec::new(),
+        push_consumers_stale: true,
+        interest_dirty: true,
         api_total: 0,
         api_errors: 0,
         written: BTreeSet::new(),
@@ -225,11 +235,11 @@ fn start_account(
         lazy_dirty: BTreeSet::new(),
         last_lazy_persist: std::time::Instant::now(),
         out: Vec::new(),
+        free_out: Vec::new(),
         advisory_seq: 0,
         upstream: None,
         mirrors: HashMap::new(),
         mirror_tx,
-        mirror_acks: Vec::new(),
         local_mirrors: HashMap::new(),
         mirror_ops: mirror_health::MirrorOps::default(),
         commits: commit::Pipeline::start(acc.clone(), meta_dir),
@@ -396,7 +406,9 @@ impl Service {
         self.forget_mirror(name);
     }
 
-    /// Applies one batch of a mirror driver; it is answered after the flush.
+    /// Applies one batch of a mirror driver and answers it at once: the driver's next
+    /// batch never waits for this one's fsync (the origin holds the messages durably; a
+    /// crash before the flush refetches the same sequences from the store's last one).
     fn mirror_batch(&mut self, b: mirror::MirrorBatch) {
         let now = now_ns();
         let mut result = Ok(());
@@ -433,7 +445,7 @@ impl Service {
                 }
             }
         }
-        self.mirror_acks.push((b.done, result));
+        let _ = b.done.send(result);
     }
 
     async fn run(
@@ -443,6 +455,7 @@ impl Service {
         mut jsz_rx: mpsc::Receiver<jsz::JszQuery>,
     ) {
         let shutdown = self.state.shutdown_token().clone();
+        let acc = self.acc.clone();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -467,7 +480,10 @@ impl Service {
                     while let Ok(b) = mirror_rx.try_recv() {
                         self.mirror_batch(b);
                     }
-                    self.release_mirror_deliveries();
+                    self.finish_batch();
+                }
+                _ = acc.router.interest_changed() => {
+                    self.interest_dirty = true;
                     self.finish_batch();
                 }
                 _ = tick.tick() => {
@@ -551,8 +567,20 @@ impl Service {
             _ => true,
         };
         let lazy = matches!(cmd, Command::Ack { .. });
+        let consumers_change = matches!(
+            cmd,
+            Command::CreateConsumer { .. } | Command::DeleteConsumer { .. }
+        );
         let stream = self.account.stream_mut(name)?;
         let applied = stream.apply(cmd);
+        if consumers_change {
+            // A created (or updated) consumer starts without interest: check it afresh.
+            if let Outcome::ConsumerCreated(info) = &applied.outcome {
+                self.push_active
+                    .remove(&(name.to_string(), info.name.clone()));
+            }
+            self.push_consumers_stale = true;
+        }
         // Sets of stream names: checked before inserting, so the per-message path does not
         // allocate a name it already has.
         if writes && !self.written.contains(name) {
@@ -576,13 +604,26 @@ impl Service {
     }
 
     fn effects(&mut self, stream: &str, effects: Vec<Effect>) {
+        if effects.is_empty() {
+            return;
+        }
+        // What a mirror's consumers send depends on no local flush (see `free_out`).
+        let free = self
+            .account
+            .stream(stream)
+            .is_some_and(|s| s.config().mirror.is_some());
+        let out = if free {
+            &mut self.free_out
+        } else {
+            &mut self.out
+        };
         for e in effects {
             match e {
                 Effect::Reply {
                     subject,
                     headers,
                     payload,
-                } => self.out.push(Outgoing {
+                } => out.push(Outgoing {
                     subject,
                     wire_subject: None,
                     reply: None,
@@ -595,7 +636,7 @@ impl Service {
                     reply,
                     headers,
                     payload,
-                } => self.out.push(Outgoing {
+                } => out.push(Outgoing {
                     subject,
                     wire_subject: Some(msg_subject),
                     reply,
@@ -605,7 +646,7 @@ impl Service {
                 Effect::Advisory(a) => {
                     self.advisory_seq += 1;
                     let id = advisory_id(&self.state.server_id, self.advisory_seq);
-                    self.out.push(Outgoing {
+                    out.push(Outgoing {
                         subject: a.subject.clone(),
                         wire_subject: None,
                         reply: None,
@@ -615,6 +656,7 @@ impl Service {
                 }
                 Effect::ConsumerDeleted { name } => {
                     self.push_active.remove(&(stream.to_string(), name));
+                    self.push_consumers_stale = true;
                 }
             }
         }
@@ -698,34 +740,8 @@ impl Service {
     /// Time-driven work, and push consumers' interest in their deliver subjects.
     fn tick(&mut self) {
         let now = now_ns();
+        self.check_push_interest(now);
         for name in self.stream_names() {
-            let consumers: Vec<(String, String)> = match self.account.stream(&name) {
-                Some(s) => s
-                    .consumer_names()
-                    .into_iter()
-                    .filter_map(|c| {
-                        let info = s.consumer_info(&c, now)?;
-                        let deliver = info.config?.deliver_subject;
-                        (!deliver.is_empty()).then_some((c, deliver))
-                    })
-                    .collect(),
-                None => continue,
-            };
-            for (consumer, deliver) in consumers {
-                let active = !self.acc.router.matches(&deliver).is_empty();
-                let key = (name.clone(), consumer.clone());
-                if self.push_active.get(&key) != Some(&active) {
-                    self.push_active.insert(key, active);
-                    self.apply(
-                        &name,
-                        Command::PushInterest {
-                            consumer,
-                            active,
-                            now_ns: now,
-                        },
-                    );
-                }
-            }
             if let Some(stream) = self.account.stream_mut(&name) {
                 let applied = stream.apply(Command::Tick { now_ns: now });
                 if !applied.effects.is_empty() {
@@ -737,22 +753,62 @@ impl Service {
         }
     }
 
-    /// Mirrored messages reach the mirror's own consumers without waiting for the local
-    /// fsync: the origin holds them durably, and a mirror that loses its unsynced tail in a
-    /// crash fetches the same messages (same sequences) again, as nats-server's mirror,
-    /// which does not fsync at all, relies on. Only when no commit in flight publishes
-    /// anything, so a consumer's deliveries never overtake its own earlier ones (commits
-    /// of mirror batches publish nothing, so a steady mirror never waits). The mirror
-    /// driver is still answered only after the flush.
-    fn release_mirror_deliveries(&mut self) {
-        if !self.out.is_empty() && self.commits.nothing_to_publish() {
-            self.commits.publish_now(std::mem::take(&mut self.out));
+    /// Rebuilds the push consumer list (when stale) and tells each push consumer whose
+    /// deliver subject gained or lost its subscribers (nats-server follows this interest
+    /// with a sublist notification: delivery starts as soon as the client subscribes).
+    fn check_push_interest(&mut self, now: i64) {
+        if self.push_consumers_stale {
+            self.push_consumers_stale = false;
+            let mut list = Vec::new();
+            for name in self.stream_names() {
+                let Some(s) = self.account.stream(&name) else {
+                    continue;
+                };
+                for c in s.consumer_names() {
+                    let deliver = s
+                        .consumer_info(&c, now)
+                        .and_then(|i| i.config)
+                        .map(|cfg| cfg.deliver_subject)
+                        .unwrap_or_default();
+                    if !deliver.is_empty() {
+                        list.push((name.clone(), c, deliver));
+                    }
+                }
+            }
+            let mut watched: Vec<String> = list.iter().map(|(_, _, d)| d.clone()).collect();
+            watched.sort_unstable();
+            watched.dedup();
+            self.acc.router.watch(watched);
+            self.push_consumers = list;
+        }
+        self.interest_dirty = false;
+        for i in 0..self.push_consumers.len() {
+            let Some((name, consumer, deliver)) = self.push_consumers.get(i) else {
+                break;
+            };
+            let active = !self.acc.router.matches(deliver).is_empty();
+            let key = (name.clone(), consumer.clone());
+            if self.push_active.get(&key) != Some(&active) {
+                self.push_active.insert(key, active);
+                let (name, consumer) = (name.clone(), consumer.clone());
+                self.apply(
+                    &name,
+                    Command::PushInterest {
+                        consumer,
+                        active,
+                        now_ns: now,
+                    },
+                );
+            }
         }
     }
 
     /// Hands the batch to the commit pipeline: it makes the batch's writes and metadata
     /// durable, then publishes what the batch produced.
     fn finish_batch(&mut self) {
+        if self.interest_dirty || self.push_consumers_stale {
+            self.check_push_interest(now_ns());
+        }
         self.sync_local_mirrors();
         self.pump_sources();
         let mut c = commit::Commit::default();
@@ -775,7 +831,9 @@ impl Service {
             let meta = self.account.stream(&name).map(|s| s.meta());
             c.metas.push((name, meta));
         }
-        c.mirror_acks = std::mem::take(&mut self.mirror_acks);
+        if !self.free_out.is_empty() {
+            self.commits.publish_now(std::mem::take(&mut self.free_out));
+        }
         c.out = std::mem::take(&mut self.out);
         self.commits.submit(c);
     }
