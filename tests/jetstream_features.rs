@@ -1007,3 +1007,35 @@ async fn source_cycles_are_refused() {
         "{seen:?}"
     );
 }
+
+/// A push consumer learns at once that its deliver subject gained or lost a subscriber
+/// (nats-server follows that interest with a sublist notification): `push_bound` right
+/// after the client subscribes (and flushes), then the delivery, and unbound again right
+/// after it unsubscribes. The same steps on both servers.
+#[tokio::test]
+async fn push_consumer_follows_interest_at_once() {
+    both(|server| async move {
+        let client = connect(&server).await;
+        let mut seen = Vec::new();
+        let create = r#"{"name":"PI","subjects":["pi.>"]}"#;
+        seen.push(api(&client, "$JS.API.STREAM.CREATE.PI", create).await.to_string());
+        let consumer = r#"{"stream_name":"PI","config":{"durable_name":"D","deliver_subject":"out.pi","ack_policy":"none"}}"#;
+        let v = api(&client, "$JS.API.CONSUMER.CREATE.PI.D", consumer).await;
+        seen.push(format!("create push_bound={} {}", v["push_bound"], v["error"]));
+        seen.push(publish(&client, "pi.a", &[], "one").await);
+        let mut sub = client.subscribe("out.pi").await.expect("subscribe");
+        client.flush().await.expect("flush");
+        let v = api(&client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
+        seen.push(format!("subscribed push_bound={}", v["push_bound"]));
+        match next(&mut sub, Duration::from_secs(2)).await {
+            Some(m) => seen.push(format!("delivered {}", describe(&m))),
+            None => seen.push("nothing delivered".into()),
+        }
+        sub.unsubscribe().await.expect("unsubscribe");
+        client.flush().await.expect("flush");
+        let v = api(&client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
+        seen.push(format!("unsubscribed push_bound={}", v["push_bound"]));
+        seen
+    })
+    .await;
+}
