@@ -1,7 +1,7 @@
 //! The tokio shell around one [`MirrorIngest`]: it executes the core's effects on an
 //! [`UpstreamClient`], feeds it deliveries, replies, connection events and timers,
 //! and hands stores and skips to the stream layer through [`MirrorSink`], in
-//! batches, on a blocking thread.
+//! batches, from a writer task.
 //!
 //! Backpressure: the upstream socket is never held back by the sink. Deliveries wait
 //! in the subscription's bounded queue (`UpstreamConfig::subscription_capacity`);
@@ -11,6 +11,8 @@
 //! and recreates the consumer from the last stored sequence + 1: slower, never stale
 //! and never wrong.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -40,13 +42,17 @@ pub enum SinkOp {
     SkipTo(u64),
 }
 
-/// The stream layer as the mirror sees it. Called on a blocking thread.
+/// What [`MirrorSink::apply`] returns: the batch's result once it is applied.
+pub type SinkFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// The stream layer as the mirror sees it. Awaited on the driver's writer task: an
+/// implementation hands the work to whoever writes (it must not block the thread).
 pub trait MirrorSink: Send + 'static {
     /// The store's current state (read once at start).
     fn state(&self) -> StoreState;
     /// Applies `ops` in order; on the first failure returns it (the rest of the
     /// batch is not applied).
-    fn apply(&mut self, ops: Vec<SinkOp>) -> Result<(), StoreError>;
+    fn apply(&mut self, ops: Vec<SinkOp>) -> SinkFuture<'_>;
 }
 
 /// What the driver publishes about its mirror (for StreamInfo `mirror`).
@@ -144,16 +150,7 @@ async fn writer<S: MirrorSink>(
                 Err(_) => break,
             }
         }
-        let joined = tokio::task::spawn_blocking(move || {
-            let r = sink.apply(batch);
-            (sink, r)
-        })
-        .await;
-        let Ok((s, result)) = joined else {
-            warn!("mirror sink panicked; writer stops");
-            return;
-        };
-        sink = s;
+        let result = sink.apply(batch).await;
         if let Err(e) = result {
             let _ = back.send(Input::StoreFailed(e)).await;
         }

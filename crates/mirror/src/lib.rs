@@ -22,7 +22,7 @@ pub use crate::core::{
     CreateReply, Effect, Inbound, InfoClock, MirrorConfig, MirrorInfo, MirrorIngest, OriginState,
     RetryReason, StoreError, StoreMsg, StoreState,
 };
-pub use driver::{spawn_mirror, MirrorHandle, MirrorSink, MirrorSnapshot, SinkOp};
+pub use driver::{spawn_mirror, MirrorHandle, MirrorSink, MirrorSnapshot, SinkFuture, SinkOp};
 pub use upstream::{
     ConnectionEvent, Message, PublishError, RequestError, Status, Subscription, UpstreamClient,
     UpstreamConfig, UpstreamTls,

@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use jetmirror_mirror::core::clean_headers;
 use jetmirror_mirror::{
-    spawn_mirror, MirrorConfig, MirrorSink, SinkOp, StoreError, StoreMsg, StoreState,
+    spawn_mirror, MirrorConfig, MirrorSink, SinkFuture, SinkOp, StoreError, StoreMsg, StoreState,
     UpstreamClient, UpstreamConfig,
 };
 use jetmirror_testkit::{Server, ServerSpec};
@@ -43,7 +43,14 @@ impl MirrorSink for MemSink {
         }
     }
 
-    fn apply(&mut self, ops: Vec<SinkOp>) -> Result<(), StoreError> {
+    fn apply(&mut self, ops: Vec<SinkOp>) -> SinkFuture<'_> {
+        let r = self.apply_now(ops);
+        Box::pin(std::future::ready(r))
+    }
+}
+
+impl MemSink {
+    fn apply_now(&self, ops: Vec<SinkOp>) -> Result<(), StoreError> {
         let mut s = self.0.lock().expect("lock");
         for op in ops {
             s.ops.push(op.clone());

@@ -7,8 +7,8 @@
 
 use jetmirror_config::UpstreamOptions;
 use jetmirror_mirror::{
-    MirrorConfig, MirrorSink, MirrorSnapshot, SinkOp, StoreError, StoreState, UpstreamClient,
-    UpstreamConfig, UpstreamTls,
+    MirrorConfig, MirrorSink, MirrorSnapshot, SinkFuture, SinkOp, StoreError, StoreState,
+    UpstreamClient, UpstreamConfig, UpstreamTls,
 };
 use jetmirror_stream::api::stream::{ExternalStream, StreamConfig, StreamSourceInfo};
 use jetmirror_stream::ApiError;
@@ -21,8 +21,8 @@ pub(super) struct MirrorBatch {
     pub done: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// The sink of one mirror driver: it runs on a blocking thread and waits for the
-/// JetStream task to apply each batch.
+/// The sink of one mirror driver: it hands each batch to the JetStream task and waits
+/// (asynchronously) until it is applied.
 pub(super) struct ServiceSink {
     pub stream: String,
     pub state: StoreState,
@@ -34,26 +34,28 @@ impl MirrorSink for ServiceSink {
         self.state
     }
 
-    fn apply(&mut self, ops: Vec<SinkOp>) -> Result<(), StoreError> {
-        let seq = match ops.first() {
-            Some(SinkOp::Store(m)) => m.seq,
-            Some(SinkOp::SkipTo(s)) => *s,
-            None => return Ok(()),
-        };
-        let (done, rx) = oneshot::channel();
-        let batch = MirrorBatch {
-            stream: self.stream.clone(),
-            ops,
-            done,
-        };
-        if self.tx.blocking_send(batch).is_err() {
-            return Err(StoreError::Other { seq });
-        }
-        let r = rx.blocking_recv().unwrap_or(Err(StoreError::Other { seq }));
-        if let Err(StoreError::LastSeqMismatch { last_seq, .. }) = &r {
-            self.state.last_seq = *last_seq;
-        }
-        r
+    fn apply(&mut self, ops: Vec<SinkOp>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            let seq = match ops.first() {
+                Some(SinkOp::Store(m)) => m.seq,
+                Some(SinkOp::SkipTo(s)) => *s,
+                None => return Ok(()),
+            };
+            let (done, rx) = oneshot::channel();
+            let batch = MirrorBatch {
+                stream: self.stream.clone(),
+                ops,
+                done,
+            };
+            if self.tx.send(batch).await.is_err() {
+                return Err(StoreError::Other { seq });
+            }
+            let r = rx.await.unwrap_or(Err(StoreError::Other { seq }));
+            if let Err(StoreError::LastSeqMismatch { last_seq, .. }) = &r {
+                self.state.last_seq = *last_seq;
+            }
+            r
+        })
     }
 }
 
