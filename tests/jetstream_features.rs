@@ -1039,3 +1039,88 @@ async fn push_consumer_follows_interest_at_once() {
     })
     .await;
 }
+
+/// The server-wide `jetstream { limits { … } }` block: `/jsz` `limits` (key order,
+/// `default_max_consumers` 1000 when unset), and what each limit does to streams and
+/// consumers: the duplicate window's ceiling and default, the consumers' default and
+/// largest `max_ack_pending` and `max_batch`, and the default per-stream consumer limit
+/// (nats-server 2.15 caps a stream without its own `max_consumers` at 1000).
+#[tokio::test]
+async fn server_jetstream_limits() {
+    async fn observe(kind: Kind, extra: &str) -> Vec<String> {
+        let mut spec = ServerSpec::new(kind);
+        spec.jetstream = true;
+        spec.http = true;
+        spec.jetstream_extra = extra.to_string();
+        let server = Server::start(spec).unwrap_or_else(|e| panic!("cannot start {kind:?}: {e:#}"));
+        let client = connect(&server).await;
+        let mut seen = Vec::new();
+        let port = server.http_port().expect("http port");
+        let jsz = jetmirror_testkit::http_get(port, "/jsz").expect("/jsz");
+        let jsz: serde_json::Map<String, Value> = serde_json::from_str(&jsz).expect("jsz json");
+        seen.push(format!("jsz limits {}", jsz["limits"]));
+        let v = api(
+            &client,
+            "$JS.API.STREAM.CREATE.L",
+            r#"{"name":"L","subjects":["l"]}"#,
+        )
+        .await;
+        seen.push(format!(
+            "stream duplicate_window {} {}",
+            v["config"]["duplicate_window"], v["error"]
+        ));
+        let v = api(
+            &client,
+            "$JS.API.STREAM.CREATE.L2",
+            r#"{"name":"L2","subjects":["l2"],"duplicate_window":60000000000}"#,
+        )
+        .await;
+        seen.push(format!(
+            "long window {} {}",
+            v["config"]["duplicate_window"], v["error"]
+        ));
+        let v = api(
+            &client,
+            "$JS.API.CONSUMER.CREATE.L.P",
+            r#"{"stream_name":"L","config":{"name":"P","ack_policy":"explicit"}}"#,
+        )
+        .await;
+        seen.push(format!(
+            "pull max_ack_pending {} max_batch {} {}",
+            v["config"]["max_ack_pending"], v["config"]["max_batch"], v["error"]
+        ));
+        let v = api(
+            &client,
+            "$JS.API.CONSUMER.CREATE.L.Q",
+            r#"{"stream_name":"L","config":{"name":"Q","ack_policy":"explicit","max_ack_pending":100}}"#,
+        )
+        .await;
+        seen.push(format!("ack pending 100: {}", v["error"]));
+        let v = api(
+            &client,
+            "$JS.API.CONSUMER.CREATE.L.R",
+            r#"{"stream_name":"L","config":{"name":"R","ack_policy":"explicit","max_batch":60}}"#,
+        )
+        .await;
+        seen.push(format!("max_batch 60: {}", v["error"]));
+        for i in 0..5 {
+            let v = api(
+                &client,
+                &format!("$JS.API.CONSUMER.CREATE.L.C{i}"),
+                &format!(r#"{{"stream_name":"L","config":{{"name":"C{i}","ack_policy":"none"}}}}"#),
+            )
+            .await;
+            seen.push(format!("consumer C{i}: {}", v["error"]));
+        }
+        seen
+    }
+    for extra in [
+        "",
+        "  limits { default_max_consumers: 3, max_ack_pending: 77, max_request_batch: 50, duplicate_window: \"30s\", max_ha_assets: 2, batch { max_msgs: 10, timeout: \"5s\" } }",
+        "  limits { default_max_consumers: -1 }",
+    ] {
+        let reference = observe(Kind::NatsServer, extra).await;
+        let ours = observe(Kind::Jetmirror, extra).await;
+        assert_eq!(ours, reference, "jetmirror differs from nats-server with {extra:?}");
+    }
+}

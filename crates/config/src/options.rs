@@ -191,6 +191,44 @@ pub struct JetStreamOptions {
     pub sync_interval: Option<SyncInterval>,
     pub strict: Option<bool>,
     pub unique_tag: Option<String>,
+    /// `limits { … }`: server-wide JetStream limits (nats-server `JSLimitOpts`).
+    pub limits: JetStreamLimits,
+}
+
+/// nats-server's `JSLimitOpts` (`jetstream { limits { … } }`); 0 means not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JetStreamLimits {
+    pub max_request_batch: i64,
+    pub max_ack_pending: i64,
+    pub max_ha_assets: i64,
+    /// `duplicate_window`, in nanoseconds.
+    pub max_duplicate_window: i64,
+    /// `batch { max_inflight_per_stream }`.
+    pub max_batch_inflight_per_stream: i64,
+    /// `batch { max_inflight_total }`.
+    pub max_batch_inflight_total: i64,
+    /// `batch { max_msgs }`.
+    pub max_batch_size: i64,
+    /// `batch { timeout }`, in nanoseconds.
+    pub max_batch_timeout: i64,
+    /// Most consumers of a stream without its own `max_consumers`: 0 when not configured
+    /// (nats-server then uses [`DEFAULT_MAX_CONSUMERS`]), negative for no limit.
+    pub default_max_consumers: i64,
+}
+
+/// nats-server 2.15's per-stream consumer limit when neither the stream nor
+/// `limits { default_max_consumers }` sets one.
+pub const DEFAULT_MAX_CONSUMERS: i64 = 1000;
+
+impl JetStreamLimits {
+    /// The consumer limit of a stream whose own `max_consumers` is not set (None: none).
+    pub fn default_max_consumers(&self) -> Option<i64> {
+        match self.default_max_consumers {
+            0 => Some(DEFAULT_MAX_CONSUMERS),
+            n if n < 0 => None,
+            n => Some(n),
+        }
+    }
 }
 
 /// jetmirror's own `upstream { ... }` block (spec Part Z).
@@ -811,6 +849,57 @@ impl Options {
         }
     }
 
+    /// `jetstream { limits { … } }` (nats-server `parseJetStreamLimits`).
+    fn jetstream_limits(
+        &mut self,
+        cx: &mut Cx,
+        k: &str,
+        v: &Spanned<Value>,
+        limits: &mut JetStreamLimits,
+    ) {
+        let Value::Map(m) = &v.value else {
+            cx.err(k, v, "Expected a map to define JetStreamLimits".to_string());
+            return;
+        };
+        *limits = JetStreamLimits::default();
+        let ns = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        for (mk, mv) in m.iter() {
+            match mk.to_ascii_lowercase().as_str() {
+                "max_ack_pending" => set(&mut limits.max_ack_pending, cx.int(mk, mv)),
+                "max_ha_assets" => set(&mut limits.max_ha_assets, cx.int(mk, mv)),
+                "max_request_batch" => set(&mut limits.max_request_batch, cx.int(mk, mv)),
+                "default_max_consumers" => set(&mut limits.default_max_consumers, cx.int(mk, mv)),
+                "duplicate_window" => set(
+                    &mut limits.max_duplicate_window,
+                    cx.duration(mk, mk, mv).map(ns),
+                ),
+                "batch" => {
+                    let Value::Map(b) = &mv.value else {
+                        cx.err(mk, mv, "Expected a map to define batch limits".to_string());
+                        continue;
+                    };
+                    for (bk, bv) in b.iter() {
+                        match bk.to_ascii_lowercase().as_str() {
+                            "max_inflight_per_stream" => {
+                                set(&mut limits.max_batch_inflight_per_stream, cx.int(bk, bv))
+                            }
+                            "max_inflight_total" => {
+                                set(&mut limits.max_batch_inflight_total, cx.int(bk, bv))
+                            }
+                            "max_msgs" => set(&mut limits.max_batch_size, cx.int(bk, bv)),
+                            "timeout" => set(
+                                &mut limits.max_batch_timeout,
+                                cx.duration(bk, bk, bv).map(ns),
+                            ),
+                            _ => cx.unknown(bk, bv),
+                        }
+                    }
+                }
+                _ => cx.unknown(mk, mv),
+            }
+        }
+    }
+
     fn jetstream_block(&mut self, cx: &mut Cx, k: &str, v: &Spanned<Value>) {
         match &v.value {
             Value::Bool(b) => self.set_jetstream(*b),
@@ -910,7 +999,8 @@ impl Options {
                         "meta_compact_sync" => {
                             cx.bool(mk, mv);
                         }
-                        "meta_compact" | "limits" | "tpm" => cx.unsupported(mk, mv),
+                        "limits" => self.jetstream_limits(cx, mk, mv, &mut js.limits),
+                        "meta_compact" | "tpm" => cx.unsupported(mk, mv),
                         _ => cx.unknown(mk, mv),
                     }
                 }

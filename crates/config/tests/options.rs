@@ -674,3 +674,37 @@ fn lame_duck_grace_period_must_be_positive() {
         "o.conf:1:0: error parsing lame_duck_grace_period: time: invalid duration \"-x\""
     );
 }
+
+#[test]
+fn jetstream_server_limits() {
+    let o = opts(
+        "jetstream {\n limits {\n  max_ack_pending: 77\n  max_request_batch: 50\n  max_ha_assets: 3\n  duplicate_window: \"30s\"\n  default_max_consumers: 7\n  batch { max_inflight_per_stream: 2, max_inflight_total: 4, max_msgs: 10, timeout: \"5s\" }\n }\n}\n",
+    );
+    let l = o.jetstream.expect("enabled").limits;
+    assert_eq!(
+        l,
+        jetmirror_config::JetStreamLimits {
+            max_request_batch: 50,
+            max_ack_pending: 77,
+            max_ha_assets: 3,
+            max_duplicate_window: 30_000_000_000,
+            max_batch_inflight_per_stream: 2,
+            max_batch_inflight_total: 4,
+            max_batch_size: 10,
+            max_batch_timeout: 5_000_000_000,
+            default_max_consumers: 7,
+        }
+    );
+    assert_eq!(l.default_max_consumers(), Some(7));
+    let unset = opts("jetstream {}").jetstream.expect("enabled").limits;
+    assert_eq!(unset.default_max_consumers(), Some(1000));
+    let none = opts("jetstream { limits { default_max_consumers: -1 } }");
+    assert_eq!(
+        none.jetstream
+            .expect("enabled")
+            .limits
+            .default_max_consumers(),
+        None
+    );
+    assert!(opts_err("jetstream { limits { bogus: 1 } }").contains("unknown field \"bogus\""));
+}

@@ -816,6 +816,30 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
     if js.strict.unwrap_or(true) {
         config.insert("strict".into(), json!(true));
     }
+    // nats-server's `JSLimitOpts`: only what is set, in the struct's order.
+    let mut limits = serde_json::Map::new();
+    let l = &js.limits;
+    for (key, value) in [
+        ("max_request_batch", l.max_request_batch),
+        ("max_ack_pending", l.max_ack_pending),
+        ("max_ha_assets", l.max_ha_assets),
+        ("max_duplicate_window", l.max_duplicate_window),
+        (
+            "max_batch_inflight_per_stream",
+            l.max_batch_inflight_per_stream,
+        ),
+        ("max_batch_inflight_total", l.max_batch_inflight_total),
+        ("max_batch_size", l.max_batch_size),
+        ("max_batch_timeout", l.max_batch_timeout),
+        (
+            "default_max_consumers",
+            l.default_max_consumers().unwrap_or(l.default_max_consumers),
+        ),
+    ] {
+        if value != 0 {
+            limits.insert(key.into(), json!(value));
+        }
+    }
     let mut total = crate::jetstream::jsz::JszSnapshot {
         api_level: jetmirror_stream::api::responses::API_LEVEL,
         ..Default::default()
@@ -842,7 +866,7 @@ async fn jsz(State(state): State<Arc<ServerState>>, Query(q): Params) -> Respons
         "server_id": state.server_id,
         "now": now,
         "config": config,
-        "limits": {},
+        "limits": limits,
         "streams": snap.streams,
         "consumers": snap.consumers,
         "messages": snap.messages,

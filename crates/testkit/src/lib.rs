@@ -225,6 +225,8 @@ pub struct ServerSpec {
     pub jetstream: bool,
     /// JetStream domain written into the kit's `jetstream { }` block (with `jetstream`).
     pub jetstream_domain: Option<String>,
+    /// More lines for the kit's `jetstream { }` block (with `jetstream`), e.g. `limits { }`.
+    pub jetstream_extra: String,
     /// Enable the HTTP monitoring port.
     pub http: bool,
     /// Extra command-line arguments.
@@ -241,6 +243,7 @@ impl ServerSpec {
             config: String::new(),
             jetstream: false,
             jetstream_domain: None,
+            jetstream_extra: String::new(),
             http: false,
             args: Vec::new(),
             bin: None,
@@ -335,6 +338,10 @@ impl Server {
             ));
             if let Some(domain) = &self.spec.jetstream_domain {
                 text.push_str(&format!("  domain: {domain:?}\n"));
+            }
+            if !self.spec.jetstream_extra.is_empty() {
+                text.push_str(&self.spec.jetstream_extra);
+                text.push('\n');
             }
             text.push_str("}\n");
         }

@@ -519,6 +519,7 @@ impl Service {
             serde_json::from_value(value).map_err(ApiError::invalid_json)?;
         if update {
             if config.name == name {
+                self.apply_duplicate_window_limit(&mut config, pedantic)?;
                 self.check_stream_update_limits(&config, pedantic)?;
             }
             let (mut info, fx) = self.account.update_stream(name, &config, pedantic, now)?;
@@ -536,6 +537,7 @@ impl Service {
             // Refuse what cannot run before anything is created.
             self.prepare_mirror_create(&mut config)?;
             if config.name == name {
+                self.apply_duplicate_window_limit(&mut config, pedantic)?;
                 self.check_stream_limits(&config)?;
             }
             let (mut info, fx) = self.account.create_stream(name, &config, pedantic, now)?;
@@ -695,7 +697,7 @@ impl Service {
             }
         }
         let action: ConsumerAction = req.action;
-        self.apply_ack_pending_limit(stream, &mut config)?;
+        self.apply_consumer_limits(stream, &mut config, req.pedantic)?;
         let exists = self.account.stream(stream).is_some_and(|s| {
             let names = s.consumer_names();
             [&config.name, &config.durable_name]

@@ -5,11 +5,18 @@
 //! create (consumer.go: the account's `max_consumers` per stream, its `max_ack_pending` as
 //! default and ceiling), and at publish
 //! (jetstream.go `wouldExceedLimits`: the account's stored bytes plus the new message).
+//! Also the server-wide `jetstream { limits { … } }` (`JSLimitOpts`): the duplicate
+//! window's ceiling, the consumers' `max_ack_pending` and `max_batch` defaults and
+//! ceilings, and the per-stream consumer limit of streams that set none
+//! (`default_max_consumers`, 1000 unless configured).
 
+use jetmirror_config::JetStreamLimits;
 use jetmirror_stream::api::consumer::{AckPolicy, ConsumerConfig};
 use jetmirror_stream::api::responses::AccountLimits;
 use jetmirror_stream::api::stream::{StorageType, StreamConfig};
-use jetmirror_stream::validate::DEFAULT_MAX_ACK_PENDING;
+use jetmirror_stream::validate::{
+    check_stream_config, DEFAULT_DUPLICATE_WINDOW_NS, DEFAULT_MAX_ACK_PENDING,
+};
 use jetmirror_stream::ApiError;
 
 use super::Service;
@@ -113,46 +120,131 @@ impl Service {
         Ok(())
     }
 
+    /// The server-wide `jetstream { limits { … } }`.
+    pub(super) fn server_limits(&self) -> JetStreamLimits {
+        self.state
+            .opts()
+            .jetstream
+            .as_ref()
+            .map(|j| j.limits)
+            .unwrap_or_default()
+    }
+
     /// Whether one more consumer on `stream` stays within the account's `max_consumers`
-    /// (the stream's own `max_consumers` is the stream's business).
+    /// and, for a stream without its own `max_consumers`, the server's
+    /// `default_max_consumers` (the stream's own limit is the stream's business).
     pub(super) fn check_consumer_limits(&self, stream: &str) -> Result<(), ApiError> {
         let acc_max = self.limits.max_consumers;
         let Some(s) = self.account.stream(stream) else {
             return Ok(());
         };
         let own = s.config().max_consumers;
+        let count = i64::try_from(s.consumer_names().len()).unwrap_or(i64::MAX);
         let applies = acc_max > 0 && (own <= 0 || acc_max < own);
-        if applies && i64::try_from(s.consumer_names().len()).unwrap_or(i64::MAX) >= acc_max {
+        if applies && count >= acc_max {
             return Err(ApiError::maximum_consumers_limit());
+        }
+        if own <= 0 {
+            if let Some(default) = self.server_limits().default_max_consumers() {
+                if count >= default {
+                    return Err(ApiError::maximum_consumers_limit());
+                }
+            }
         }
         Ok(())
     }
 
-    /// The account's `max_ack_pending` (consumer.go `setConsumerConfigDefaults` and
-    /// `checkConsumerCfg`): the default of an acked consumer that sets none (when below
-    /// nats-server's 1000), and a ceiling (10121) for one that sets more.
-    pub(super) fn apply_ack_pending_limit(
+    /// The server's and the account's `max_ack_pending` and the server's
+    /// `max_request_batch` (consumer.go `setConsumerConfigDefaults` and
+    /// `checkConsumerCfg`): the defaults of a consumer that sets none (an acked consumer's
+    /// `max_ack_pending` when below nats-server's 1000; a pull consumer's `max_batch`), and
+    /// ceilings for one that sets more (10121, 10125).
+    pub(super) fn apply_consumer_limits(
         &self,
         stream: &str,
         config: &mut ConsumerConfig,
+        pedantic: bool,
     ) -> Result<(), ApiError> {
-        let limit = self.limits.max_ack_pending;
-        if limit <= 0 {
-            return Ok(());
+        let srv = self.server_limits();
+        let acc = self.limits.max_ack_pending;
+        let pull = config.deliver_subject.is_empty();
+        if pull && config.max_request_batch == 0 && srv.max_request_batch > 0 {
+            if pedantic {
+                return Err(ApiError::pedantic(
+                    "max_request_batch must be set if it's JetStream limits are set",
+                ));
+            }
+            config.max_request_batch = srv.max_request_batch;
         }
-        let stream_limit = self
-            .account
-            .stream(stream)
-            .map_or(0, |s| s.config().consumer_limits.max_ack_pending);
-        if config.max_ack_pending == 0 {
-            if stream_limit > 0 {
-                config.max_ack_pending = stream_limit;
-            } else if config.ack_policy != AckPolicy::None {
-                config.max_ack_pending = DEFAULT_MAX_ACK_PENDING.min(limit);
+        if srv.max_ack_pending > 0 || acc > 0 {
+            let stream_limit = self
+                .account
+                .stream(stream)
+                .map_or(0, |s| s.config().consumer_limits.max_ack_pending);
+            if config.max_ack_pending == 0 {
+                if stream_limit > 0 {
+                    config.max_ack_pending = stream_limit;
+                } else if config.ack_policy != AckPolicy::None {
+                    config.max_ack_pending = [srv.max_ack_pending, acc]
+                        .into_iter()
+                        .filter(|l| *l > 0)
+                        .fold(DEFAULT_MAX_ACK_PENDING, i64::min);
+                }
             }
         }
-        if config.max_ack_pending > limit {
-            return Err(ApiError::consumer_max_pending_ack_excess(limit));
+        if pull && srv.max_request_batch > 0 && config.max_request_batch > srv.max_request_batch {
+            return Err(ApiError::consumer_max_request_batch_exceeded(
+                srv.max_request_batch,
+            ));
+        }
+        for limit in [srv.max_ack_pending, acc] {
+            if limit > 0 && config.max_ack_pending > limit {
+                return Err(ApiError::consumer_max_pending_ack_excess(limit));
+            }
+        }
+        Ok(())
+    }
+
+    /// The server's `duplicate_window` limit (stream.go `checkStreamCfgLocked`): the
+    /// default window of a stream that sets none is at most the limit, and a larger
+    /// window is refused. The stream's own checks run first so their errors keep their
+    /// precedence.
+    pub(super) fn apply_duplicate_window_limit(
+        &self,
+        config: &mut StreamConfig,
+        pedantic: bool,
+    ) -> Result<(), ApiError> {
+        let lim = self.server_limits().max_duplicate_window;
+        if lim <= 0 {
+            return Ok(());
+        }
+        check_stream_config(config, pedantic)?;
+        if config.duplicate_window == 0 && config.mirror.is_none() && config.sources.is_empty() {
+            let mut max_window = DEFAULT_DUPLICATE_WINDOW_NS;
+            if max_window > lim {
+                if pedantic {
+                    return Err(ApiError::pedantic(
+                        "duplicate window limits are higher than current limits",
+                    ));
+                }
+                max_window = lim;
+            }
+            if config.max_age > 0 && config.max_age < max_window {
+                if pedantic {
+                    return Err(ApiError::pedantic(
+                        "duplicate window cannot be bigger than max age",
+                    ));
+                }
+                config.duplicate_window = config.max_age;
+            } else {
+                config.duplicate_window = max_window;
+            }
+        }
+        if config.duplicate_window > lim {
+            return Err(ApiError::stream_invalid_config(format!(
+                "duplicates window can not be larger then server limit of {}",
+                jetmirror_stream::consumer::go_duration(lim)
+            )));
         }
         Ok(())
     }
