@@ -1059,50 +1059,36 @@ async fn server_jetstream_limits() {
         let jsz = jetmirror_testkit::http_get(port, "/jsz").expect("/jsz");
         let jsz: serde_json::Map<String, Value> = serde_json::from_str(&jsz).expect("jsz json");
         seen.push(format!("jsz limits {}", jsz["limits"]));
-        let v = api(
-            &client,
-            "$JS.API.STREAM.CREATE.L",
-            r#"{"name":"L","subjects":["l"]}"#,
-        )
-        .await;
-        seen.push(format!(
-            "stream duplicate_window {} {}",
-            v["config"]["duplicate_window"], v["error"]
-        ));
-        let v = api(
-            &client,
-            "$JS.API.STREAM.CREATE.L2",
-            r#"{"name":"L2","subjects":["l2"],"duplicate_window":60000000000}"#,
-        )
-        .await;
-        seen.push(format!(
-            "long window {} {}",
-            v["config"]["duplicate_window"], v["error"]
-        ));
-        let v = api(
-            &client,
-            "$JS.API.CONSUMER.CREATE.L.P",
-            r#"{"stream_name":"L","config":{"name":"P","ack_policy":"explicit"}}"#,
-        )
-        .await;
-        seen.push(format!(
-            "pull max_ack_pending {} max_batch {} {}",
-            v["config"]["max_ack_pending"], v["config"]["max_batch"], v["error"]
-        ));
-        let v = api(
-            &client,
-            "$JS.API.CONSUMER.CREATE.L.Q",
-            r#"{"stream_name":"L","config":{"name":"Q","ack_policy":"explicit","max_ack_pending":100}}"#,
-        )
-        .await;
-        seen.push(format!("ack pending 100: {}", v["error"]));
-        let v = api(
-            &client,
-            "$JS.API.CONSUMER.CREATE.L.R",
-            r#"{"stream_name":"L","config":{"name":"R","ack_policy":"explicit","max_batch":60}}"#,
-        )
-        .await;
-        seen.push(format!("max_batch 60: {}", v["error"]));
+        for (subject, body) in [
+            (
+                "$JS.API.STREAM.CREATE.L",
+                r#"{"name":"L","subjects":["l"]}"#,
+            ),
+            (
+                "$JS.API.STREAM.CREATE.L2",
+                r#"{"name":"L2","subjects":["l2"],"duplicate_window":60000000000}"#,
+            ),
+        ] {
+            let v = api(&client, subject, body).await;
+            seen.push(format!(
+                "{subject} duplicate_window {} {}",
+                v["config"]["duplicate_window"], v["error"]
+            ));
+        }
+        for (name, extra) in [
+            ("P", ""),
+            ("Q", r#","max_ack_pending":100"#),
+            ("R", r#","max_batch":60"#),
+        ] {
+            let body = format!(
+                r#"{{"stream_name":"L","config":{{"name":"{name}","ack_policy":"explicit"{extra}}}}}"#
+            );
+            let v = api(&client, &format!("$JS.API.CONSUMER.CREATE.L.{name}"), &body).await;
+            seen.push(format!(
+                "consumer {name}{extra}: max_ack_pending {} max_batch {} {}",
+                v["config"]["max_ack_pending"], v["config"]["max_batch"], v["error"]
+            ));
+        }
         for i in 0..5 {
             let v = api(
                 &client,
