@@ -1110,3 +1110,106 @@ async fn server_jetstream_limits() {
         assert_eq!(ours, reference, "jetmirror differs from nats-server with {extra:?}");
     }
 }
+
+/// `CONSUMER.RESET`: back past the ack floor (empty body), to a chosen sequence, the
+/// checks for deliver policies that do not allow it, invalid JSON, and no answer for an
+/// unknown consumer; what is delivered afterwards. The same steps on both servers.
+#[tokio::test]
+async fn consumer_reset() {
+    both(|server| async move {
+        let client = connect(&server).await;
+        let mut seen = Vec::new();
+        api(&client, "$JS.API.STREAM.CREATE.RS", r#"{"name":"RS","subjects":["rs"]}"#).await;
+        for i in 1..=5 {
+            publish(&client, "rs", &[], &format!("m{i}")).await;
+        }
+        for (name, extra) in [
+            ("ALL", ""),
+            ("NEW", r#","deliver_policy":"new""#),
+            ("FROM3", r#","deliver_policy":"by_start_sequence","opt_start_seq":3"#),
+        ] {
+            let body = format!(
+                r#"{{"stream_name":"RS","config":{{"durable_name":"{name}","ack_policy":"explicit"{extra}}}}}"#
+            );
+            api(&client, &format!("$JS.API.CONSUMER.CREATE.RS.{name}"), &body).await;
+        }
+        let inbox = client.new_inbox();
+        let mut sub = client.subscribe(inbox.clone()).await.expect("subscribe");
+        // Fetches `n` messages of ALL, acking the first `ack` of them (synchronously).
+        async fn fetch(
+            client: &Client,
+            sub: &mut async_nats::Subscriber,
+            inbox: &str,
+            n: usize,
+            ack: usize,
+        ) -> Vec<String> {
+            client
+                .publish_with_reply(
+                    "$JS.API.CONSUMER.MSG.NEXT.RS.ALL",
+                    inbox.to_string(),
+                    format!(r#"{{"batch":{n},"no_wait":true}}"#).into(),
+                )
+                .await
+                .expect("pull");
+            let mut out = Vec::new();
+            while let Some(m) = next(sub, Duration::from_secs(2)).await {
+                if m.status.is_some() {
+                    out.push(format!("status {:?}", m.status.map(|s| s.as_u16())));
+                    break;
+                }
+                let reply = m.reply.clone().map(|r| r.to_string()).unwrap_or_default();
+                // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>
+                let t: Vec<&str> = reply.split('.').collect();
+                let fields = [t.get(4), t.get(5), t.get(6), t.get(8)].map(|x| x.copied().unwrap_or(""));
+                out.push(format!(
+                    "{} deliveries={} sseq={} cseq={} pending={}",
+                    String::from_utf8_lossy(&m.payload),
+                    fields[0],
+                    fields[1],
+                    fields[2],
+                    fields[3]
+                ));
+                if out.len() <= ack {
+                    client.request(reply, "+ACK".into()).await.expect("ack");
+                }
+                if out.len() >= n {
+                    break;
+                }
+            }
+            out
+        }
+        let state = |v: &Value| {
+            format!(
+                "delivered {} ack_floor {} num_pending {} num_ack_pending {} num_redelivered {} reset_seq {} error {}",
+                v["delivered"], v["ack_floor"], v["num_pending"], v["num_ack_pending"],
+                v["num_redelivered"], v["reset_seq"], v["error"]
+            )
+        };
+        seen.extend(fetch(&client, &mut sub, &inbox, 4, 2).await);
+        for body in ["", r#"{"seq":5}"#, r#"{"seq":0}"#, r#"{"seq":9}"#, "{"] {
+            let v = api(&client, "$JS.API.CONSUMER.RESET.RS.ALL", body).await;
+            seen.push(format!("reset {body:?}: type {} {}", v["type"], state(&v)));
+            seen.extend(fetch(&client, &mut sub, &inbox, 2, 1).await);
+        }
+        let v = api(&client, "$JS.API.CONSUMER.INFO.RS.ALL", "").await;
+        seen.push(format!("info {}", state(&v)));
+        for (consumer, body) in [
+            ("NEW", r#"{"seq":2}"#),
+            ("NEW", ""),
+            ("FROM3", r#"{"seq":2}"#),
+            ("FROM3", r#"{"seq":4}"#),
+        ] {
+            let v = api(&client, &format!("$JS.API.CONSUMER.RESET.RS.{consumer}"), body).await;
+            seen.push(format!("reset {consumer} {body:?}: {}", state(&v)));
+        }
+        let unknown = client
+            .request("$JS.API.CONSUMER.RESET.RS.NOPE", "".into());
+        let answer = tokio::time::timeout(Duration::from_millis(500), unknown).await;
+        seen.push(format!(
+            "unknown consumer answered: {}",
+            matches!(answer, Ok(Ok(_)))
+        ));
+        seen
+    })
+    .await;
+}

@@ -145,6 +145,9 @@ pub enum Command {
         group: String,
         now_ns: i64,
     },
+    /// `CONSUMER.RESET`: start delivering again at stream sequence `seq` (0: just past
+    /// the ack floor), forgetting what was delivered and pending.
+    ResetConsumer { name: String, seq: u64, now_ns: i64 },
     /// Time passed: max_age and TTL expiry, duplicate window, redelivery, pull expiry,
     /// heartbeats, inactive_threshold, pause ends, pin timeouts.
     Tick { now_ns: i64 },
@@ -235,6 +238,12 @@ pub enum Outcome {
     ConfigUpdated,
     ConsumerCreated(Box<ConsumerInfo>),
     ConsumerDeleted,
+    /// `CONSUMER.RESET` applied: the consumer's info afterwards and the sequence it
+    /// delivers next.
+    ConsumerReset {
+        info: Box<ConsumerInfo>,
+        reset_seq: u64,
+    },
     /// `CONSUMER.PAUSE` applied.
     ConsumerPaused {
         paused: bool,
@@ -1166,6 +1175,9 @@ impl Stream {
                 group,
                 now_ns,
             } => self.unpin_consumer(&name, &group, now_ns, &mut fx),
+            Command::ResetConsumer { name, seq, now_ns } => {
+                self.reset_consumer(&name, seq, now_ns, &mut fx)
+            }
             Command::MirrorStore {
                 seq,
                 ts_ns,
@@ -2836,6 +2848,66 @@ impl Stream {
         fx.push(unpinned_advisory(&stream, name, group, "admin", now_ns));
         self.pump(name, now_ns, fx);
         Outcome::Done
+    }
+
+    /// nats-server `resetStartingSeqLocked`: 0 means just past the ack floor; any other
+    /// sequence is allowed for deliver-all consumers, and for by-start-sequence/time ones
+    /// when not before their start.
+    fn reset_consumer(
+        &mut self,
+        name: &str,
+        seq: u64,
+        now_ns: i64,
+        fx: &mut Vec<Effect>,
+    ) -> Outcome {
+        let Some(c) = self.consumers.get(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        let seq = if seq == 0 {
+            c.state.ack_floor_stream_seq + 1
+        } else {
+            match c.config.deliver_policy {
+                DeliverPolicy::All => seq,
+                DeliverPolicy::ByStartSequence if seq < c.config.opt_start_seq => {
+                    return Outcome::Failed(ApiError::consumer_invalid_reset("below start seq"));
+                }
+                DeliverPolicy::ByStartSequence => seq,
+                DeliverPolicy::ByStartTime => {
+                    let first = self.first_seq_at_or_after(c.config.opt_start_time.unwrap_or(0));
+                    if seq < first {
+                        return Outcome::Failed(ApiError::consumer_invalid_reset(
+                            "below start time",
+                        ));
+                    }
+                    seq
+                }
+                _ => return Outcome::Failed(ApiError::consumer_invalid_reset("not allowed")),
+            }
+        }
+        .max(1);
+        let Some(c) = self.consumers.get_mut(name) else {
+            return Outcome::Failed(ApiError::consumer_not_found());
+        };
+        let st = &mut c.state;
+        st.pending.clear();
+        st.redelivered.clear();
+        st.lss.clear();
+        st.delivered_consumer_seq = 0;
+        st.delivered_stream_seq = seq - 1;
+        st.ack_floor_consumer_seq = 0;
+        st.ack_floor_stream_seq = seq - 1;
+        st.last_delivered_ns = None;
+        st.last_ack_ns = None;
+        c.num_pending_cache.set(None);
+        c.redeliver_hint_ns.set(0);
+        self.pump(name, now_ns, fx);
+        match self.consumer_info(name, now_ns) {
+            Some(info) => Outcome::ConsumerReset {
+                info: Box::new(info),
+                reset_seq: seq,
+            },
+            None => Outcome::Failed(ApiError::consumer_not_found()),
+        }
     }
 
     fn tick(&mut self, now_ns: i64, fx: &mut Vec<Effect>) {

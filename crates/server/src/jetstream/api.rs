@@ -24,6 +24,29 @@ use crate::internal::InternalMsg;
 
 const CONSUMER_PAUSE: &str = "io.nats.jetstream.api.v1.consumer_pause_response";
 const CONSUMER_UNPIN: &str = "io.nats.jetstream.api.v1.consumer_unpin_response";
+const CONSUMER_RESET: &str = "io.nats.jetstream.api.v1.consumer_reset_response";
+
+/// `CONSUMER.RESET` body: the stream sequence to start again at (absent: past the ack floor).
+#[derive(Debug, Default, Deserialize)]
+struct ResetRequest {
+    #[serde(default)]
+    seq: u64,
+}
+
+/// `CONSUMER.RESET` error answer (after the `type`).
+#[derive(serde::Serialize)]
+struct ResetError<'a> {
+    error: &'a ApiError,
+    reset_seq: u64,
+}
+
+/// `CONSUMER.RESET` answer: the consumer's info, then the sequence it delivers next.
+#[derive(serde::Serialize)]
+struct ResetResponse<'a> {
+    #[serde(flatten)]
+    info: &'a jetmirror_stream::api::consumer::ConsumerInfo,
+    reset_seq: u64,
+}
 const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// A `CONSUMER.PAUSE` error answer (after the `type`).
@@ -439,6 +462,43 @@ impl Service {
                 let r = self.consumer_unpin(stream, consumer, &body, now);
                 self.answer(&reply, CONSUMER_UNPIN, r);
             }
+            ["CONSUMER", "RESET", stream, consumer] => {
+                // Each consumer answers its own resets (nats-server subscribes per
+                // consumer): an unknown stream or consumer leaves the request unanswered.
+                let known = self
+                    .account
+                    .stream(stream)
+                    .is_some_and(|s| s.consumer_names().iter().any(|n| n == consumer));
+                if known && reply.is_some() {
+                    let r = self.consumer_reset(stream, consumer, &body, now);
+                    let r = r.or_else(|e| {
+                        // The answer always carries `reset_seq`, 0 with an error.
+                        self.api_errors += 1;
+                        Ok(responses::success(
+                            CONSUMER_RESET,
+                            &ResetError {
+                                error: &e,
+                                reset_seq: 0,
+                            },
+                        ))
+                    });
+                    self.answer(&reply, CONSUMER_RESET, r);
+                }
+            }
+            ["STREAM", "PEER", "EVACUATE", _] => {
+                self.answer(
+                    &reply,
+                    "io.nats.jetstream.api.v1.stream_evacuate_peer_response",
+                    Err(ApiError::cluster_required()),
+                );
+            }
+            ["STREAM", "CANCEL_MOVE", _] => {
+                self.answer(
+                    &reply,
+                    "io.nats.jetstream.api.v1.stream_cancel_move_response",
+                    Err(ApiError::cluster_required()),
+                );
+            }
             ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
                 let Some(to) = reply else { return };
                 if self.account.stream(stream).is_none() {
@@ -602,6 +662,46 @@ impl Service {
                     paused,
                     pause_until,
                     pause_remaining,
+                },
+            )),
+            Some(Outcome::Failed(e)) => Err(e),
+            _ => Err(ApiError::consumer_not_found()),
+        }
+    }
+
+    /// `CONSUMER.RESET` (empty, or `{"seq":…}`).
+    fn consumer_reset(
+        &mut self,
+        stream: &str,
+        consumer: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Vec<u8>, ApiError> {
+        // nats-server reads this body with `json.Unmarshal`, whose truncated-input text
+        // differs from the request decoder's.
+        let req: ResetRequest = if body.is_empty() {
+            ResetRequest::default()
+        } else {
+            parse_request(body).map_err(|mut e| {
+                if e.description == "invalid JSON: unexpected EOF" {
+                    e.description = "invalid JSON: unexpected end of JSON input".into();
+                }
+                e
+            })?
+        };
+        match self.apply(
+            stream,
+            Command::ResetConsumer {
+                name: consumer.to_string(),
+                seq: req.seq,
+                now_ns: now,
+            },
+        ) {
+            Some(Outcome::ConsumerReset { info, reset_seq }) => Ok(responses::success(
+                CONSUMER_RESET,
+                &ResetResponse {
+                    info: &info,
+                    reset_seq,
                 },
             )),
             Some(Outcome::Failed(e)) => Err(e),
