@@ -1213,3 +1213,71 @@ async fn consumer_reset() {
     })
     .await;
 }
+
+/// A pull request for a consumer (or stream) that does not exist meets no responders, as
+/// on nats-server where each consumer subscribes its own `MSG.NEXT` subject (clients turn
+/// this into "consumer not found" at once instead of waiting for a timeout).
+#[tokio::test]
+async fn pull_from_a_missing_consumer_meets_no_responders() {
+    both(|server| async move {
+        let client = connect(&server).await;
+        api(
+            &client,
+            "$JS.API.STREAM.CREATE.NR",
+            r#"{"name":"NR","subjects":["nr"]}"#,
+        )
+        .await;
+        let mut seen = Vec::new();
+        for subject in [
+            "$JS.API.CONSUMER.MSG.NEXT.NR.NOPE",
+            "$JS.API.CONSUMER.MSG.NEXT.NOSTREAM.NOPE",
+        ] {
+            let r = tokio::time::timeout(
+                Duration::from_secs(3),
+                client.request(subject, r#"{"batch":1}"#.into()),
+            )
+            .await;
+            seen.push(match r {
+                Err(_) => format!("{subject}: no answer"),
+                Ok(Ok(m)) => format!("{subject}: {}", describe(&m)),
+                Ok(Err(e)) => format!("{subject}: {:?}", e.kind()),
+            });
+        }
+        seen
+    })
+    .await;
+}
+
+/// `STREAM.SNAPSHOT` / `STREAM.RESTORE` requests get nats-server's answers for what is
+/// checked before an archive moves (empty body, unknown stream, bad JSON, invalid deliver
+/// subject, name mismatch). jetmirror then refuses the archive itself (not compared).
+#[tokio::test]
+async fn snapshot_and_restore_request_checks() {
+    both(|server| async move {
+        let client = connect(&server).await;
+        api(
+            &client,
+            "$JS.API.STREAM.CREATE.SN",
+            r#"{"name":"SN","subjects":["sn"]}"#,
+        )
+        .await;
+        let mut seen = Vec::new();
+        for (subject, body) in [
+            ("$JS.API.STREAM.SNAPSHOT.SN", ""),
+            ("$JS.API.STREAM.SNAPSHOT.SN", "{}"),
+            ("$JS.API.STREAM.SNAPSHOT.NOPE", r#"{"deliver_subject":"x"}"#),
+            ("$JS.API.STREAM.SNAPSHOT.SN", r#"{"deliver_subject":"#),
+            ("$JS.API.STREAM.SNAPSHOT.SN", r#"{"deliver_subject":"a.*"}"#),
+            ("$JS.API.STREAM.SNAPSHOT.SN", r#"{"chunk_size":1024}"#),
+            ("$JS.API.STREAM.RESTORE.R", ""),
+            ("$JS.API.STREAM.RESTORE.R", "{}"),
+            ("$JS.API.STREAM.RESTORE.R", r#"{"config":{"name":"OTHER"}}"#),
+            ("$JS.API.STREAM.RESTORE.R", r#"{"config":"#),
+        ] {
+            let v = api(&client, subject, body).await;
+            seen.push(format!("{subject} {body:?}: {v}"));
+        }
+        seen
+    })
+    .await;
+}

@@ -532,6 +532,11 @@ impl Stream {
         &self.store
     }
 
+    /// Whether consumer `name` exists.
+    pub fn has_consumer(&self, name: &str) -> bool {
+        self.consumers.contains_key(name)
+    }
+
     pub fn consumer_names(&self) -> Vec<String> {
         self.consumers.keys().cloned().collect()
     }

@@ -26,6 +26,38 @@ const CONSUMER_PAUSE: &str = "io.nats.jetstream.api.v1.consumer_pause_response";
 const CONSUMER_UNPIN: &str = "io.nats.jetstream.api.v1.consumer_unpin_response";
 const CONSUMER_RESET: &str = "io.nats.jetstream.api.v1.consumer_reset_response";
 
+const STREAM_SNAPSHOT: &str = "io.nats.jetstream.api.v1.stream_snapshot_response";
+const STREAM_RESTORE: &str = "io.nats.jetstream.api.v1.stream_restore_response";
+
+/// nats-server `isEmptyRequest`: no body, or a JSON object without members.
+fn is_empty_request(body: &[u8]) -> bool {
+    body.is_empty()
+        || serde_json::from_slice::<serde_json::Value>(body)
+            .is_ok_and(|v| v.as_object().is_some_and(serde_json::Map::is_empty))
+}
+
+/// `STREAM.SNAPSHOT` body (the fields checked before a snapshot starts).
+#[derive(Debug, Default, Deserialize)]
+struct SnapshotRequest {
+    #[serde(default)]
+    deliver_subject: String,
+}
+
+/// `STREAM.RESTORE` body (the fields checked before a restore starts).
+#[derive(Debug, Default, Deserialize)]
+struct RestoreRequest {
+    #[serde(default)]
+    config: Option<StreamConfig>,
+}
+
+/// `STREAM.RESTORE` error answer (after the `type`): nats-server always adds the
+/// (empty) deliver subject.
+#[derive(serde::Serialize)]
+struct RestoreError<'a> {
+    error: &'a ApiError,
+    deliver_subject: &'a str,
+}
+
 /// `CONSUMER.RESET` body: the stream sequence to start again at (absent: past the ack floor).
 #[derive(Debug, Default, Deserialize)]
 struct ResetRequest {
@@ -468,7 +500,7 @@ impl Service {
                 let known = self
                     .account
                     .stream(stream)
-                    .is_some_and(|s| s.consumer_names().iter().any(|n| n == consumer));
+                    .is_some_and(|s| s.has_consumer(consumer));
                 if known && reply.is_some() {
                     let r = self.consumer_reset(stream, consumer, &body, now);
                     let r = r.or_else(|e| {
@@ -484,6 +516,22 @@ impl Service {
                     });
                     self.answer(&reply, CONSUMER_RESET, r);
                 }
+            }
+            ["STREAM", "SNAPSHOT", name] => {
+                let r = self.stream_snapshot(name, &body);
+                self.answer(&reply, STREAM_SNAPSHOT, r);
+            }
+            ["STREAM", "RESTORE", name] => {
+                let e = self.stream_restore(name, &body);
+                self.api_errors += 1;
+                let r = Ok(responses::success(
+                    STREAM_RESTORE,
+                    &RestoreError {
+                        error: &e,
+                        deliver_subject: "",
+                    },
+                ));
+                self.answer(&reply, STREAM_RESTORE, r);
             }
             ["STREAM", "PEER", "EVACUATE", _] => {
                 self.answer(
@@ -501,7 +549,21 @@ impl Service {
             }
             ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
                 let Some(to) = reply else { return };
-                if self.account.stream(stream).is_none() {
+                let known = self
+                    .account
+                    .stream(stream)
+                    .is_some_and(|s| s.has_consumer(consumer));
+                if !known {
+                    // nats-server's consumers subscribe their own MSG.NEXT subject: a pull
+                    // for a missing stream or consumer meets no responders (503).
+                    let h = jetmirror_protocol::headers::HeaderMap::with_status(503, None);
+                    self.out.push(Outgoing {
+                        subject: to,
+                        wire_subject: None,
+                        reply: None,
+                        headers: Some(h.to_bytes()),
+                        payload: Bytes::new(),
+                    });
                     return;
                 }
                 match NextRequest::parse(&body) {
@@ -667,6 +729,41 @@ impl Service {
             Some(Outcome::Failed(e)) => Err(e),
             _ => Err(ApiError::consumer_not_found()),
         }
+    }
+
+    /// `STREAM.SNAPSHOT`: the request is checked as nats-server checks it (empty body,
+    /// unknown stream, JSON, deliver subject); snapshots themselves (nats-server's
+    /// tar+s2 archive) are not produced, which is answered with 10064.
+    fn stream_snapshot(&self, name: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        if is_empty_request(body) {
+            return Err(ApiError::bad_request());
+        }
+        if self.account.stream(name).is_none() {
+            return Err(ApiError::stream_not_found());
+        }
+        let req: SnapshotRequest = parse_request(body)?;
+        if !jetmirror_subject::is_valid_publish_subject(&req.deliver_subject) {
+            return Err(ApiError::snapshot_deliver_subject_invalid());
+        }
+        Err(ApiError::stream_snapshot(
+            "stream snapshots are not supported by jetmirror",
+        ))
+    }
+
+    /// `STREAM.RESTORE`: checked as nats-server checks it (empty body, JSON, the
+    /// config's name); restoring an archive is not supported (10062).
+    fn stream_restore(&self, name: &str, body: &[u8]) -> ApiError {
+        if is_empty_request(body) {
+            return ApiError::bad_request();
+        }
+        let req: RestoreRequest = match parse_request(body) {
+            Ok(r) => r,
+            Err(e) => return e,
+        };
+        if req.config.is_none_or(|c| c.name != name) {
+            return ApiError::stream_mismatch();
+        }
+        ApiError::stream_restore("stream restores are not supported by jetmirror")
     }
 
     /// `CONSUMER.RESET` (empty, or `{"seq":…}`).
