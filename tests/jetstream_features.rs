@@ -1008,36 +1008,70 @@ async fn source_cycles_are_refused() {
     );
 }
 
-/// A push consumer learns at once that its deliver subject gained or lost a subscriber
-/// (nats-server follows that interest with a sublist notification): `push_bound` right
-/// after the client subscribes (and flushes), then the delivery, and unbound again right
-/// after it unsubscribes. The same steps on both servers.
+/// A push consumer follows its deliver subject's interest: `push_bound` after the client
+/// subscribes, then the delivery, and unbound again after it unsubscribes (the same on
+/// both servers, each polled until it settles: nats-server applies the change on the
+/// consumer's own goroutine, so its first answer may still be the old state). jetmirror
+/// applies a subscription before any message the client sends after it, so its first
+/// answer is already the new state (nats-server follows with a sublist notification;
+/// jetmirror used to poll every 100 ms).
 #[tokio::test]
 async fn push_consumer_follows_interest_at_once() {
-    both(|server| async move {
+    /// (observations compared with nats-server, the first answers after each change)
+    async fn scenario(server: Server) -> (Vec<String>, Vec<String>) {
         let client = connect(&server).await;
         let mut seen = Vec::new();
+        let mut first = Vec::new();
         let create = r#"{"name":"PI","subjects":["pi.>"]}"#;
-        seen.push(api(&client, "$JS.API.STREAM.CREATE.PI", create).await.to_string());
+        seen.push(
+            api(&client, "$JS.API.STREAM.CREATE.PI", create)
+                .await
+                .to_string(),
+        );
         let consumer = r#"{"stream_name":"PI","config":{"durable_name":"D","deliver_subject":"out.pi","ack_policy":"none"}}"#;
         let v = api(&client, "$JS.API.CONSUMER.CREATE.PI.D", consumer).await;
-        seen.push(format!("create push_bound={} {}", v["push_bound"], v["error"]));
+        seen.push(format!(
+            "create push_bound={} {}",
+            v["push_bound"], v["error"]
+        ));
         seen.push(publish(&client, "pi.a", &[], "one").await);
+        // The first INFO answer, then polled until `push_bound` is `want` (2 s at most).
+        async fn bound(client: &Client, want: bool, first: &mut Vec<String>) -> String {
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            let mut v = api(client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
+            first.push(format!("push_bound={}", v["push_bound"]));
+            while (v["push_bound"] == true) != want && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                v = api(client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
+            }
+            format!("push_bound={}", v["push_bound"])
+        }
         let mut sub = client.subscribe("out.pi").await.expect("subscribe");
         client.flush().await.expect("flush");
-        let v = api(&client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
-        seen.push(format!("subscribed push_bound={}", v["push_bound"]));
+        seen.push(format!(
+            "subscribed {}",
+            bound(&client, true, &mut first).await
+        ));
         match next(&mut sub, Duration::from_secs(2)).await {
             Some(m) => seen.push(format!("delivered {}", describe(&m))),
             None => seen.push("nothing delivered".into()),
         }
         sub.unsubscribe().await.expect("unsubscribe");
         client.flush().await.expect("flush");
-        let v = api(&client, "$JS.API.CONSUMER.INFO.PI.D", "").await;
-        seen.push(format!("unsubscribed push_bound={}", v["push_bound"]));
-        seen
-    })
-    .await;
+        seen.push(format!(
+            "unsubscribed {}",
+            bound(&client, false, &mut first).await
+        ));
+        (seen, first)
+    }
+    let (reference, _) = scenario(start(Kind::NatsServer)).await;
+    let (ours, first) = scenario(start(Kind::Jetmirror)).await;
+    assert_eq!(ours, reference, "jetmirror differs from nats-server");
+    assert_eq!(
+        first,
+        ["push_bound=true", "push_bound=null"],
+        "jetmirror's first answers"
+    );
 }
 
 /// The server-wide `jetstream { limits { … } }` block: `/jsz` `limits` (key order,

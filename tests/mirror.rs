@@ -775,3 +775,76 @@ async fn same_node_mirror_direct_shares_the_origins_direct_gets_like_nats_server
     assert_eq!(ours, reference);
     assert_eq!(reference.len(), 2, "{reference:?}");
 }
+
+/// Rollups on the origin (`Nats-Rollup: sub`, as a KV purge sends it) reach a live mirror:
+/// a mirror that allows rollups itself (`allow_rollup_hdrs`, as a KV bucket's mirror is
+/// configured) purges the subject's earlier messages as the origin did; one that does not
+/// keeps them and stores the rollup as a plain message. Compared with a nats-server leaf
+/// mirror: which sequences each side holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirrored_rollups_like_nats_server() {
+    async fn run(kind: Kind, mirror_extra: Value) -> Vec<String> {
+        let (hub_server, side_server) = upstream_pair(kind).expect("topology");
+        let hub = connect(&hub_server).await;
+        let side = connect(&side_server).await;
+        let origin = json!({"name":"ORIGIN","subjects":["kv.>"],"allow_rollup_hdrs":true,
+            "max_msgs_per_subject":5,"deny_delete":true,"allow_direct":true});
+        api(&hub, "$JS.API.STREAM.CREATE.ORIGIN", origin).await;
+        let mut cfg =
+            json!({"name":"MIR","mirror":{"name":"ORIGIN","external":{"api":"$JS.hub.API"}}});
+        if let (Some(o), Some(extra)) = (cfg.as_object_mut(), mirror_extra.as_object()) {
+            o.extend(extra.clone());
+        }
+        let v = api(&side, "$JS.API.STREAM.CREATE.MIR", cfg).await;
+        let mut out = vec![format!("create error {}", v["error"])];
+        for i in 1..=3 {
+            hub.request("kv.a", Bytes::from(format!("v{i}")))
+                .await
+                .expect("publish");
+        }
+        hub.request("kv.b", Bytes::from("b1"))
+            .await
+            .expect("publish");
+        wait_synced(&hub, &side).await;
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Rollup", "sub");
+        h.insert("KV-Operation", "PURGE");
+        hub.request_with_headers("kv.a", h, Bytes::new())
+            .await
+            .expect("rollup");
+        let mut h = HeaderMap::new();
+        h.insert("KV-Operation", "DEL");
+        hub.request_with_headers("kv.b", h, Bytes::new())
+            .await
+            .expect("delete marker");
+        // Synced means the same state as the origin, which a mirror without rollups
+        // never reaches: wait for the last sequence instead.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while state_of(&info(&side, "MIR").await).2 < 6 {
+            assert!(
+                Instant::now() < deadline,
+                "{kind:?}: mirror did not reach seq 6"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (client, stream) in [(&hub, "ORIGIN"), (&side, "MIR")] {
+            let mut present = Vec::new();
+            for seq in 1..=6 {
+                if get(client, stream, seq).await.is_some() {
+                    present.push(seq);
+                }
+            }
+            out.push(format!("{stream} holds {present:?}"));
+        }
+        out
+    }
+    for extra in [
+        json!({}),
+        json!({"allow_rollup_hdrs":true,"max_msgs_per_subject":5,"deny_delete":true,
+            "allow_direct":true,"mirror_direct":true}),
+    ] {
+        let reference = run(Kind::NatsServer, extra.clone()).await;
+        let ours = run(Kind::Jetmirror, extra.clone()).await;
+        assert_eq!(ours, reference, "mirror config {extra}");
+    }
+}

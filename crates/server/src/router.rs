@@ -132,6 +132,9 @@ pub struct Router {
     /// that matches one of them comes or goes.
     watched: RwLock<Vec<String>>,
     interest_changed: Notify,
+    /// Bumped with every such change, before the signal: a reader that sees a message
+    /// sent after the subscription also sees the bump.
+    interest_epoch: AtomicU64,
 }
 
 impl Router {
@@ -172,9 +175,15 @@ impl Router {
         self.interest_changed.notified().await;
     }
 
+    /// Counts changes of watched interest (see [`Router::interest_changed`]).
+    pub fn interest_epoch(&self) -> u64 {
+        self.interest_epoch.load(Ordering::Acquire)
+    }
+
     fn notify_interest(&self, filter: &str) {
         let w = self.watched.read();
         if w.iter().any(|s| subject_matches(filter, s)) {
+            self.interest_epoch.fetch_add(1, Ordering::AcqRel);
             self.interest_changed.notify_one();
         }
     }

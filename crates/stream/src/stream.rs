@@ -1326,12 +1326,15 @@ impl Stream {
         let mut rollup_sub = false;
         let mut rollup_all = false;
         if let Some(r) = get("Nats-Rollup") {
-            if !self.config.allow_rollup_hdrs || self.config.deny_purge {
+            // A copied message keeps its rollup header; the rollup itself happens only
+            // where this stream allows rollups (nats-server `allowRollupPurge`).
+            let allowed = self.config.allow_rollup_hdrs && !self.config.deny_purge;
+            if !allowed && !sourced {
                 return fail(ApiError::stream_rollup_failed("rollup not permitted"), fx);
             }
             match r.as_str() {
-                "sub" => rollup_sub = true,
-                "all" => rollup_all = true,
+                "sub" => rollup_sub = allowed,
+                "all" => rollup_all = allowed,
                 other => {
                     return fail(
                         ApiError::stream_rollup_failed(format!("rollup value invalid: {other:?}")),
@@ -1519,6 +1522,26 @@ impl Stream {
                 }
                 e => Outcome::Failed(ApiError::stream_store_failed(write_error_text(&e))),
             };
+        }
+        // A mirrored rollup purges here too when the mirror allows rollups, as the origin
+        // did (nats-server stores mirrored messages through its publish path).
+        if self.config.allow_rollup_hdrs && !self.config.deny_purge && !headers.is_empty() {
+            let rollup = HeaderMap::parse(headers)
+                .ok()
+                .and_then(|h| h.get("Nats-Rollup").map(str::to_string));
+            let purge = match rollup.as_deref() {
+                Some("sub") => Some(Some(subject.to_string())),
+                Some("all") => Some(None),
+                _ => None,
+            };
+            if let Some(subject) = purge {
+                let _ = self.store.purge(StorePurge {
+                    subject,
+                    up_to_seq: None,
+                    keep: Some(1),
+                });
+                self.after_removal();
+            }
         }
         self.after_mirror_write(now_ns, fx)
     }

@@ -117,6 +117,8 @@ pub struct Service {
     push_consumers_stale: bool,
     /// Interest in a deliver subject may have changed: check before the batch is committed.
     interest_dirty: bool,
+    /// The router's interest epoch last acted on.
+    interest_epoch: u64,
     api_total: u64,
     api_errors: u64,
     written: BTreeSet<String>,
@@ -228,6 +230,7 @@ fn start_account(
         push_consumers: Vec::new(),
         push_consumers_stale: true,
         interest_dirty: true,
+        interest_epoch: 0,
         api_total: 0,
         api_errors: 0,
         written: BTreeSet::new(),
@@ -463,6 +466,11 @@ impl Service {
                 _ = shutdown.cancelled() => break,
                 m = rx.recv() => {
                     let Some(m) = m else { break };
+                    // A subscription made before this message was sent is seen first
+                    // (a client's SUB then its CONSUMER.INFO, or a publish).
+                    if acc.router.interest_epoch() != self.interest_epoch {
+                        self.check_push_interest(now_ns());
+                    }
                     self.handle(m);
                     let mut n = 1;
                     while n < BATCH_MAX {
@@ -782,6 +790,7 @@ impl Service {
             self.push_consumers = list;
         }
         self.interest_dirty = false;
+        self.interest_epoch = self.acc.router.interest_epoch();
         for i in 0..self.push_consumers.len() {
             let Some((name, consumer, deliver)) = self.push_consumers.get(i) else {
                 break;
