@@ -848,3 +848,99 @@ async fn mirrored_rollups_like_nats_server() {
         assert_eq!(ours, reference, "mirror config {extra}");
     }
 }
+
+/// A KV bucket mirrored from the hub (async-nats `create_key_value` with `mirror`, the
+/// read-offload case): after puts, updates, a delete and a purge on the origin bucket, and
+/// live updates after the mirror caught up, the mirror bucket answers `get`, `entry`,
+/// `history` and `keys` as a nats-server leaf's mirror bucket does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kv_bucket_mirror_reads_like_nats_server() {
+    use async_nats::jetstream::kv;
+    use futures::StreamExt;
+
+    async fn run(kind: Kind) -> Vec<String> {
+        let (hub_server, side_server) = upstream_pair(kind).expect("topology");
+        let hub = jetstream::with_domain(connect(&hub_server).await, "hub");
+        let side = jetstream::new(connect(&side_server).await);
+        let origin = hub
+            .create_key_value(kv::Config {
+                bucket: "ORIG".into(),
+                history: 5,
+                ..Default::default()
+            })
+            .await
+            .expect("origin bucket");
+        for (k, v) in [("a", "1"), ("b", "1"), ("a", "2"), ("c", "1"), ("d", "1")] {
+            origin.put(k, v.into()).await.expect("put");
+        }
+        origin.delete("b").await.expect("delete");
+        origin.purge("d").await.expect("purge");
+        side.create_key_value(kv::Config {
+            bucket: "M".into(),
+            history: 5,
+            mirror: Some(stream::Source {
+                name: "ORIG".into(),
+                external: Some(stream::External {
+                    api_prefix: "$JS.hub.API".into(),
+                    delivery_prefix: None,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("mirror bucket");
+        let side_client = connect(&side_server).await;
+        let hub_client = connect(&hub_server).await;
+        let wait_for = |last: u64| {
+            let side_client = side_client.clone();
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while state_of(&info(&side_client, "KV_M").await).2 < last {
+                    assert!(Instant::now() < deadline, "mirror bucket not at seq {last}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let last = state_of(&info(&hub_client, "KV_ORIG").await).2;
+        wait_for(last).await;
+        origin.put("a", "3".into()).await.expect("live put");
+        origin.put("e", "1".into()).await.expect("live put");
+        wait_for(last + 2).await;
+
+        let m = side.get_key_value("M").await.expect("open mirror bucket");
+        let mut out = Vec::new();
+        for key in ["a", "b", "c", "d", "e", "z"] {
+            let got = m.get(key).await.map_err(|e| e.kind().to_string());
+            out.push(format!("get {key}: {got:?}"));
+            let entry = m.entry(key).await.map_err(|e| e.kind().to_string());
+            out.push(match entry {
+                Ok(Some(e)) => format!(
+                    "entry {key}: rev {} op {:?} value {:?} delta {}",
+                    e.revision, e.operation, e.value, e.delta
+                ),
+                other => format!("entry {key}: {:?}", other.map(|o| o.is_some())),
+            });
+        }
+        let mut history = Vec::new();
+        let mut h = m.history("a").await.expect("history");
+        while let Some(e) = h.next().await {
+            let e = e.expect("history entry");
+            history.push(format!("{}:{:?}:{:?}", e.revision, e.operation, e.value));
+        }
+        out.push(format!("history a: {history:?}"));
+        let mut keys: Vec<String> = m
+            .keys()
+            .await
+            .expect("keys")
+            .map(|k| k.expect("key"))
+            .collect()
+            .await;
+        keys.sort();
+        out.push(format!("keys: {keys:?}"));
+        out
+    }
+    let reference = run(Kind::NatsServer).await;
+    let ours = run(Kind::Jetmirror).await;
+    assert_eq!(ours, reference);
+}
