@@ -58,12 +58,12 @@ use serde_json::Value;
 use tracing::{debug, info, warn};
 
 pub use ack::{parse_ack_reply, AckInfo};
-pub use config::{External, MirrorConfig, SubjectTransform};
+pub use config::{DurableConsumer, External, MirrorConfig, SubjectTransform};
 pub use request::{build_create_request, consumer_base_name, CreateRequest};
 
 use backoff::{
     retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
-    SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
+    RESET_REPLY_TIMEOUT, SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
 
 /// What a STREAM.INFO request to the origin told.
@@ -170,6 +170,14 @@ pub enum Effect {
         subject: String,
         headers: Option<Bytes>,
         payload: Bytes,
+    },
+    /// Publish on the upstream once every [`Effect::Store`] / [`Effect::SkipTo`] queued
+    /// before it is applied: a flow-control reply that acknowledges the origin's
+    /// durable consumer (`ack_policy: flow_control`) up to its `Nats-Last-Stream`, so
+    /// a reset of that consumer never starts past what the mirror holds.
+    PublishAfterStore {
+        subject: String,
+        headers: Option<Bytes>,
     },
     /// Store a message (batched by the shell; never block the upstream on disk).
     Store(StoreMsg),
@@ -827,7 +835,7 @@ impl MirrorIngest {
                 (code, err_code),
                 (Some(412), Some(10185)) | (Some(400), Some(10025))
             );
-            if old_origin && !flight.legacy {
+            if old_origin && !flight.legacy && self.cfg.consumer.is_none() {
                 info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin below API level 4, resending without sourcing");
                 self.send_create(now, true);
                 return;
@@ -842,11 +850,31 @@ impl MirrorIngest {
             );
             return;
         };
-        let deliver = config
-            .get("deliver_subject")
-            .and_then(Value::as_str)
-            .unwrap_or(&flight.deliver_subject)
-            .to_owned();
+        if self.cfg.consumer.is_some()
+            && config.get("ack_policy").and_then(Value::as_str) != Some("flow_control")
+        {
+            // nats-server: JSMirrorConsumerRequiresAckFCErr, retried like a failed setup.
+            let consumer = parsed.get("name").and_then(Value::as_str).unwrap_or_default();
+            warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer, "mirror consumer does not use the flow control ack policy");
+            self.fail(
+                now,
+                Some(serde_json::json!({
+                    "code": 400,
+                    "err_code": 10214,
+                    "description": "stream mirror consumer requires flow control ack policy",
+                })),
+            );
+            return;
+        }
+        // A durable consumer is followed on the configured deliver subject.
+        let deliver = match self.cfg.consumer {
+            Some(_) => flight.deliver_subject.clone(),
+            None => config
+                .get("deliver_subject")
+                .and_then(Value::as_str)
+                .unwrap_or(&flight.deliver_subject)
+                .to_owned(),
+        };
         let name = parsed
             .get("name")
             .and_then(Value::as_str)
@@ -964,11 +992,19 @@ impl MirrorIngest {
                 "NATS/1.0\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n\r\n",
                 self.dseq, self.sseq
             );
-            self.push(Effect::Publish {
-                subject,
-                headers: Some(Bytes::from(hdr)),
-                payload: Bytes::new(),
-            });
+            if self.cfg.consumer.is_some() {
+                // This reply acknowledges the durable consumer: only once stored.
+                self.push(Effect::PublishAfterStore {
+                    subject,
+                    headers: Some(Bytes::from(hdr)),
+                });
+            } else {
+                self.push(Effect::Publish {
+                    subject,
+                    headers: Some(Bytes::from(hdr)),
+                    payload: Bytes::new(),
+                });
+            }
             return;
         }
         let Some(map) = headers.as_deref().and_then(|h| HeaderMap::parse(h).ok()) else {
@@ -1129,6 +1165,10 @@ impl MirrorIngest {
     fn send_create(&mut self, now: Instant, legacy: bool) {
         self.sseq = self.store.last_seq;
         self.dseq = 0;
+        if let Some(c) = self.cfg.consumer.clone() {
+            self.send_reset(now, c);
+            return;
+        }
         let token = request::random_token(&mut self.rng, 8);
         let deliver = format!("{}.{token}", self.cfg.deliver_prefix());
         let legacy_suffix = legacy.then(|| request::random_token(&mut self.rng, 8));
@@ -1150,6 +1190,37 @@ impl MirrorIngest {
             headers: req.headers,
             payload: req.payload,
             timeout: CREATE_REPLY_TIMEOUT,
+        });
+    }
+
+    /// `mirror.consumer`: instead of a create, an empty `CONSUMER.RESET` of the
+    /// origin's durable consumer (nats-server setupMirrorConsumer): it goes back to its
+    /// ack floor + 1, which the mirror holds (acks only follow stores), and delivers
+    /// to the configured deliver subject. The reply is a consumer info.
+    fn send_reset(&mut self, now: Instant, c: config::DurableConsumer) {
+        let subject = format!(
+            "{}.CONSUMER.RESET.{}.{}",
+            self.cfg.api_prefix(),
+            self.cfg.origin,
+            c.name
+        );
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        self.requests_sent += 1;
+        self.last_request = Some(now);
+        self.in_flight = Some(InFlight {
+            id,
+            deadline: now + RESET_REPLY_TIMEOUT,
+            deliver_subject: c.deliver_subject,
+            legacy: false,
+        });
+        debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer = %c.name, seq = self.store.last_seq, %subject, "sending mirror consumer reset");
+        self.push(Effect::SendConsumerCreate {
+            request_id: id,
+            subject,
+            headers: None,
+            payload: Bytes::new(),
+            timeout: RESET_REPLY_TIMEOUT,
         });
     }
 }
