@@ -303,9 +303,18 @@ async fn durable_consumer_mirror_is_faithful_and_resumes_like_nats_server() {
     let (ours, our_consumer) = durable_mirror_steps(Kind::Jetmirror).await;
     let (reference, ref_consumer) = durable_mirror_steps(Kind::NatsServer).await;
     for k in ["name", "external", "lag", "error"] {
-        assert_eq!(ours.get(k), reference.get(k), "mirror.{k}: {ours} vs {reference}");
+        assert_eq!(
+            ours.get(k),
+            reference.get(k),
+            "mirror.{k}: {ours} vs {reference}"
+        );
     }
-    for p in ["/ack_floor/stream_seq", "/num_pending", "/num_ack_pending", "/config"] {
+    for p in [
+        "/ack_floor/stream_seq",
+        "/num_pending",
+        "/num_ack_pending",
+        "/config",
+    ] {
         assert_eq!(
             our_consumer.pointer(p),
             ref_consumer.pointer(p),

@@ -854,7 +854,10 @@ impl MirrorIngest {
             && config.get("ack_policy").and_then(Value::as_str) != Some("flow_control")
         {
             // nats-server: JSMirrorConsumerRequiresAckFCErr, retried like a failed setup.
-            let consumer = parsed.get("name").and_then(Value::as_str).unwrap_or_default();
+            let consumer = parsed
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer, "mirror consumer does not use the flow control ack policy");
             self.fail(
                 now,

@@ -962,7 +962,11 @@ fn durable_consumer_is_reset_not_created_and_followed_on_its_deliver_subject() {
     assert_eq!(headers, None);
     assert!(payload.is_empty());
     assert_eq!(timeout, Duration::from_secs(5));
-    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 0)), s.now);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 0)),
+        s.now,
+    );
     let effects = s.drain();
     assert!(
         effects.contains(&Effect::Subscribe {
@@ -979,14 +983,22 @@ fn durable_consumer_is_reset_not_created_and_followed_on_its_deliver_subject() {
             deliver_subject: "dlv.mir".into(),
             subject: Bytes::from_static(b"dlv.mir"),
             reply: Some(Bytes::from_static(b"$JS.FC.ORIG.MIRCON.abc")),
-            headers: Some(Bytes::from_static(b"NATS/1.0 100 FlowControl Request\r\n\r\n")),
+            headers: Some(Bytes::from_static(
+                b"NATS/1.0 100 FlowControl Request\r\n\r\n",
+            )),
             payload: Bytes::new(),
         },
         s.now,
     );
     let effects = s.drain();
-    assert!(matches!(effects.first(), Some(Effect::Store(m)) if m.seq == 1), "{effects:?}");
-    assert!(matches!(effects.get(1), Some(Effect::Store(m)) if m.seq == 2), "{effects:?}");
+    assert!(
+        matches!(effects.first(), Some(Effect::Store(m)) if m.seq == 1),
+        "{effects:?}"
+    );
+    assert!(
+        matches!(effects.get(1), Some(Effect::Store(m)) if m.seq == 2),
+        "{effects:?}"
+    );
     assert_eq!(
         effects.get(2),
         Some(&Effect::PublishAfterStore {
@@ -1011,7 +1023,11 @@ fn durable_consumer_reset_after_restart_skips_what_the_store_holds() {
     s.m.on_connected(s.now);
     let (id, subject, _) = s.expect_create();
     assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
-    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 3)), s.now);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 3)),
+        s.now,
+    );
     s.drain();
     durable_data(&mut s, 4, 1, 3);
     durable_data(&mut s, 5, 2, 2);
@@ -1045,10 +1061,18 @@ fn durable_consumer_with_another_ack_policy_is_error_10214_and_retried() {
         "{effects:?}"
     );
     assert!(
-        !effects.iter().any(|e| matches!(e, Effect::Subscribe { .. })),
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Subscribe { .. })),
         "{effects:?}"
     );
-    assert_eq!(s.m.info(s.now).error.as_ref().map(|e| e["err_code"].clone()), Some(10214.into()));
+    assert_eq!(
+        s.m.info(s.now)
+            .error
+            .as_ref()
+            .map(|e| e["err_code"].clone()),
+        Some(10214.into())
+    );
     // Retried: a new reset goes out later.
     let (_, subject, _) = s.expect_create();
     assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
