@@ -18,6 +18,13 @@
 //!                                       SkipTo, RequestOriginInfo, Retry, Error
 //! ```
 //!
+//! With `mirror.consumer` (durable sourcing, API level 4) the mirror makes no consumer
+//! of its own: the setup is an empty `CONSUMER.RESET` of the origin's durable consumer
+//! (back to its ack floor), its reply must show `ack_policy: flow_control` (else
+//! 400/10214 in `mirror.error`, retried with the back-off), deliveries come on the
+//! configured deliver subject, and flow-control replies, which acknowledge that
+//! consumer up to their `Nats-Last-Stream`, go out as [`Effect::PublishAfterStore`].
+//!
 //! Time arrives with every event (`now`); randomness (deliver subject, jitter) comes
 //! from a seeded RNG so tests are deterministic. The stream layer is reached only
 //! through [`Effect::Store`] and [`Effect::SkipTo`] (and reports back through
