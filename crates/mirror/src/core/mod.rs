@@ -315,6 +315,8 @@ struct InFlight {
     deliver_subject: String,
     /// True for the legacy resend (no `sourcing`).
     legacy: bool,
+    /// True for a durable consumer's reset to the store's last sequence + 1.
+    rewind: bool,
 }
 
 /// One mirror's ingest state machine.
@@ -345,6 +347,9 @@ pub struct MirrorIngest {
     next_origin_info: Option<Instant>,
     origin_info_in_flight: bool,
     stalled_fc: Option<(String, u32)>,
+    /// The origin refused to reset the durable consumer below its ack floor: later
+    /// resets go to the ack floor only (nats-server's behaviour).
+    rewind_refused: bool,
     /// Last moment something showed the mirror current (a delivery, an idle
     /// heartbeat, an origin STREAM.INFO at or below what we hold).
     confirmed_at: Option<Instant>,
@@ -444,6 +449,7 @@ impl MirrorIngest {
             next_origin_info: None,
             origin_info_in_flight: false,
             stalled_fc: None,
+            rewind_refused: false,
             confirmed_at: None,
             origin_spacing: None,
             last_origin_ts: None,
@@ -847,6 +853,10 @@ impl MirrorIngest {
                 self.send_create(now, true);
                 return;
             }
+            if flight.rewind {
+                warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq + 1, error = %err, "origin refused to reset the mirror consumer to the mirror's next sequence");
+                self.rewind_refused = true;
+            }
             self.fail(now, Some(err.clone()));
             return;
         }
@@ -894,6 +904,24 @@ impl MirrorIngest {
             .pointer("/delivered/stream_seq")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let held_any = self.store.messages > 0 || self.store.first_seq > 0;
+        if self.cfg.consumer.is_some()
+            && !flight.rewind
+            && !self.rewind_refused
+            && held_any
+            && delivered_stream > self.store.last_seq
+        {
+            // The durable consumer's ack floor is past what the store holds (acks of
+            // writes that never reached the disk, e.g. after a kill -9). nats-server
+            // would skip the difference; resetting the consumer to the mirror's next
+            // sequence loses nothing.
+            warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq, ack_floor = delivered_stream, "durable mirror consumer is past the mirror's last sequence, resetting it back");
+            let seq = self.store.last_seq + 1;
+            if let Some(c) = self.cfg.consumer.clone() {
+                self.send_reset(now, c, Some(seq));
+            }
+            return;
+        }
         // The new consumer's backlog is what the mirror is behind by, as of now.
         if let Some(pending) = parsed.get("num_pending").and_then(Value::as_u64) {
             self.pending_lag = pending;
@@ -1176,7 +1204,7 @@ impl MirrorIngest {
         self.sseq = self.store.last_seq;
         self.dseq = 0;
         if let Some(c) = self.cfg.consumer.clone() {
-            self.send_reset(now, c);
+            self.send_reset(now, c, None);
             return;
         }
         let token = request::random_token(&mut self.rng, 8);
@@ -1192,6 +1220,7 @@ impl MirrorIngest {
             deadline: now + CREATE_REPLY_TIMEOUT,
             deliver_subject: deliver,
             legacy,
+            rewind: false,
         });
         debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq + 1, subject = %req.subject, "sending mirror consumer create");
         self.push(Effect::SendConsumerCreate {
@@ -1206,8 +1235,9 @@ impl MirrorIngest {
     /// `mirror.consumer`: instead of a create, an empty `CONSUMER.RESET` of the
     /// origin's durable consumer (nats-server setupMirrorConsumer): it goes back to its
     /// ack floor + 1, which the mirror holds (acks only follow stores), and delivers
-    /// to the configured deliver subject. The reply is a consumer info.
-    fn send_reset(&mut self, now: Instant, c: config::DurableConsumer) {
+    /// to the configured deliver subject. The reply is a consumer info. `seq` resets
+    /// it to that stream sequence instead (`{"seq":N}`).
+    fn send_reset(&mut self, now: Instant, c: config::DurableConsumer, seq: Option<u64>) {
         let subject = format!(
             "{}.CONSUMER.RESET.{}.{}",
             self.cfg.api_prefix(),
@@ -1223,13 +1253,16 @@ impl MirrorIngest {
             deadline: now + RESET_REPLY_TIMEOUT,
             deliver_subject: c.deliver_subject,
             legacy: false,
+            rewind: seq.is_some(),
         });
         debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer = %c.name, seq = self.store.last_seq, %subject, "sending mirror consumer reset");
         self.push(Effect::SendConsumerCreate {
             request_id: id,
             subject,
             headers: None,
-            payload: Bytes::new(),
+            payload: seq.map_or_else(Bytes::new, |seq| {
+                Bytes::from(serde_json::json!({ "seq": seq }).to_string())
+            }),
             timeout: RESET_REPLY_TIMEOUT,
         });
     }

@@ -1077,3 +1077,67 @@ fn durable_consumer_with_another_ack_policy_is_error_10214_and_retried() {
     let (_, subject, _) = s.expect_create();
     assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
 }
+
+#[test]
+fn durable_consumer_past_the_store_is_reset_back_to_the_mirrors_next_sequence() {
+    // The store holds 1..=5 but the consumer's ack floor is 8 (acknowledged writes
+    // lost with a kill -9 before they reached the disk): reset to 6, never skip.
+    let store = StoreState {
+        messages: 5,
+        first_seq: 1,
+        last_seq: 5,
+    };
+    let mut s = Sim::new(durable_cfg(), store);
+    s.m.on_connected(s.now);
+    let (id, subject, payload) = s.expect_create();
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    assert_eq!(payload, "");
+    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 8)), s.now);
+    let effects = s.drain();
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SkipTo { .. } | Effect::Subscribe { .. })),
+        "{effects:?}"
+    );
+    let (id, subject, payload) = effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::SendConsumerCreate {
+                request_id,
+                subject,
+                payload,
+                ..
+            } => Some((request_id, subject, payload)),
+            _ => None,
+        })
+        .expect("second reset");
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    assert_eq!(&payload[..], br#"{"seq":6}"#);
+    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 5)), s.now);
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Subscribe {
+            deliver_subject: "dlv.mir".into()
+        }),
+        "{effects:?}"
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SkipTo { .. })),
+        "{effects:?}"
+    );
+    durable_data(&mut s, 6, 1, 2);
+    assert!(matches!(s.drain().first(), Some(Effect::Store(m)) if m.seq == 6));
+}
+
+#[test]
+fn fresh_mirror_of_a_durable_consumer_past_its_start_skips_like_nats_server() {
+    // A mirror that never held anything starts where the consumer stands.
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let (id, _, _) = s.expect_create();
+    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 8)), s.now);
+    let effects = s.drain();
+    assert!(effects.contains(&Effect::SkipTo { seq: 8 }), "{effects:?}");
+    assert_eq!(s.m.last_seq(), 8);
+}
