@@ -397,3 +397,63 @@ async fn same_node_mirror_consumer_is_refused_in_mirror_error() {
     );
     assert_eq!(state_of(&v).0, 0, "{v}");
 }
+
+/// The durable consumer moved past what the mirror holds while the side was down (here
+/// by its owner's `CONSUMER.RESET {"seq":N}`; after a kill -9 it is acknowledged writes
+/// that never reached the disk). Returns the side's mirror state and how many origin
+/// messages it lacks.
+async fn consumer_ahead_steps(kind: Kind) -> ((u64, u64, u64, u64), u64) {
+    let (hub_server, mut side_server) = upstream_pair(kind).expect("servers");
+    let hub = connect(&hub_server).await;
+    let hub_js = create_origin(&hub).await;
+    publish_mixed(&hub_js, 0, 10).await;
+    create_durable(&hub, "flow_control").await;
+    let side = connect(&side_server).await;
+    let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
+    assert!(created.get("error").is_none(), "{kind:?}: {created}");
+    wait_synced(&hub, &side).await;
+    drop(side);
+    side_server.stop();
+    publish_mixed(&hub_js, 10, 10).await;
+    let v = api(
+        &hub,
+        "$JS.API.CONSUMER.RESET.ORIGIN.MIRCON",
+        json!({"seq": 16}),
+    )
+    .await;
+    assert_eq!(v["reset_seq"], 16, "{v}");
+    side_server.start_again().expect("start side");
+    let side = connect(&side_server).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = info(&side, "MIR").await;
+        if state_of(&m).2 == 20 && m["mirror"]["lag"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{kind:?}: {m}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut missing = 0;
+    for seq in 1..=20 {
+        let o = get(&hub, "ORIGIN", seq).await.expect("origin message");
+        match get(&side, "MIR", seq).await {
+            Some(m) => {
+                for k in ["seq", "subject", "hdrs", "data", "time"] {
+                    assert_eq!(o.get(k), m.get(k), "{kind:?} seq {seq} field {k}");
+                }
+            }
+            None => missing += 1,
+        }
+    }
+    (state_of(&info(&side, "MIR").await), missing)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_consumer_ahead_of_the_mirror_is_reset_back_without_loss() {
+    // nats-server skips 11..=15 (recorded as deleted); jetmirror resets the consumer
+    // back to 11 and copies them.
+    let (reference, ref_missing) = consumer_ahead_steps(Kind::NatsServer).await;
+    assert_eq!((reference, ref_missing), ((15, 1, 20, 5), 5));
+    let (ours, missing) = consumer_ahead_steps(Kind::Jetmirror).await;
+    assert_eq!((ours, missing), ((20, 1, 20, 0), 0));
+}
