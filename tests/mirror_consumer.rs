@@ -457,3 +457,36 @@ async fn durable_consumer_ahead_of_the_mirror_is_reset_back_without_loss() {
     let (ours, missing) = consumer_ahead_steps(Kind::Jetmirror).await;
     assert_eq!((ours, missing), ((20, 1, 20, 0), 0));
 }
+
+/// kill -9 of jetmirror while the origin is being published to, twice: acknowledgements
+/// only follow stores, and a consumer found past the store is reset back, so the
+/// mirror ends with exactly the origin's messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_consumer_mirror_survives_kill_9_mid_stream() {
+    let (hub_server, mut side_server) = upstream_pair(Kind::Jetmirror).expect("servers");
+    let hub = connect(&hub_server).await;
+    let hub_js = create_origin(&hub).await;
+    create_durable(&hub, "flow_control").await;
+    let side = connect(&side_server).await;
+    let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
+    assert!(created.get("error").is_none(), "{created}");
+    drop(side);
+    let publisher = {
+        let js = hub_js.clone();
+        tokio::spawn(async move {
+            for round in 0..6 {
+                publish_mixed(&js, round * 100, 100).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        side_server.kill_and_restart().expect("kill -9 and restart");
+    }
+    publisher.await.expect("publisher");
+    let side = connect(&side_server).await;
+    wait_synced(&hub, &side).await;
+    compare_all(&hub, &side, &[]).await;
+    assert_eq!(state_of(&info(&side, "MIR").await), (600, 1, 600, 0));
+}
