@@ -295,6 +295,13 @@ async fn durable_mirror_steps(kind: Kind) -> (Value, Value) {
     // Exactly one consumer on the origin: the mirror made none of its own.
     let names = api(&hub, "$JS.API.CONSUMER.NAMES.ORIGIN", json!({})).await;
     assert_eq!(names["consumers"], json!(["MIRCON"]), "{kind:?}: {names}");
+    // Deleting the mirror leaves the consumer it was given alone (nats-server only
+    // deletes consumers it made itself).
+    let v = api(&side, "$JS.API.STREAM.DELETE.MIR", json!({})).await;
+    assert_eq!(v["success"], true, "{kind:?}: {v}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let c = api(&hub, "$JS.API.CONSUMER.INFO.ORIGIN.MIRCON", json!({})).await;
+    assert!(c.get("error").is_none(), "{kind:?}: {c}");
     (after["mirror"].clone(), consumer)
 }
 

@@ -1092,7 +1092,11 @@ fn durable_consumer_past_the_store_is_reset_back_to_the_mirrors_next_sequence() 
     let (id, subject, payload) = s.expect_create();
     assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
     assert_eq!(payload, "");
-    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 8)), s.now);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 8)),
+        s.now,
+    );
     let effects = s.drain();
     assert!(
         !effects
@@ -1114,7 +1118,11 @@ fn durable_consumer_past_the_store_is_reset_back_to_the_mirrors_next_sequence() 
         .expect("second reset");
     assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
     assert_eq!(&payload[..], br#"{"seq":6}"#);
-    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 5)), s.now);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 5)),
+        s.now,
+    );
     let effects = s.drain();
     assert!(
         effects.contains(&Effect::Subscribe {
@@ -1136,7 +1144,11 @@ fn fresh_mirror_of_a_durable_consumer_past_its_start_skips_like_nats_server() {
     let mut s = Sim::new(durable_cfg(), StoreState::default());
     s.m.on_connected(s.now);
     let (id, _, _) = s.expect_create();
-    s.m.on_create_reply(id, CreateReply::Response(reset_reply("flow_control", 8)), s.now);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 8)),
+        s.now,
+    );
     let effects = s.drain();
     assert!(effects.contains(&Effect::SkipTo { seq: 8 }), "{effects:?}");
     assert_eq!(s.m.last_seq(), 8);
