@@ -332,12 +332,12 @@ async fn durable_consumer_mirror_is_faithful_and_resumes_like_nats_server() {
 
 /// The side's `mirror.error` for a durable consumer whose ack policy is not
 /// `flow_control`, and whether the mirror copied anything.
-async fn wrong_ack_policy_steps(kind: Kind) -> (Value, u64) {
+async fn wrong_ack_policy_steps(kind: Kind, ack_policy: &str) -> (Value, u64) {
     let (hub_server, side_server) = upstream_pair(kind).expect("servers");
     let hub = connect(&hub_server).await;
     let hub_js = create_origin(&hub).await;
     publish_mixed(&hub_js, 0, 5).await;
-    create_durable(&hub, "explicit").await;
+    create_durable(&hub, ack_policy).await;
     let side = connect(&side_server).await;
     let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
     assert!(created.get("error").is_none(), "{kind:?}: {created}");
@@ -354,14 +354,61 @@ async fn wrong_ack_policy_steps(kind: Kind) -> (Value, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_consumer_without_flow_control_ack_policy_reports_10214_like_nats_server() {
-    let (ours, our_msgs) = wrong_ack_policy_steps(Kind::Jetmirror).await;
-    let (reference, ref_msgs) = wrong_ack_policy_steps(Kind::NatsServer).await;
+    let (ours, our_msgs) = wrong_ack_policy_steps(Kind::Jetmirror, "explicit").await;
+    let (reference, ref_msgs) = wrong_ack_policy_steps(Kind::NatsServer, "explicit").await;
     assert_eq!(
         reference,
         json!({"code":400,"err_code":10214,"description":"stream mirror consumer requires flow control ack policy"})
     );
     assert_eq!(ours, reference);
     assert_eq!(our_msgs, ref_msgs);
+}
+
+/// A mirror whose durable consumer does not exist yet: the reset goes unanswered
+/// (nats-server has no responder for a missing consumer), `mirror.error` stays empty,
+/// nothing is copied; once the owner creates the consumer the mirror picks it up (its
+/// first delivery triggers a reset at once) and copies everything. Returns the mirror
+/// block while waiting and how long the copy took after the consumer was created.
+async fn missing_consumer_steps(kind: Kind) -> (Value, Duration) {
+    let (hub_server, side_server) = upstream_pair(kind).expect("servers");
+    let hub = connect(&hub_server).await;
+    let hub_js = create_origin(&hub).await;
+    publish_mixed(&hub_js, 0, 5).await;
+    let side = connect(&side_server).await;
+    let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
+    assert!(created.get("error").is_none(), "{kind:?}: {created}");
+    // Past the 5 s reset timeout.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let waiting = info(&side, "MIR").await;
+    assert_eq!(state_of(&waiting).0, 0, "{kind:?}: {waiting}");
+    create_durable(&hub, "flow_control").await;
+    let created_at = Instant::now();
+    wait_synced(&hub, &side).await;
+    let took = created_at.elapsed();
+    compare_all(&hub, &side, &[]).await;
+    (waiting["mirror"].clone(), took)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mirror_consumer_created_after_the_mirror_is_picked_up_like_nats_server() {
+    let (ours, our_took) = missing_consumer_steps(Kind::Jetmirror).await;
+    let (reference, ref_took) = missing_consumer_steps(Kind::NatsServer).await;
+    assert!(reference.get("error").is_none(), "{reference}");
+    assert_eq!(
+        ours.get("error"),
+        reference.get("error"),
+        "{ours} vs {reference}"
+    );
+    eprintln!("picked up after the consumer was created: jetmirror {our_took:?}, nats-server {ref_took:?}");
+    // Both well before their retry back-off would have asked again.
+    assert!(
+        ref_took < Duration::from_secs(5),
+        "nats-server took {ref_took:?}"
+    );
+    assert!(
+        our_took < Duration::from_secs(5),
+        "jetmirror took {our_took:?}"
+    );
 }
 
 /// A same-node mirror (no `external.api`) with a `consumer`: nats-server resets the

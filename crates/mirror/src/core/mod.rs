@@ -350,6 +350,10 @@ pub struct MirrorIngest {
     /// The origin refused to reset the durable consumer below its ack floor: later
     /// resets go to the ack floor only (nats-server's behaviour).
     rewind_refused: bool,
+    /// The durable consumer's deliver subject, listened to while its reset goes
+    /// unanswered (the consumer may not exist yet): the first delivery on it sets up
+    /// again at once (nats-server startProbeSubscription).
+    probe: Option<String>,
     /// Last moment something showed the mirror current (a delivery, an idle
     /// heartbeat, an origin STREAM.INFO at or below what we hold).
     confirmed_at: Option<Instant>,
@@ -450,6 +454,7 @@ impl MirrorIngest {
             origin_info_in_flight: false,
             stalled_fc: None,
             rewind_refused: false,
+            probe: None,
             confirmed_at: None,
             origin_spacing: None,
             last_origin_ts: None,
@@ -618,6 +623,7 @@ impl MirrorIngest {
     pub fn on_disconnected(&mut self, _now: Instant) {
         self.connected = false;
         self.cancel();
+        self.probe = None;
         self.in_flight = None;
         self.origin_info_in_flight = false;
     }
@@ -828,6 +834,9 @@ impl MirrorIngest {
                 };
                 warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "{text}");
                 self.fail(now, None);
+                if matches!(reply, CreateReply::Timeout | CreateReply::NoResponders) {
+                    self.start_probe();
+                }
                 return;
             }
         };
@@ -931,6 +940,7 @@ impl MirrorIngest {
             self.push(Effect::Error(Value::Null));
         }
         self.fails = 0;
+        self.probe = None;
         self.push(Effect::Subscribe {
             deliver_subject: deliver.clone(),
         });
@@ -951,6 +961,26 @@ impl MirrorIngest {
 
     /// A message from the current (or an old) deliver subscription.
     pub fn on_message(&mut self, msg: Inbound, now: Instant) {
+        if self.deliver.is_none() && self.probe.as_deref() == Some(msg.deliver_subject.as_str()) {
+            // The durable consumer delivers: it exists now. A reset still waiting was
+            // sent before it existed and will not be answered: reset it again at once,
+            // not after the back-off (a late answer to the old one is ignored).
+            // The probe goes first: without interest the consumer holds its
+            // deliveries until the subscription made after the reset's answer.
+            if let Some(probe) = self.probe.take() {
+                self.push(Effect::Unsubscribe {
+                    deliver_subject: probe,
+                });
+            }
+            self.last_activity = Some(now);
+            self.fails = 0;
+            self.in_flight = None;
+            self.last_request = None;
+            info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "durable mirror consumer delivers, resetting it now");
+            self.setup_at = None;
+            self.setup(now);
+            return;
+        }
         if self.deliver.as_deref() != Some(msg.deliver_subject.as_str()) {
             return; // old subscription
         }
@@ -1137,6 +1167,19 @@ impl MirrorIngest {
     fn jitter(&mut self) -> Duration {
         let span = u64::try_from(JITTER_SPAN.as_nanos()).unwrap_or(1).max(1);
         JITTER_MIN + Duration::from_nanos(self.rng.gen_range(0..span))
+    }
+
+    /// After an unanswered reset of a durable consumer: listen on its deliver subject.
+    fn start_probe(&mut self) {
+        let Some(c) = &self.cfg.consumer else {
+            return;
+        };
+        if self.probe.is_none() && self.connected {
+            self.probe = Some(c.deliver_subject.clone());
+            self.push(Effect::Subscribe {
+                deliver_subject: c.deliver_subject.clone(),
+            });
+        }
     }
 
     /// Forget the current consumer (nats-server cancelMirrorConsumer).

@@ -1153,3 +1153,38 @@ fn fresh_mirror_of_a_durable_consumer_past_its_start_skips_like_nats_server() {
     assert!(effects.contains(&Effect::SkipTo { seq: 8 }), "{effects:?}");
     assert_eq!(s.m.last_seq(), 8);
 }
+
+#[test]
+fn unanswered_reset_probes_the_deliver_subject_and_resets_at_the_first_delivery() {
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let (id, _, _) = s.expect_create();
+    s.now += Duration::from_secs(5);
+    s.m.on_create_reply(id, CreateReply::Timeout, s.now);
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Subscribe {
+            deliver_subject: "dlv.mir".into()
+        }),
+        "{effects:?}"
+    );
+    assert_eq!(s.m.info(s.now).error, None);
+    // The owner creates the consumer; its first delivery reaches the probe.
+    s.now += Duration::from_millis(300);
+    durable_data(&mut s, 1, 1, 4);
+    let effects = s.drain();
+    assert_eq!(
+        effects.first(),
+        Some(&Effect::Unsubscribe {
+            deliver_subject: "dlv.mir".into()
+        })
+    );
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::SendConsumerCreate { subject, .. } if subject == "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON")),
+        "{effects:?}"
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Store(_))),
+        "{effects:?}"
+    );
+}
