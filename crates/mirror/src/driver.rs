@@ -10,6 +10,11 @@
 //! overflows, the client drops deliveries, and the core sees a consumer-sequence gap
 //! and recreates the consumer from the last stored sequence + 1: slower, never stale
 //! and never wrong.
+//!
+//! Flow-control replies that acknowledge a durable consumer (`mirror.consumer`,
+//! [`Effect::PublishAfterStore`]) ride with the writer's batches and are published by
+//! the writer once everything queued before them is applied; after a failed write
+//! they are dropped, so the origin redelivers from its ack floor.
 
 use std::future::Future;
 use std::pin::Pin;
