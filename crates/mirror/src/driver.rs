@@ -10,6 +10,11 @@
 //! overflows, the client drops deliveries, and the core sees a consumer-sequence gap
 //! and recreates the consumer from the last stored sequence + 1: slower, never stale
 //! and never wrong.
+//!
+//! Flow-control replies that acknowledge a durable consumer (`mirror.consumer`,
+//! [`Effect::PublishAfterStore`]) ride with the writer's batches and are published by
+//! the writer once everything queued before them is applied; after a failed write
+//! they are dropped, so the origin redelivers from its ack floor.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -136,23 +141,52 @@ pub fn spawn_mirror<S: MirrorSink>(
     }
 }
 
+/// One job for the writer: operations to apply, then publishes that must follow them
+/// ([`Effect::PublishAfterStore`]).
+struct WriteJob {
+    ops: Vec<SinkOp>,
+    after: Vec<(String, Option<Bytes>)>,
+}
+
 async fn writer<S: MirrorSink>(
     mut sink: S,
-    mut rx: mpsc::Receiver<Vec<SinkOp>>,
+    mut rx: mpsc::Receiver<WriteJob>,
     back: mpsc::Sender<Input>,
+    client: UpstreamClient,
 ) {
-    while let Some(mut batch) = rx.recv().await {
+    while let Some(job) = rx.recv().await {
+        let WriteJob {
+            ops: mut batch,
+            mut after,
+        } = job;
         // Batches that queued up while the previous one was being made durable go in one
         // write: one flush for all of them, so a fast origin is not paced by fsyncs.
         while batch.len() < MAX_WRITE_OPS {
             match rx.try_recv() {
-                Ok(more) => batch.extend(more),
+                Ok(more) => {
+                    batch.extend(more.ops);
+                    after.extend(more.after);
+                }
                 Err(_) => break,
             }
         }
-        let result = sink.apply(batch).await;
-        if let Err(e) = result {
-            let _ = back.send(Input::StoreFailed(e)).await;
+        let result = if batch.is_empty() {
+            Ok(())
+        } else {
+            sink.apply(batch).await
+        };
+        match result {
+            Ok(()) => {
+                for (subject, headers) in after {
+                    if let Err(e) = client.publish(&subject, None, headers, Bytes::new()).await {
+                        debug!(error = %e, "mirror flow control reply failed");
+                    }
+                }
+            }
+            Err(e) => {
+                // Nothing past the failure is acknowledged: the consumer redelivers it.
+                let _ = back.send(Input::StoreFailed(e)).await;
+            }
         }
     }
 }
@@ -196,10 +230,11 @@ async fn run<S: MirrorSink>(
         core.on_connected(Instant::now());
     }
     let (in_tx, mut in_rx) = mpsc::channel::<Input>(256);
-    let (batch_tx, batch_rx) = mpsc::channel::<Vec<SinkOp>>(MAX_PENDING_BATCHES);
-    let writer_task = tokio::spawn(writer(sink, batch_rx, in_tx.clone()));
+    let (batch_tx, batch_rx) = mpsc::channel::<WriteJob>(MAX_PENDING_BATCHES);
+    let writer_task = tokio::spawn(writer(sink, batch_rx, in_tx.clone(), client.clone()));
     let mut current: Option<(String, Subscription)> = None;
     let mut batch: Vec<SinkOp> = Vec::new();
+    let mut after: Vec<(String, Option<Bytes>)> = Vec::new();
     loop {
         // Execute everything the core asked for.
         while let Some(effect) = core.poll_effect() {
@@ -247,6 +282,11 @@ async fn run<S: MirrorSink>(
                         debug!(stream = %stream, error = %e, "mirror control publish failed");
                     }
                 }
+                Effect::PublishAfterStore { subject, headers } => {
+                    after.push((subject, headers));
+                }
+                // (A publish sent after later stores too acknowledges nothing more than
+                // its own headers say.)
                 Effect::Store(m) => batch.push(SinkOp::Store(m)),
                 Effect::SkipTo { seq } => batch.push(SinkOp::SkipTo(seq)),
                 Effect::RequestOriginInfo { subject, timeout } => {
@@ -266,7 +306,15 @@ async fn run<S: MirrorSink>(
                 }
             }
         }
-        if !batch.is_empty() && batch_tx.send(std::mem::take(&mut batch)).await.is_err() {
+        if (!batch.is_empty() || !after.is_empty())
+            && batch_tx
+                .send(WriteJob {
+                    ops: std::mem::take(&mut batch),
+                    after: std::mem::take(&mut after),
+                })
+                .await
+                .is_err()
+        {
             warn!(stream = %stream, "mirror writer gone; stopping");
             break;
         }

@@ -232,6 +232,19 @@ pub fn check_stream_config(
         if cfg.allow_msg_schedules {
             return Err(ApiError::mirror_with_msg_schedules());
         }
+        if let Some(c) = &m.consumer {
+            // nats-server checkStreamCfg: a durable consumer on the origin (API level 4)
+            // is reset and followed as configured, so it excludes start options and
+            // filters of the mirror's own.
+            let bad = !is_valid_asset_name(&c.name)
+                || !jetmirror_subject::is_valid_literal_subject(&c.deliver_subject)
+                || m.opt_start_seq != 0
+                || m.opt_start_time.is_some()
+                || !m.filter_subject.is_empty();
+            if bad {
+                return Err(ApiError::mirror_durable_consumer_cfg_invalid());
+            }
+        }
         if !m.filter_subject.is_empty() && !m.subject_transforms.is_empty() {
             return Err(ApiError::mirror_multiple_filters_not_allowed());
         }

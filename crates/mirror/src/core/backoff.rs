@@ -23,6 +23,9 @@ pub const RETRY_BACKOFF: Duration = Duration::from_secs(5);
 pub const RETRY_MAXIMUM: Duration = Duration::from_secs(120);
 /// How long a create request waits for its reply.
 pub const CREATE_REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the answer to a durable consumer's reset is awaited (nats-server
+/// `srcDurableConsumerWaitTime`): nothing has to be created.
+pub const RESET_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// First setup after the mirror starts: uniform jitter in [100 ms, 200 ms).
 pub const JITTER_MIN: Duration = Duration::from_millis(100);
 /// Width of the jitter window.

@@ -21,6 +21,15 @@ pub struct External {
     pub deliver: String,
 }
 
+/// `mirror.consumer: {"name", "deliver_subject"}`: a durable push consumer with
+/// `ack_policy: flow_control` that already exists on the origin (API level 4, durable
+/// sourcing). The mirror resets it instead of creating a consumer of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DurableConsumer {
+    pub name: String,
+    pub deliver_subject: String,
+}
+
 /// One mirror's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MirrorConfig {
@@ -43,6 +52,8 @@ pub struct MirrorConfig {
     pub subject_transforms: Vec<SubjectTransform>,
     /// `mirror.external` (a config `domain: D` arrives here as api `$JS.D.API`).
     pub external: Option<External>,
+    /// `mirror.consumer`: follow this durable consumer of the origin.
+    pub consumer: Option<DurableConsumer>,
 }
 
 impl MirrorConfig {
@@ -58,6 +69,7 @@ impl MirrorConfig {
             filter_subject: None,
             subject_transforms: Vec::new(),
             external: None,
+            consumer: None,
         }
     }
 

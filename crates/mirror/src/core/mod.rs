@@ -18,6 +18,13 @@
 //!                                       SkipTo, RequestOriginInfo, Retry, Error
 //! ```
 //!
+//! With `mirror.consumer` (durable sourcing, API level 4) the mirror makes no consumer
+//! of its own: the setup is an empty `CONSUMER.RESET` of the origin's durable consumer
+//! (back to its ack floor), its reply must show `ack_policy: flow_control` (else
+//! 400/10214 in `mirror.error`, retried with the back-off), deliveries come on the
+//! configured deliver subject, and flow-control replies, which acknowledge that
+//! consumer up to their `Nats-Last-Stream`, go out as [`Effect::PublishAfterStore`].
+//!
 //! Time arrives with every event (`now`); randomness (deliver subject, jitter) comes
 //! from a seeded RNG so tests are deterministic. The stream layer is reached only
 //! through [`Effect::Store`] and [`Effect::SkipTo`] (and reports back through
@@ -58,12 +65,12 @@ use serde_json::Value;
 use tracing::{debug, info, warn};
 
 pub use ack::{parse_ack_reply, AckInfo};
-pub use config::{External, MirrorConfig, SubjectTransform};
+pub use config::{DurableConsumer, External, MirrorConfig, SubjectTransform};
 pub use request::{build_create_request, consumer_base_name, CreateRequest};
 
 use backoff::{
     retry_delay, CREATE_REPLY_TIMEOUT, JITTER_MIN, JITTER_SPAN, ORIGIN_INFO_INTERVAL,
-    SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
+    RESET_REPLY_TIMEOUT, SILENCE_GRACE, STALLED_HEARTBEATS_LIMIT, STALL_AFTER,
 };
 
 /// What a STREAM.INFO request to the origin told.
@@ -170,6 +177,14 @@ pub enum Effect {
         subject: String,
         headers: Option<Bytes>,
         payload: Bytes,
+    },
+    /// Publish on the upstream once every [`Effect::Store`] / [`Effect::SkipTo`] queued
+    /// before it is applied: a flow-control reply that acknowledges the origin's
+    /// durable consumer (`ack_policy: flow_control`) up to its `Nats-Last-Stream`, so
+    /// a reset of that consumer never starts past what the mirror holds.
+    PublishAfterStore {
+        subject: String,
+        headers: Option<Bytes>,
     },
     /// Store a message (batched by the shell; never block the upstream on disk).
     Store(StoreMsg),
@@ -300,6 +315,8 @@ struct InFlight {
     deliver_subject: String,
     /// True for the legacy resend (no `sourcing`).
     legacy: bool,
+    /// True for a durable consumer's reset to the store's last sequence + 1.
+    rewind: bool,
 }
 
 /// One mirror's ingest state machine.
@@ -330,6 +347,13 @@ pub struct MirrorIngest {
     next_origin_info: Option<Instant>,
     origin_info_in_flight: bool,
     stalled_fc: Option<(String, u32)>,
+    /// The origin refused to reset the durable consumer below its ack floor: later
+    /// resets go to the ack floor only (nats-server's behaviour).
+    rewind_refused: bool,
+    /// The durable consumer's deliver subject, listened to while its reset goes
+    /// unanswered (the consumer may not exist yet): the first delivery on it sets up
+    /// again at once (nats-server startProbeSubscription).
+    probe: Option<String>,
     /// Last moment something showed the mirror current (a delivery, an idle
     /// heartbeat, an origin STREAM.INFO at or below what we hold).
     confirmed_at: Option<Instant>,
@@ -429,6 +453,8 @@ impl MirrorIngest {
             next_origin_info: None,
             origin_info_in_flight: false,
             stalled_fc: None,
+            rewind_refused: false,
+            probe: None,
             confirmed_at: None,
             origin_spacing: None,
             last_origin_ts: None,
@@ -597,6 +623,7 @@ impl MirrorIngest {
     pub fn on_disconnected(&mut self, _now: Instant) {
         self.connected = false;
         self.cancel();
+        self.probe = None;
         self.in_flight = None;
         self.origin_info_in_flight = false;
     }
@@ -807,6 +834,9 @@ impl MirrorIngest {
                 };
                 warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "{text}");
                 self.fail(now, None);
+                if matches!(reply, CreateReply::Timeout | CreateReply::NoResponders) {
+                    self.start_probe();
+                }
                 return;
             }
         };
@@ -827,10 +857,14 @@ impl MirrorIngest {
                 (code, err_code),
                 (Some(412), Some(10185)) | (Some(400), Some(10025))
             );
-            if old_origin && !flight.legacy {
+            if old_origin && !flight.legacy && self.cfg.consumer.is_none() {
                 info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "origin below API level 4, resending without sourcing");
                 self.send_create(now, true);
                 return;
+            }
+            if flight.rewind {
+                warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq + 1, error = %err, "origin refused to reset the mirror consumer to the mirror's next sequence");
+                self.rewind_refused = true;
             }
             self.fail(now, Some(err.clone()));
             return;
@@ -842,11 +876,34 @@ impl MirrorIngest {
             );
             return;
         };
-        let deliver = config
-            .get("deliver_subject")
-            .and_then(Value::as_str)
-            .unwrap_or(&flight.deliver_subject)
-            .to_owned();
+        if self.cfg.consumer.is_some()
+            && config.get("ack_policy").and_then(Value::as_str) != Some("flow_control")
+        {
+            // nats-server: JSMirrorConsumerRequiresAckFCErr, retried like a failed setup.
+            let consumer = parsed
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer, "mirror consumer does not use the flow control ack policy");
+            self.fail(
+                now,
+                Some(serde_json::json!({
+                    "code": 400,
+                    "err_code": 10214,
+                    "description": "stream mirror consumer requires flow control ack policy",
+                })),
+            );
+            return;
+        }
+        // A durable consumer is followed on the configured deliver subject.
+        let deliver = match self.cfg.consumer {
+            Some(_) => flight.deliver_subject.clone(),
+            None => config
+                .get("deliver_subject")
+                .and_then(Value::as_str)
+                .unwrap_or(&flight.deliver_subject)
+                .to_owned(),
+        };
         let name = parsed
             .get("name")
             .and_then(Value::as_str)
@@ -856,6 +913,24 @@ impl MirrorIngest {
             .pointer("/delivered/stream_seq")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let held_any = self.store.messages > 0 || self.store.first_seq > 0;
+        if self.cfg.consumer.is_some()
+            && !flight.rewind
+            && !self.rewind_refused
+            && held_any
+            && delivered_stream > self.store.last_seq
+        {
+            // The durable consumer's ack floor is past what the store holds (acks of
+            // writes that never reached the disk, e.g. after a kill -9). nats-server
+            // would skip the difference; resetting the consumer to the mirror's next
+            // sequence loses nothing.
+            warn!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq, ack_floor = delivered_stream, "durable mirror consumer is past the mirror's last sequence, resetting it back");
+            let seq = self.store.last_seq + 1;
+            if let Some(c) = self.cfg.consumer.clone() {
+                self.send_reset(now, c, Some(seq));
+            }
+            return;
+        }
         // The new consumer's backlog is what the mirror is behind by, as of now.
         if let Some(pending) = parsed.get("num_pending").and_then(Value::as_u64) {
             self.pending_lag = pending;
@@ -865,6 +940,7 @@ impl MirrorIngest {
             self.push(Effect::Error(Value::Null));
         }
         self.fails = 0;
+        self.probe = None;
         self.push(Effect::Subscribe {
             deliver_subject: deliver.clone(),
         });
@@ -885,6 +961,26 @@ impl MirrorIngest {
 
     /// A message from the current (or an old) deliver subscription.
     pub fn on_message(&mut self, msg: Inbound, now: Instant) {
+        if self.deliver.is_none() && self.probe.as_deref() == Some(msg.deliver_subject.as_str()) {
+            // The durable consumer delivers: it exists now. A reset still waiting was
+            // sent before it existed and will not be answered: reset it again at once,
+            // not after the back-off (a late answer to the old one is ignored).
+            // The probe goes first: without interest the consumer holds its
+            // deliveries until the subscription made after the reset's answer.
+            if let Some(probe) = self.probe.take() {
+                self.push(Effect::Unsubscribe {
+                    deliver_subject: probe,
+                });
+            }
+            self.last_activity = Some(now);
+            self.fails = 0;
+            self.in_flight = None;
+            self.last_request = None;
+            info!(stream = %self.cfg.stream, upstream = %self.cfg.origin, "durable mirror consumer delivers, resetting it now");
+            self.setup_at = None;
+            self.setup(now);
+            return;
+        }
         if self.deliver.as_deref() != Some(msg.deliver_subject.as_str()) {
             return; // old subscription
         }
@@ -964,11 +1060,19 @@ impl MirrorIngest {
                 "NATS/1.0\r\nNats-Last-Consumer: {}\r\nNats-Last-Stream: {}\r\n\r\n",
                 self.dseq, self.sseq
             );
-            self.push(Effect::Publish {
-                subject,
-                headers: Some(Bytes::from(hdr)),
-                payload: Bytes::new(),
-            });
+            if self.cfg.consumer.is_some() {
+                // This reply acknowledges the durable consumer: only once stored.
+                self.push(Effect::PublishAfterStore {
+                    subject,
+                    headers: Some(Bytes::from(hdr)),
+                });
+            } else {
+                self.push(Effect::Publish {
+                    subject,
+                    headers: Some(Bytes::from(hdr)),
+                    payload: Bytes::new(),
+                });
+            }
             return;
         }
         let Some(map) = headers.as_deref().and_then(|h| HeaderMap::parse(h).ok()) else {
@@ -1065,6 +1169,19 @@ impl MirrorIngest {
         JITTER_MIN + Duration::from_nanos(self.rng.gen_range(0..span))
     }
 
+    /// After an unanswered reset of a durable consumer: listen on its deliver subject.
+    fn start_probe(&mut self) {
+        let Some(c) = &self.cfg.consumer else {
+            return;
+        };
+        if self.probe.is_none() && self.connected {
+            self.probe = Some(c.deliver_subject.clone());
+            self.push(Effect::Subscribe {
+                deliver_subject: c.deliver_subject.clone(),
+            });
+        }
+    }
+
     /// Forget the current consumer (nats-server cancelMirrorConsumer).
     fn cancel(&mut self) {
         if let Some(d) = self.deliver.take() {
@@ -1129,6 +1246,10 @@ impl MirrorIngest {
     fn send_create(&mut self, now: Instant, legacy: bool) {
         self.sseq = self.store.last_seq;
         self.dseq = 0;
+        if let Some(c) = self.cfg.consumer.clone() {
+            self.send_reset(now, c, None);
+            return;
+        }
         let token = request::random_token(&mut self.rng, 8);
         let deliver = format!("{}.{token}", self.cfg.deliver_prefix());
         let legacy_suffix = legacy.then(|| request::random_token(&mut self.rng, 8));
@@ -1142,6 +1263,7 @@ impl MirrorIngest {
             deadline: now + CREATE_REPLY_TIMEOUT,
             deliver_subject: deliver,
             legacy,
+            rewind: false,
         });
         debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, seq = self.store.last_seq + 1, subject = %req.subject, "sending mirror consumer create");
         self.push(Effect::SendConsumerCreate {
@@ -1150,6 +1272,41 @@ impl MirrorIngest {
             headers: req.headers,
             payload: req.payload,
             timeout: CREATE_REPLY_TIMEOUT,
+        });
+    }
+
+    /// `mirror.consumer`: instead of a create, an empty `CONSUMER.RESET` of the
+    /// origin's durable consumer (nats-server setupMirrorConsumer): it goes back to its
+    /// ack floor + 1, which the mirror holds (acks only follow stores), and delivers
+    /// to the configured deliver subject. The reply is a consumer info. `seq` resets
+    /// it to that stream sequence instead (`{"seq":N}`).
+    fn send_reset(&mut self, now: Instant, c: config::DurableConsumer, seq: Option<u64>) {
+        let subject = format!(
+            "{}.CONSUMER.RESET.{}.{}",
+            self.cfg.api_prefix(),
+            self.cfg.origin,
+            c.name
+        );
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        self.requests_sent += 1;
+        self.last_request = Some(now);
+        self.in_flight = Some(InFlight {
+            id,
+            deadline: now + RESET_REPLY_TIMEOUT,
+            deliver_subject: c.deliver_subject,
+            legacy: false,
+            rewind: seq.is_some(),
+        });
+        debug!(stream = %self.cfg.stream, upstream = %self.cfg.origin, consumer = %c.name, seq = self.store.last_seq, %subject, "sending mirror consumer reset");
+        self.push(Effect::SendConsumerCreate {
+            request_id: id,
+            subject,
+            headers: None,
+            payload: seq.map_or_else(Bytes::new, |seq| {
+                Bytes::from(serde_json::json!({ "seq": seq }).to_string())
+            }),
+            timeout: RESET_REPLY_TIMEOUT,
         });
     }
 }

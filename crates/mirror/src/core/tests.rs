@@ -897,3 +897,294 @@ fn origin_polls_set_the_rate_and_an_unchanged_origin_is_idle() {
     s.m.on_origin_state(OriginState::LastSeq(25), s.now);
     assert_eq!(s.m.info(s.now + Duration::from_secs(1)).lag, 20);
 }
+
+// ----- mirror.consumer (durable sourcing) ----------------------------------------------
+
+fn durable_cfg() -> MirrorConfig {
+    let mut cfg = MirrorConfig::new("MIR", "ORIG").with_origin_domain("hub");
+    cfg.consumer = Some(DurableConsumer {
+        name: "MIRCON".into(),
+        deliver_subject: "dlv.mir".into(),
+    });
+    cfg
+}
+
+fn durable_ack(sseq: u64, dseq: u64, pending: u64) -> String {
+    format!("$JS.ACK.ORIG.MIRCON.1.{sseq}.{dseq}.{sseq}000.{pending}")
+}
+
+fn reset_reply(ack_policy: &str, delivered_stream: u64) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"type":"io.nats.jetstream.api.v1.consumer_reset_response","stream_name":"ORIG","name":"MIRCON","config":{{"durable_name":"MIRCON","ack_policy":"{ack_policy}","deliver_subject":"dlv.mir","flow_control":true}},"delivered":{{"consumer_seq":0,"stream_seq":{delivered_stream}}},"num_pending":3,"reset_seq":{}}}"#,
+        delivered_stream + 1
+    ))
+}
+
+fn durable_data(s: &mut Sim, sseq: u64, dseq: u64, pending: u64) {
+    s.m.on_message(
+        Inbound {
+            deliver_subject: "dlv.mir".into(),
+            subject: Bytes::from_static(b"orig.a"),
+            reply: Some(Bytes::from(durable_ack(sseq, dseq, pending))),
+            headers: None,
+            payload: Bytes::from_static(b"x"),
+        },
+        s.now,
+    );
+}
+
+#[test]
+fn durable_consumer_is_reset_not_created_and_followed_on_its_deliver_subject() {
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let mut sent = None;
+    for _ in 0..100 {
+        let effects = s.drain();
+        sent = effects.into_iter().find_map(|e| match e {
+            Effect::SendConsumerCreate {
+                request_id,
+                subject,
+                headers,
+                payload,
+                timeout,
+            } => Some((request_id, subject, headers, payload, timeout)),
+            _ => None,
+        });
+        if sent.is_some() {
+            break;
+        }
+        s.advance(Duration::from_millis(50));
+    }
+    let (id, subject, headers, payload, timeout) = sent.expect("reset request");
+    // nats-server setupMirrorConsumer: an empty reset (back to the ack floor), no
+    // API-level header, answered within srcDurableConsumerWaitTime.
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    assert_eq!(headers, None);
+    assert!(payload.is_empty());
+    assert_eq!(timeout, Duration::from_secs(5));
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 0)),
+        s.now,
+    );
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Subscribe {
+            deliver_subject: "dlv.mir".into()
+        }),
+        "{effects:?}"
+    );
+    assert_eq!(s.m.consumer_name(), "MIRCON");
+    durable_data(&mut s, 1, 1, 2);
+    durable_data(&mut s, 2, 2, 1);
+    // A flow-control request is answered only after the stores before it.
+    s.m.on_message(
+        Inbound {
+            deliver_subject: "dlv.mir".into(),
+            subject: Bytes::from_static(b"dlv.mir"),
+            reply: Some(Bytes::from_static(b"$JS.FC.ORIG.MIRCON.abc")),
+            headers: Some(Bytes::from_static(
+                b"NATS/1.0 100 FlowControl Request\r\n\r\n",
+            )),
+            payload: Bytes::new(),
+        },
+        s.now,
+    );
+    let effects = s.drain();
+    assert!(
+        matches!(effects.first(), Some(Effect::Store(m)) if m.seq == 1),
+        "{effects:?}"
+    );
+    assert!(
+        matches!(effects.get(1), Some(Effect::Store(m)) if m.seq == 2),
+        "{effects:?}"
+    );
+    assert_eq!(
+        effects.get(2),
+        Some(&Effect::PublishAfterStore {
+            subject: "$JS.FC.ORIG.MIRCON.abc".into(),
+            headers: Some(Bytes::from_static(
+                b"NATS/1.0\r\nNats-Last-Consumer: 2\r\nNats-Last-Stream: 2\r\n\r\n"
+            )),
+        })
+    );
+}
+
+#[test]
+fn durable_consumer_reset_after_restart_skips_what_the_store_holds() {
+    // The store holds 1..=5; the consumer's ack floor is 3 (acks of 4 and 5 never
+    // reached the origin): redeliveries of 4 and 5 are not stored twice.
+    let store = StoreState {
+        messages: 5,
+        first_seq: 1,
+        last_seq: 5,
+    };
+    let mut s = Sim::new(durable_cfg(), store);
+    s.m.on_connected(s.now);
+    let (id, subject, _) = s.expect_create();
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 3)),
+        s.now,
+    );
+    s.drain();
+    durable_data(&mut s, 4, 1, 3);
+    durable_data(&mut s, 5, 2, 2);
+    durable_data(&mut s, 6, 3, 1);
+    let stored: Vec<u64> = s
+        .drain()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Store(m) => Some(m.seq),
+            Effect::SkipTo { seq } => Some(1_000_000 + seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, vec![6]);
+    assert_eq!(s.m.delivered_seq(), 3);
+}
+
+#[test]
+fn durable_consumer_with_another_ack_policy_is_error_10214_and_retried() {
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let (id, _, _) = s.expect_create();
+    s.m.on_create_reply(id, CreateReply::Response(reset_reply("explicit", 0)), s.now);
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Error(serde_json::json!({
+            "code": 400,
+            "err_code": 10214,
+            "description": "stream mirror consumer requires flow control ack policy",
+        }))),
+        "{effects:?}"
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Subscribe { .. })),
+        "{effects:?}"
+    );
+    assert_eq!(
+        s.m.info(s.now)
+            .error
+            .as_ref()
+            .map(|e| e["err_code"].clone()),
+        Some(10214.into())
+    );
+    // Retried: a new reset goes out later.
+    let (_, subject, _) = s.expect_create();
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+}
+
+#[test]
+fn durable_consumer_past_the_store_is_reset_back_to_the_mirrors_next_sequence() {
+    // The store holds 1..=5 but the consumer's ack floor is 8 (acknowledged writes
+    // lost with a kill -9 before they reached the disk): reset to 6, never skip.
+    let store = StoreState {
+        messages: 5,
+        first_seq: 1,
+        last_seq: 5,
+    };
+    let mut s = Sim::new(durable_cfg(), store);
+    s.m.on_connected(s.now);
+    let (id, subject, payload) = s.expect_create();
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    assert_eq!(payload, "");
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 8)),
+        s.now,
+    );
+    let effects = s.drain();
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::SkipTo { .. } | Effect::Subscribe { .. })),
+        "{effects:?}"
+    );
+    let (id, subject, payload) = effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::SendConsumerCreate {
+                request_id,
+                subject,
+                payload,
+                ..
+            } => Some((request_id, subject, payload)),
+            _ => None,
+        })
+        .expect("second reset");
+    assert_eq!(subject, "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON");
+    assert_eq!(&payload[..], br#"{"seq":6}"#);
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 5)),
+        s.now,
+    );
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Subscribe {
+            deliver_subject: "dlv.mir".into()
+        }),
+        "{effects:?}"
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SkipTo { .. })),
+        "{effects:?}"
+    );
+    durable_data(&mut s, 6, 1, 2);
+    assert!(matches!(s.drain().first(), Some(Effect::Store(m)) if m.seq == 6));
+}
+
+#[test]
+fn fresh_mirror_of_a_durable_consumer_past_its_start_skips_like_nats_server() {
+    // A mirror that never held anything starts where the consumer stands.
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let (id, _, _) = s.expect_create();
+    s.m.on_create_reply(
+        id,
+        CreateReply::Response(reset_reply("flow_control", 8)),
+        s.now,
+    );
+    let effects = s.drain();
+    assert!(effects.contains(&Effect::SkipTo { seq: 8 }), "{effects:?}");
+    assert_eq!(s.m.last_seq(), 8);
+}
+
+#[test]
+fn unanswered_reset_probes_the_deliver_subject_and_resets_at_the_first_delivery() {
+    let mut s = Sim::new(durable_cfg(), StoreState::default());
+    s.m.on_connected(s.now);
+    let (id, _, _) = s.expect_create();
+    s.now += Duration::from_secs(5);
+    s.m.on_create_reply(id, CreateReply::Timeout, s.now);
+    let effects = s.drain();
+    assert!(
+        effects.contains(&Effect::Subscribe {
+            deliver_subject: "dlv.mir".into()
+        }),
+        "{effects:?}"
+    );
+    assert_eq!(s.m.info(s.now).error, None);
+    // The owner creates the consumer; its first delivery reaches the probe.
+    s.now += Duration::from_millis(300);
+    durable_data(&mut s, 1, 1, 4);
+    let effects = s.drain();
+    assert_eq!(
+        effects.first(),
+        Some(&Effect::Unsubscribe {
+            deliver_subject: "dlv.mir".into()
+        })
+    );
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::SendConsumerCreate { subject, .. } if subject == "$JS.hub.API.CONSUMER.RESET.ORIG.MIRCON")),
+        "{effects:?}"
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Store(_))),
+        "{effects:?}"
+    );
+}

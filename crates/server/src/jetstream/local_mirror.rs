@@ -13,6 +13,10 @@
 //! - an origin that is missing shows `stream not found` in `mirror.error`; one that
 //!   went back (deleted and recreated) is copied again from the mirror's last
 //!   sequence + 1, as nats-server resumes its consumer there.
+//! - a `mirror.consumer` (a durable consumer of the origin to follow) is not copied:
+//!   nats-server resets that consumer through `CONSUMER.RESET` and acknowledges it by
+//!   flow control, neither of which this node's consumers offer; `mirror.error` says
+//!   so (500/10029) instead of a copy that would ignore the consumer.
 //!
 //! The copy runs at every batch end and tick, in passes of at most [`PASS_BUDGET`]
 //! messages per mirror for at most [`SYNC_TIME_BUDGET`] (at a tick
@@ -55,6 +59,8 @@ pub(super) struct LocalMirror {
     last_activity: Option<Instant>,
     lag: u64,
     error: Option<ApiError>,
+    /// `mirror.consumer.name`: such a mirror is refused (see the module doc).
+    durable: Option<String>,
 }
 
 impl LocalMirror {
@@ -97,6 +103,7 @@ impl LocalMirror {
             last_activity: None,
             lag: 0,
             error: None,
+            durable: m.consumer.as_ref().map(|c| c.name.clone()),
         })
     }
 
@@ -177,6 +184,16 @@ impl Service {
     /// One pass of at most [`PASS_BUDGET`] messages; true when more are waiting.
     fn copy_pass(&mut self, name: &str, lm: &mut LocalMirror) -> bool {
         let now = Instant::now();
+        if let Some(durable) = &lm.durable {
+            if lm.error.is_none() {
+                info!(stream = %name, origin = %lm.origin, consumer = %durable, "same-node mirror with a durable consumer is not copied");
+                lm.error = Some(ApiError::mirror_consumer_setup_failed(format!(
+                    "stream mirror consumer '{durable}' of '{}' on the same node is not supported: this node has no CONSUMER.RESET and no flow control ack policy",
+                    lm.origin
+                )));
+            }
+            return false;
+        }
         let Some(mirror) = self.account.stream(name) else {
             return false;
         };

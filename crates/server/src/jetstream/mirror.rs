@@ -137,6 +137,13 @@ pub(super) fn mirror_config(
             api: e.api_prefix.clone(),
             deliver: e.deliver_prefix.clone(),
         });
+    mc.consumer = m
+        .consumer
+        .as_ref()
+        .map(|c| jetmirror_mirror::core::DurableConsumer {
+            name: c.name.clone(),
+            deliver_subject: c.deliver_subject.clone(),
+        });
     Ok(mc)
 }
 
