@@ -15,8 +15,9 @@
 //!   sequence + 1, as nats-server resumes its consumer there.
 //! - a `mirror.consumer` (a durable consumer of the origin to follow) is not copied:
 //!   nats-server resets that consumer through `CONSUMER.RESET` and acknowledges it by
-//!   flow control, neither of which this node's consumers offer; `mirror.error` says
-//!   so (500/10029) instead of a copy that would ignore the consumer.
+//!   flow control (`ack_policy: flow_control`), which this node's consumers do not
+//!   offer; `mirror.error` says so (500/10029) instead of a copy that would ignore the
+//!   consumer.
 //!
 //! The copy runs at every batch end and tick, in passes of at most [`PASS_BUDGET`]
 //! messages per mirror for at most [`SYNC_TIME_BUDGET`] (at a tick
@@ -188,7 +189,7 @@ impl Service {
             if lm.error.is_none() {
                 info!(stream = %name, origin = %lm.origin, consumer = %durable, "same-node mirror with a durable consumer is not copied");
                 lm.error = Some(ApiError::mirror_consumer_setup_failed(format!(
-                    "stream mirror consumer '{durable}' of '{}' on the same node is not supported: this node has no CONSUMER.RESET and no flow control ack policy",
+                    "stream mirror consumer '{durable}' of '{}' on the same node is not supported: this node's consumers have no flow control ack policy",
                     lm.origin
                 )));
             }
