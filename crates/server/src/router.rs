@@ -35,6 +35,9 @@ pub struct RoutedMsg<'a> {
     pub sender_cid: u64,
     /// Whether the sender wants its own messages back (`echo`).
     pub sender_echo: bool,
+    /// Whether the sender asked for no-responders statuses (CONNECT `no_responders`), so a
+    /// service that has no handler for a request can answer it with a 503.
+    pub sender_no_responders: bool,
 }
 
 impl RoutedMsg<'_> {

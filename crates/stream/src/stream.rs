@@ -523,6 +523,10 @@ impl Stream {
         &self.store
     }
 
+    pub fn has_consumer(&self, name: &str) -> bool {
+        self.consumers.contains_key(name)
+    }
+
     pub fn consumer_names(&self) -> Vec<String> {
         self.consumers.keys().cloned().collect()
     }
@@ -575,8 +579,7 @@ impl Stream {
     pub fn config_with_metadata(&self, with_server: bool) -> StreamConfig {
         let mut c = self.config.clone();
         c.metadata
-            .entry("_nats.req.level".into())
-            .or_insert_with(|| "0".into());
+            .insert("_nats.req.level".into(), required_api_level(&c).to_string());
         if with_server {
             c.metadata.insert(
                 "_nats.ver".into(),
@@ -610,12 +613,15 @@ impl Stream {
             || cfg.priority_policy != PriorityPolicy::None
             || cfg.pinned_ttl != 0
             || !cfg.priority_groups.is_empty();
-        if needs_level_1 {
-            cfg.metadata.insert("_nats.req.level".into(), "1".into());
-        }
-        cfg.metadata
-            .entry("_nats.req.level".into())
-            .or_insert_with(|| "0".into());
+        // Set whatever `_nats.req.level` the request carried, as nats-server does.
+        let level = if cfg.ack_policy == AckPolicy::FlowControl {
+            "4"
+        } else if needs_level_1 {
+            "1"
+        } else {
+            "0"
+        };
+        cfg.metadata.insert("_nats.req.level".into(), level.into());
         if with_server {
             cfg.metadata.insert(
                 "_nats.ver".into(),
@@ -3056,6 +3062,26 @@ fn direct_get_headers_with(
     }
     out.extend_from_slice(extra.as_bytes());
     Bytes::from(out)
+}
+
+/// nats-server's setStaticStreamMetadata: the API level the stream's features need (set at
+/// every create and update, whatever `_nats.req.level` the request carried).
+fn required_api_level(c: &StreamConfig) -> u8 {
+    let mut level = 0;
+    if c.allow_msg_ttl || c.subject_delete_marker_ttl > 0 {
+        level = 1;
+    }
+    if c.allow_msg_counter
+        || c.allow_atomic
+        || c.allow_msg_schedules
+        || c.persist_mode == crate::api::stream::PersistMode::Async
+    {
+        level = 2;
+    }
+    if c.allow_batched {
+        level = 4;
+    }
+    level
 }
 
 fn strip_nats_meta(c: &ConsumerConfig) -> ConsumerConfig {

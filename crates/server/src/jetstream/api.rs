@@ -117,6 +117,19 @@ impl Service {
         self.reply(to, payload);
     }
 
+    /// The 503 status a requester that asked for no-responders gets when no subscriber
+    /// takes its request (the same message a client's own publish would produce).
+    fn no_responders(&mut self, subject: &str, to: String) {
+        let headers = format!("NATS/1.0 503\r\nNats-Subject: {subject}\r\n\r\n");
+        self.out.push(Outgoing {
+            subject: to,
+            wire_subject: None,
+            reply: None,
+            headers: Some(Bytes::from(headers)),
+            payload: Bytes::new(),
+        });
+    }
+
     /// Handles a request on `$JS.API.…` (or `$JS.<domain>.API.…`).
     pub(super) fn api(&mut self, m: InternalMsg) {
         let tokens: Vec<&str> = m.subject.split('.').collect();
@@ -270,7 +283,12 @@ impl Service {
                         },
                     ))
                 });
-                self.answer(&reply, types::STREAM_MSG_GET, r);
+                // nats-server answers a found message outside its API layer
+                // (jsMsgGetRequest), so only failed gets count in `api`.
+                match r {
+                    Ok(p) => self.reply(&reply, p),
+                    Err(e) => self.answer(&reply, types::STREAM_MSG_GET, Err(e)),
+                }
             }
             ["STREAM", "MSG", "DELETE", name] => {
                 let r = parse_request::<MsgDeleteRequest>(&body).and_then(|req| {
@@ -441,7 +459,16 @@ impl Service {
             }
             ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
                 let Some(to) = reply else { return };
-                if self.account.stream(stream).is_none() {
+                let exists = self
+                    .account
+                    .stream(stream)
+                    .is_some_and(|s| s.has_consumer(consumer));
+                if !exists {
+                    // nats-server has no subscriber on a missing consumer's
+                    // MSG.NEXT subject: the requester gets no-responders.
+                    if m.no_responders {
+                        self.no_responders(&m.subject, to);
+                    }
                     return;
                 }
                 match NextRequest::parse(&body) {
@@ -469,6 +496,12 @@ impl Service {
                             payload: Bytes::new(),
                         });
                     }
+                }
+            }
+            ["CONSUMER", "MSG", "NEXT", ..] => {
+                // Not a consumer's subject: nobody answers on nats-server either.
+                if let (Some(to), true) = (reply, m.no_responders) {
+                    self.no_responders(&m.subject, to);
                 }
             }
             ["CONSUMER", "LEADER", "STEPDOWN", _, _] => {
