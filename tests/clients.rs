@@ -1,0 +1,251 @@
+//! What the higher-level client features (nats.js, nats-py, nats.go and async-nats pull
+//! consumers, KV buckets, stream metadata) observe, run step by step against nats-server
+//! 2.15.1 and jetmirror and compared: a pull request to a consumer that does not exist gets
+//! no-responders, successful `STREAM.MSG.GET`s are not counted in the account's `api`
+//! figures, and `_nats.req.level` follows the features a stream or consumer uses.
+
+use std::time::Duration;
+
+use async_nats::RequestErrorKind;
+use jetmirror_testkit::{Kind, Server, ServerSpec};
+use jetmirror_tests::run_python;
+use serde_json::{json, Value};
+
+fn start(kind: Kind) -> Server {
+    let mut spec = ServerSpec::new(kind);
+    spec.jetstream = true;
+    Server::start(spec).unwrap_or_else(|e| panic!("start {kind:?}: {e:#}"))
+}
+
+async fn connect(server: &Server) -> async_nats::Client {
+    async_nats::connect(server.client_url())
+        .await
+        .expect("connect")
+}
+
+async fn api(client: &async_nats::Client, subject: &str, body: Value) -> Value {
+    let msg = client
+        .request(subject.to_string(), body.to_string().into())
+        .await
+        .unwrap_or_else(|e| panic!("{subject}: {e}"));
+    serde_json::from_slice(&msg.payload).unwrap_or_else(|e| panic!("{subject}: {e}"))
+}
+
+/// How a request ended: the reply's status and description, or the request error.
+async fn outcome(client: &async_nats::Client, subject: &str, body: &str) -> String {
+    let req = async_nats::Request::new()
+        .payload(body.to_string().into())
+        .timeout(Some(Duration::from_millis(700)));
+    match client.send_request(subject.to_string(), req).await {
+        Ok(m) => format!(
+            "reply {:?} {:?}",
+            m.status.map(|s| s.as_u16()),
+            m.description
+        ),
+        Err(e) => match e.kind() {
+            RequestErrorKind::NoResponders => "no responders".into(),
+            RequestErrorKind::TimedOut => "timed out".into(),
+            other => format!("error {other:?}"),
+        },
+    }
+}
+
+async fn pull_outcomes(server: &Server) -> Vec<String> {
+    let client = connect(server).await;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.S",
+        json!({"name":"S","subjects":["s.>"]}),
+    )
+    .await;
+    api(
+        &client,
+        "$JS.API.CONSUMER.CREATE.S.P",
+        json!({"stream_name":"S","config":{"durable_name":"P","ack_policy":"explicit"}}),
+    )
+    .await;
+    api(
+        &client,
+        "$JS.API.CONSUMER.CREATE.S.PUSH",
+        json!({"stream_name":"S","config":{"durable_name":"PUSH","deliver_subject":"d.push"}}),
+    )
+    .await;
+    let mut out = Vec::new();
+    for (subject, body) in [
+        ("$JS.API.CONSUMER.MSG.NEXT.S.P", r#"{"batch":1,"no_wait":true}"#),
+        ("$JS.API.CONSUMER.MSG.NEXT.S.NOPE", r#"{"batch":1}"#),
+        ("$JS.API.CONSUMER.MSG.NEXT.NOPE.P", r#"{"batch":1}"#),
+        ("$JS.API.CONSUMER.MSG.NEXT.S", ""),
+        ("$JS.API.CONSUMER.MSG.NEXT.S.PUSH", r#"{"batch":1,"no_wait":true}"#),
+    ] {
+        out.push(format!("{subject}: {}", outcome(&client, subject, body).await));
+    }
+    // A consumer deleted under a client that keeps pulling.
+    api(&client, "$JS.API.CONSUMER.DELETE.S.P", json!({})).await;
+    out.push(format!(
+        "after delete: {}",
+        outcome(&client, "$JS.API.CONSUMER.MSG.NEXT.S.P", r#"{"batch":1}"#).await
+    ));
+    out
+}
+
+#[tokio::test]
+async fn pull_requests_without_a_consumer_get_no_responders_like_nats_server() {
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        runs.push(pull_outcomes(&server).await);
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    assert!(
+        runs[1]
+            .iter()
+            .any(|l| l == "after delete: no responders"),
+        "{runs:?}"
+    );
+}
+
+const PY_FETCH: &str = r#"
+import asyncio, sys
+import nats
+
+async def main():
+    nc = await nats.connect(sys.argv[1])
+    js = nc.jetstream()
+    await js.add_stream(name="S", subjects=["s.>"])
+    await js.publish("s.1", b"x")
+    ps = await js.pull_subscribe("s.>", durable="P")
+    msgs = await ps.fetch(1, timeout=1)
+    print("fetched", [m.metadata.sequence.stream for m in msgs])
+    await js.delete_consumer("S", "P")
+    try:
+        msgs = await ps.fetch(1, timeout=1)
+        print("fetch after delete:", len(msgs))
+    except Exception as e:
+        print("fetch after delete:", type(e).__name__)
+    await nc.close()
+
+asyncio.run(main())
+"#;
+
+#[tokio::test]
+async fn nats_py_fetch_from_a_deleted_consumer_fails_fast_like_nats_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("fetch.py");
+    std::fs::write(&script, PY_FETCH).expect("script");
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        let url = server.client_url();
+        let out = run_python(
+            &format!("{kind:?}"),
+            &script,
+            &[url.as_ref()],
+            Duration::from_secs(30),
+        )
+        .await;
+        runs.push(String::from_utf8_lossy(&out).into_owned());
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    assert!(
+        runs[1].contains("fetch after delete: ServiceUnavailableError"),
+        "{}",
+        runs[1]
+    );
+}
+
+async fn api_counters(server: &Server) -> Vec<Value> {
+    let client = connect(server).await;
+    let mut out = Vec::new();
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.S",
+        json!({"name":"S","subjects":["s.>"]}),
+    )
+    .await;
+    for i in 0..3 {
+        client
+            .request(format!("s.{i}"), "x".into())
+            .await
+            .expect("publish");
+    }
+    let counters = |v: Value| v["api"].clone();
+    out.push(counters(api(&client, "$JS.API.INFO", json!({})).await));
+    for body in [
+        json!({"seq":1}),
+        json!({"last_by_subj":"s.2"}),
+        json!({"seq":2,"next_by_subj":"s.>"}),
+        json!({"seq":99}),
+        json!({"seq":1,"last_by_subj":"s.1"}),
+    ] {
+        let r = api(&client, "$JS.API.STREAM.MSG.GET.S", body).await;
+        out.push(json!([r["message"]["seq"], r["error"]["err_code"]]));
+        out.push(counters(api(&client, "$JS.API.INFO", json!({})).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn found_msg_gets_are_not_counted_in_account_api_like_nats_server() {
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        runs.push(api_counters(&server).await);
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+}
+
+async fn levels(server: &Server) -> Vec<Value> {
+    let client = connect(server).await;
+    let mut out = Vec::new();
+    for (name, extra) in [
+        ("PLAIN", json!({})),
+        ("TTL", json!({"allow_msg_ttl": true})),
+        ("MARKERS", json!({"allow_msg_ttl": true, "subject_delete_marker_ttl": 2_000_000_000u64})),
+        ("CLAIMED", json!({"metadata": {"_nats.req.level": "3", "own": "x"}})),
+    ] {
+        let mut cfg = json!({"name": name, "subjects": [format!("{}.>", name.to_lowercase())]});
+        if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        let created = api(&client, &format!("$JS.API.STREAM.CREATE.{name}"), cfg.clone()).await;
+        out.push(json!([name, "create", created["config"]["metadata"], created["error"]]));
+        let updated = api(&client, &format!("$JS.API.STREAM.UPDATE.{name}"), cfg).await;
+        out.push(json!([name, "update", updated["config"]["metadata"], updated["error"]]));
+        let info = api(&client, &format!("$JS.API.STREAM.INFO.{name}"), json!({})).await;
+        out.push(json!([name, "info", info["config"]["metadata"]]));
+    }
+    let list = api(&client, "$JS.API.STREAM.LIST", json!({})).await;
+    if let Some(streams) = list["streams"].as_array() {
+        let mut l: Vec<Value> = streams
+            .iter()
+            .map(|s| json!([s["config"]["name"], s["config"]["metadata"]]))
+            .collect();
+        l.sort_by_key(|v| v.to_string());
+        out.push(json!(l));
+    }
+    let c = api(
+        &client,
+        "$JS.API.CONSUMER.CREATE.PLAIN.C",
+        json!({"stream_name":"PLAIN","config":{"durable_name":"C","metadata":{"_nats.req.level":"7"}}}),
+    )
+    .await;
+    out.push(json!(["consumer", c["config"]["metadata"], c["error"]]));
+    out
+}
+
+#[tokio::test]
+async fn required_api_level_follows_stream_features_like_nats_server() {
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        runs.push(levels(&server).await);
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    assert!(
+        runs[1]
+            .iter()
+            .any(|v| v[0] == "TTL" && v[2]["_nats.req.level"] == "1"),
+        "{runs:?}"
+    );
+}
