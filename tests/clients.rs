@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use async_nats::RequestErrorKind;
+use futures::StreamExt;
 use jetmirror_testkit::{Kind, Server, ServerSpec};
 use jetmirror_tests::run_python;
 use serde_json::{json, Value};
@@ -72,13 +73,22 @@ async fn pull_outcomes(server: &Server) -> Vec<String> {
     .await;
     let mut out = Vec::new();
     for (subject, body) in [
-        ("$JS.API.CONSUMER.MSG.NEXT.S.P", r#"{"batch":1,"no_wait":true}"#),
+        (
+            "$JS.API.CONSUMER.MSG.NEXT.S.P",
+            r#"{"batch":1,"no_wait":true}"#,
+        ),
         ("$JS.API.CONSUMER.MSG.NEXT.S.NOPE", r#"{"batch":1}"#),
         ("$JS.API.CONSUMER.MSG.NEXT.NOPE.P", r#"{"batch":1}"#),
         ("$JS.API.CONSUMER.MSG.NEXT.S", ""),
-        ("$JS.API.CONSUMER.MSG.NEXT.S.PUSH", r#"{"batch":1,"no_wait":true}"#),
+        (
+            "$JS.API.CONSUMER.MSG.NEXT.S.PUSH",
+            r#"{"batch":1,"no_wait":true}"#,
+        ),
     ] {
-        out.push(format!("{subject}: {}", outcome(&client, subject, body).await));
+        out.push(format!(
+            "{subject}: {}",
+            outcome(&client, subject, body).await
+        ));
     }
     // A consumer deleted under a client that keeps pulling.
     api(&client, "$JS.API.CONSUMER.DELETE.S.P", json!({})).await;
@@ -98,9 +108,7 @@ async fn pull_requests_without_a_consumer_get_no_responders_like_nats_server() {
     }
     assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
     assert!(
-        runs[1]
-            .iter()
-            .any(|l| l == "after delete: no responders"),
+        runs[1].iter().any(|l| l == "after delete: no responders"),
         "{runs:?}"
     );
 }
@@ -201,17 +209,38 @@ async fn levels(server: &Server) -> Vec<Value> {
     for (name, extra) in [
         ("PLAIN", json!({})),
         ("TTL", json!({"allow_msg_ttl": true})),
-        ("MARKERS", json!({"allow_msg_ttl": true, "subject_delete_marker_ttl": 2_000_000_000u64})),
-        ("CLAIMED", json!({"metadata": {"_nats.req.level": "3", "own": "x"}})),
+        (
+            "MARKERS",
+            json!({"allow_msg_ttl": true, "subject_delete_marker_ttl": 2_000_000_000u64}),
+        ),
+        (
+            "CLAIMED",
+            json!({"metadata": {"_nats.req.level": "3", "own": "x"}}),
+        ),
     ] {
         let mut cfg = json!({"name": name, "subjects": [format!("{}.>", name.to_lowercase())]});
         if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
             c.extend(e.clone());
         }
-        let created = api(&client, &format!("$JS.API.STREAM.CREATE.{name}"), cfg.clone()).await;
-        out.push(json!([name, "create", created["config"]["metadata"], created["error"]]));
+        let created = api(
+            &client,
+            &format!("$JS.API.STREAM.CREATE.{name}"),
+            cfg.clone(),
+        )
+        .await;
+        out.push(json!([
+            name,
+            "create",
+            created["config"]["metadata"],
+            created["error"]
+        ]));
         let updated = api(&client, &format!("$JS.API.STREAM.UPDATE.{name}"), cfg).await;
-        out.push(json!([name, "update", updated["config"]["metadata"], updated["error"]]));
+        out.push(json!([
+            name,
+            "update",
+            updated["config"]["metadata"],
+            updated["error"]
+        ]));
         let info = api(&client, &format!("$JS.API.STREAM.INFO.{name}"), json!({})).await;
         out.push(json!([name, "info", info["config"]["metadata"]]));
     }
@@ -248,4 +277,87 @@ async fn required_api_level_follows_stream_features_like_nats_server() {
             .any(|v| v[0] == "TTL" && v[2]["_nats.req.level"] == "1"),
         "{runs:?}"
     );
+}
+
+async fn abandoned_pulls(server: &Server) -> Vec<Value> {
+    let client = connect(server).await;
+    let other = connect(server).await;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.S",
+        json!({"name":"S","subjects":["s.>"]}),
+    )
+    .await;
+    api(
+        &client,
+        "$JS.API.CONSUMER.CREATE.S.P",
+        json!({"stream_name":"S","config":{"durable_name":"P","ack_policy":"explicit","ack_wait":30_000_000_000u64}}),
+    )
+    .await;
+    let mut out = Vec::new();
+    let info = |v: Value| {
+        json!([
+            v["num_waiting"],
+            v["num_ack_pending"],
+            v["num_pending"],
+            v["delivered"]["stream_seq"]
+        ])
+    };
+    let pull = r#"{"batch":5,"expires":10000000000}"#;
+    // One requester unsubscribes its inbox, another disconnects.
+    let mut gone = client.subscribe("inbox.gone").await.expect("subscribe");
+    client
+        .publish_with_reply("$JS.API.CONSUMER.MSG.NEXT.S.P", "inbox.gone", pull.into())
+        .await
+        .expect("pull");
+    let _closed = other.subscribe("inbox.closed").await.expect("subscribe");
+    other
+        .publish_with_reply("$JS.API.CONSUMER.MSG.NEXT.S.P", "inbox.closed", pull.into())
+        .await
+        .expect("pull");
+    client.flush().await.expect("flush");
+    other.flush().await.expect("flush");
+    out.push(info(
+        api(&client, "$JS.API.CONSUMER.INFO.S.P", json!({})).await,
+    ));
+    gone.unsubscribe().await.expect("unsubscribe");
+    other.drain().await.expect("drain");
+    client.flush().await.expect("flush");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    out.push(info(
+        api(&client, "$JS.API.CONSUMER.INFO.S.P", json!({})).await,
+    ));
+    // The next message waits for a live requester instead of vanishing into a gone one.
+    client.request("s.1", "x".into()).await.expect("publish");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    out.push(info(
+        api(&client, "$JS.API.CONSUMER.INFO.S.P", json!({})).await,
+    ));
+    let fresh = connect(server).await;
+    let mut inbox = fresh.subscribe("inbox.fresh").await.expect("subscribe");
+    fresh
+        .publish_with_reply(
+            "$JS.API.CONSUMER.MSG.NEXT.S.P",
+            "inbox.fresh",
+            r#"{"batch":1,"expires":1000000000}"#.into(),
+        )
+        .await
+        .expect("pull");
+    let got = match tokio::time::timeout(Duration::from_secs(3), inbox.next()).await {
+        Ok(Some(m)) => json!([m.payload.to_vec(), m.status.map(|s| s.as_u16())]),
+        other => json!(format!("nothing: {}", other.is_ok())),
+    };
+    out.push(got);
+    out
+}
+
+#[tokio::test]
+async fn pull_requests_of_gone_requesters_are_dropped_like_nats_server() {
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        runs.push(abandoned_pulls(&server).await);
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    assert_eq!(runs[1][3], json!([b"x".to_vec(), null]), "{runs:?}");
 }

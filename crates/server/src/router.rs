@@ -135,6 +135,9 @@ pub struct Router {
     /// that matches one of them comes or goes.
     watched: RwLock<Vec<String>>,
     interest_changed: Notify,
+    /// Subscriptions removed so far: a service holding requests whose requesters may have
+    /// gone (waiting pull requests) looks again only when this moved.
+    removals: AtomicU64,
 }
 
 impl Router {
@@ -157,8 +160,14 @@ impl Router {
             .write()
             .remove(&sub.0.subject, sub.0.queue.as_deref(), sub);
         if removed {
+            self.removals.fetch_add(1, Ordering::Relaxed);
             self.notify_interest(&sub.0.subject);
         }
+    }
+
+    /// How many subscriptions were removed since the router started.
+    pub fn removals(&self) -> u64 {
+        self.removals.load(Ordering::Relaxed)
     }
 
     /// Follows interest in exactly `subjects` from now on (replacing the earlier set).

@@ -523,6 +523,15 @@ impl Stream {
         &self.store
     }
 
+    /// Every waiting pull request as (consumer, reply subject).
+    pub fn waiting_pulls(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.consumers.iter().flat_map(|(name, c)| {
+            c.waiting
+                .iter()
+                .map(move |w| (name.as_str(), w.reply.as_str()))
+        })
+    }
+
     pub fn has_consumer(&self, name: &str) -> bool {
         self.consumers.contains_key(name)
     }

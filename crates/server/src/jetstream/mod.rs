@@ -43,7 +43,7 @@ use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::accounts::{AccountState, GLOBAL};
 use crate::internal::{ChannelHandler, InternalMsg};
@@ -117,6 +117,8 @@ pub struct Service {
     push_consumers_stale: bool,
     /// Interest in a deliver subject may have changed: check before the batch is committed.
     interest_dirty: bool,
+    /// The router's removal count when waiting pull requests were last checked for interest.
+    seen_removals: u64,
     api_total: u64,
     api_errors: u64,
     written: BTreeSet<String>,
@@ -228,6 +230,7 @@ fn start_account(
         push_consumers: Vec::new(),
         push_consumers_stale: true,
         interest_dirty: true,
+        seen_removals: 0,
         api_total: 0,
         api_errors: 0,
         written: BTreeSet::new(),
@@ -463,11 +466,15 @@ impl Service {
                 _ = shutdown.cancelled() => break,
                 m = rx.recv() => {
                     let Some(m) = m else { break };
+                    self.drop_abandoned_pulls();
                     self.handle(m);
                     let mut n = 1;
                     while n < BATCH_MAX {
                         match rx.try_recv() {
-                            Ok(m) => self.handle(m),
+                            Ok(m) => {
+                                self.drop_abandoned_pulls();
+                                self.handle(m);
+                            }
                             Err(_) => break,
                         }
                         n += 1;
@@ -476,6 +483,7 @@ impl Service {
                 }
                 b = mirror_rx.recv() => {
                     let Some(b) = b else { continue };
+                    self.drop_abandoned_pulls();
                     self.mirror_batch(b);
                     while let Ok(b) = mirror_rx.try_recv() {
                         self.mirror_batch(b);
@@ -487,6 +495,7 @@ impl Service {
                     self.finish_batch();
                 }
                 _ = tick.tick() => {
+                    self.drop_abandoned_pulls();
                     self.tick();
                     self.mirror_tick();
                     self.finish_batch();
@@ -735,6 +744,39 @@ impl Service {
                 now_ns: now_ns(),
             },
         );
+    }
+
+    /// Drops waiting pull requests whose reply subject lost its last subscriber (the
+    /// requester unsubscribed or went away), before anything is delivered to them: nats-server
+    /// checks this interest when it picks a waiting request and when it reports
+    /// `num_waiting`. Only looked at after some subscription was removed.
+    fn drop_abandoned_pulls(&mut self) {
+        let removals = self.acc.router.removals();
+        if removals == self.seen_removals {
+            return;
+        }
+        self.seen_removals = removals;
+        let mut gone = Vec::new();
+        for s in self.account.streams() {
+            for (consumer, reply) in s.waiting_pulls() {
+                if self.acc.router.matches(reply).is_empty() {
+                    let stream = s.config().name.clone();
+                    gone.push((stream, consumer.to_string(), reply.to_string()));
+                }
+            }
+        }
+        let now = now_ns();
+        for (stream, consumer, reply) in gone {
+            debug!(%stream, %consumer, %reply, "waiting pull request dropped: no interest");
+            self.apply(
+                &stream,
+                Command::CancelPull {
+                    consumer,
+                    reply,
+                    now_ns: now,
+                },
+            );
+        }
     }
 
     /// Time-driven work, and push consumers' interest in their deliver subjects.
