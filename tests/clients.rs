@@ -1,8 +1,9 @@
 //! What the higher-level client features (nats.js, nats-py, nats.go and async-nats pull
 //! consumers, KV buckets, stream metadata) observe, run step by step against nats-server
 //! 2.15.1 and jetmirror and compared: a pull request to a consumer that does not exist gets
-//! no-responders, successful `STREAM.MSG.GET`s are not counted in the account's `api`
-//! figures, and `_nats.req.level` follows the features a stream or consumer uses.
+//! no-responders, successful `STREAM.MSG.GET`s and failed removals in `STREAM.MSG.DELETE`
+//! count in the account's `api` figures as nats-server counts them, pull requests of
+//! requesters that went away are dropped, and `_nats.req.level` follows the features a stream or consumer uses.
 
 use std::time::Duration;
 
@@ -190,11 +191,35 @@ async fn api_counters(server: &Server) -> Vec<Value> {
         out.push(json!([r["message"]["seq"], r["error"]["err_code"]]));
         out.push(counters(api(&client, "$JS.API.INFO", json!({})).await));
     }
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.KEEP",
+        json!({"name":"KEEP","subjects":["keep"],"deny_delete":true}),
+    )
+    .await;
+    client.request("keep", "x".into()).await.expect("publish");
+    for (stream, body) in [
+        ("S", json!({"seq":2})),
+        ("S", json!({"seq":2})),
+        ("S", json!({"seq":3,"no_erase":true})),
+        ("S", json!({"seq":99})),
+        ("KEEP", json!({"seq":1})),
+        ("NOPE", json!({"seq":1})),
+    ] {
+        let r = api(
+            &client,
+            &format!("$JS.API.STREAM.MSG.DELETE.{stream}"),
+            body,
+        )
+        .await;
+        out.push(json!([stream, r["success"], r["error"]]));
+        out.push(counters(api(&client, "$JS.API.INFO", json!({})).await));
+    }
     out
 }
 
 #[tokio::test]
-async fn found_msg_gets_are_not_counted_in_account_api_like_nats_server() {
+async fn msg_get_and_delete_count_in_account_api_like_nats_server() {
     let mut runs = Vec::new();
     for kind in [Kind::NatsServer, Kind::Jetmirror] {
         let server = start(kind);

@@ -310,7 +310,20 @@ impl Service {
                         )),
                     }
                 });
-                self.answer(&reply, types::STREAM_MSG_DELETE, r);
+                // nats-server (jsMsgDeleteRequest) counts a failed removal itself (the
+                // sequence is not there, the store refused) as an answered request, not an
+                // API error; the checks before it (stream, sealed, deny_delete) are errors.
+                let removal_failed = r.as_ref().is_err_and(|e| {
+                    e.err_code == 10043
+                        || (e.err_code == 10057 && e.description != "message delete not permitted")
+                });
+                match r {
+                    Err(e) if removal_failed => {
+                        self.api_total += 1;
+                        self.reply(&reply, responses::error(types::STREAM_MSG_DELETE, &e));
+                    }
+                    r => self.answer(&reply, types::STREAM_MSG_DELETE, r),
+                }
             }
             ["STREAM", "LEADER", "STEPDOWN", _] => {
                 self.answer(
