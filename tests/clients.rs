@@ -387,3 +387,59 @@ async fn pull_requests_of_gone_requesters_are_dropped_like_nats_server() {
     assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
     assert_eq!(runs[1][3], json!([b"x".to_vec(), null]), "{runs:?}");
 }
+
+async fn unknown_api_outcomes(server: &Server) -> Vec<String> {
+    let client = connect(server).await;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.D",
+        json!({"name":"D","subjects":["d.>"],"allow_direct":true}),
+    )
+    .await;
+    api(
+        &client,
+        "$JS.API.STREAM.CREATE.ND",
+        json!({"name":"ND","subjects":["nd.>"]}),
+    )
+    .await;
+    client.request("d.1", "x".into()).await.expect("publish");
+    let mut out = Vec::new();
+    for subject in [
+        "$JS.API.FOO",
+        "$JS.API.FOO.BAR",
+        "$JS.API.META.LEADER.STEPDOWN",
+        "$JS.API.ACCOUNT.PURGE.X",
+        "$JS.API.DIRECT.FOO",
+        "$JS.API.DIRECT.GET",
+        "$JS.API.DIRECT.GET.ND",
+        "$JS.API.DIRECT.GET.NOPE",
+        "$JS.API.DIRECT.GET.D",
+        "$JS.API",
+    ] {
+        out.push(format!(
+            "{subject}: {}",
+            outcome(&client, subject, r#"{"seq":1}"#).await
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn unknown_api_subjects_and_direct_gets_without_a_stream_answer_like_nats_server() {
+    let mut runs = Vec::new();
+    for kind in [Kind::NatsServer, Kind::Jetmirror] {
+        let server = start(kind);
+        runs.push(unknown_api_outcomes(&server).await);
+    }
+    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    assert!(
+        runs[1].iter().any(|l| l == "$JS.API.FOO: timed out"),
+        "{runs:?}"
+    );
+    assert!(
+        runs[1]
+            .iter()
+            .any(|l| l == "$JS.API.DIRECT.GET.ND: no responders"),
+        "{runs:?}"
+    );
+}

@@ -92,6 +92,27 @@ fn ephemeral_name() -> String {
         .collect()
 }
 
+/// The JetStream API's catch-all subscription (`$JS.API.>`): every request on it reaches the
+/// service, unknown ones included (nats-server answers those with silence), except
+/// `DIRECT.GET`: only a stream that allows direct gets subscribes those, so without one the
+/// requester gets no-responders, as from nats-server.
+pub(super) struct ApiHandler(pub(super) std::sync::Arc<crate::internal::ChannelHandler>);
+
+impl crate::router::InternalHandler for ApiHandler {
+    fn deliver(&self, sid: &Bytes, msg: &crate::router::RoutedMsg<'_>) -> bool {
+        let mut tokens = msg.subject.split('.');
+        let after_api = match (tokens.next(), tokens.next()) {
+            (Some("$JS"), Some("API")) => tokens.next(),
+            (Some("$JS"), Some(_)) if tokens.next() == Some("API") => tokens.next(),
+            _ => None,
+        };
+        if after_api == Some("DIRECT") && tokens.next() == Some("GET") {
+            return false;
+        }
+        self.0.deliver(sid, msg)
+    }
+}
+
 impl Service {
     fn reply(&mut self, to: &Option<String>, payload: Vec<u8>) {
         if let Some(to) = to {

@@ -295,11 +295,14 @@ impl Service {
         if !domain.is_empty() {
             prefixes.push(format!("$JS.{domain}.API"));
         }
+        let handler = Arc::new(api::ApiHandler(self.handler.clone()));
         for p in prefixes {
-            for tail in ["INFO", "STREAM.>", "CONSUMER.>"] {
-                if let Some(s) = self.subscribe(&format!("{p}.{tail}"), "api") {
-                    self.api_subs.push(s);
-                }
+            match self
+                .acc
+                .subscribe_internal(&format!("{p}.>"), None, "api", handler.clone())
+            {
+                Ok(s) => self.api_subs.push(s),
+                Err(_) => warn!(prefix = %p, "cannot subscribe the JetStream API"),
             }
         }
         for (subject, sid) in [("$JS.ACK.>", "ack"), ("$JS.FC.>", "fc")] {
