@@ -3,8 +3,9 @@
 //! 2.15.1 and jetmirror and compared: a pull request to a consumer that does not exist gets
 //! no-responders, successful `STREAM.MSG.GET`s and failed removals in `STREAM.MSG.DELETE`
 //! count in the account's `api` figures as nats-server counts them, pull requests of
-//! requesters that went away are dropped, and `_nats.req.level` follows the features a
-//! stream or consumer uses.
+//! requesters that went away are dropped, `_nats.req.level` follows the features a
+//! stream or consumer uses, unknown API subjects get silence and `DIRECT.GET` without a
+//! direct stream no-responders.
 
 use std::time::Duration;
 
