@@ -1,7 +1,7 @@
 //! What the higher-level client features (nats.js, nats-py, nats.go and async-nats pull
 //! consumers, KV buckets, stream metadata) observe, run step by step against nats-server
-//! 2.15.1 and jetmirror and compared: a pull request to a consumer that does not exist gets
-//! no-responders, successful `STREAM.MSG.GET`s and failed removals in `STREAM.MSG.DELETE`
+//! 2.15.1 and jetmirror and compared: a pull request or an ack to a consumer that does not
+//! exist gets no-responders, successful `STREAM.MSG.GET`s and failed removals in `STREAM.MSG.DELETE`
 //! count in the account's `api` figures as nats-server counts them, pull requests of
 //! requesters that went away are dropped, `_nats.req.level` follows the features a
 //! stream or consumer uses, unknown API subjects get silence and `DIRECT.GET` without a
@@ -87,6 +87,15 @@ async fn pull_outcomes(server: &Server) -> Vec<String> {
             "$JS.API.CONSUMER.MSG.NEXT.S.PUSH",
             r#"{"batch":1,"no_wait":true}"#,
         ),
+        // Acks: each consumer has its own ack subjects on nats-server.
+        ("$JS.ACK.S.PUSH.1.1.1.1.0", "+ACK"),
+        ("$JS.ACK.S.NOPE.1.1.1.1.0", "+ACK"),
+        ("$JS.ACK.NOPE.P.1.1.1.1.0", "+ACK"),
+        ("$JS.ACK.S.NOPE", "+ACK"),
+        ("$JS.ACK.S.P.1.1.1.1.0", "+ACK"),
+        ("$JS.ACK.S.P.1.1.1.1", "+ACK"),
+        ("$JS.ACK.S.P.1.1.1.1.0", "+TERM"),
+        ("$JS.ACK.S.P.1.0.0.1.0", "+ACK"),
     ] {
         out.push(format!(
             "{subject}: {}",
@@ -344,9 +353,16 @@ async fn abandoned_pulls(server: &Server) -> Vec<Value> {
         .expect("pull");
     client.flush().await.expect("flush");
     other.flush().await.expect("flush");
-    out.push(info(
-        api(&client, "$JS.API.CONSUMER.INFO.S.P", json!({})).await,
-    ));
+    // Both requests are parked (the client library may still be writing the second one).
+    let mut first = Value::Null;
+    for _ in 0..30 {
+        first = api(&client, "$JS.API.CONSUMER.INFO.S.P", json!({})).await;
+        if first["num_waiting"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    out.push(info(first));
     gone.unsubscribe().await.expect("unsubscribe");
     other.drain().await.expect("drain");
     client.flush().await.expect("flush");

@@ -532,6 +532,14 @@ impl Stream {
         })
     }
 
+    /// Does consumer `name` take acks (ack policy `explicit` or `all`)? Only those have ack
+    /// subjects on nats-server.
+    pub fn consumer_takes_acks(&self, name: &str) -> bool {
+        self.consumers
+            .get(name)
+            .is_some_and(|c| matches!(c.config.ack_policy, AckPolicy::Explicit | AckPolicy::All))
+    }
+
     pub fn has_consumer(&self, name: &str) -> bool {
         self.consumers.contains_key(name)
     }
@@ -2241,6 +2249,9 @@ impl Stream {
         };
         // Acks for messages not delivered yet are ignored (nats-server processAckMsg).
         let in_range = sseq <= c.state.delivered_stream_seq;
+        // nats-server does not answer an ack (or term) for a message not delivered yet.
+        let skip_reply =
+            !in_range && matches!(kind, AckKind::Ack | AckKind::Next(_) | AckKind::Term { .. });
         match kind {
             AckKind::Ack | AckKind::Next(_) => {
                 if let AckKind::Next(r) = kind {
@@ -2303,7 +2314,7 @@ impl Stream {
             c.state.last_ack_ns = Some(now_ns);
         }
         if let Some(r) = &reply {
-            if next.is_none() {
+            if next.is_none() && !skip_reply {
                 fx.push(Effect::Reply {
                     subject: r.clone(),
                     headers: None,

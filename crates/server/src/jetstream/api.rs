@@ -140,7 +140,7 @@ impl Service {
 
     /// The 503 status a requester that asked for no-responders gets when no subscriber
     /// takes its request (the same message a client's own publish would produce).
-    fn no_responders(&mut self, subject: &str, to: String) {
+    pub(super) fn no_responders(&mut self, subject: &str, to: String) {
         let headers = format!("NATS/1.0 503\r\nNats-Subject: {subject}\r\n\r\n");
         self.out.push(Outgoing {
             subject: to,

@@ -715,7 +715,28 @@ impl Service {
     }
 
     fn ack(&mut self, m: InternalMsg) {
-        let Some(ack) = AckSubject::parse(&m.subject) else {
+        let parsed = AckSubject::parse(&m.subject);
+        let exists = match &parsed {
+            Some(ack) => self.takes_acks(&ack.stream, &ack.consumer),
+            None => {
+                let t: Vec<&str> = m.subject.split('.').collect();
+                match t.len() {
+                    9 => self.takes_acks(t[2], t[3]),
+                    n if n >= 11 => self.takes_acks(t[4], t[5]),
+                    _ => false,
+                }
+            }
+        };
+        if !exists {
+            // A nats-server consumer that takes acks subscribes its own
+            // `$JS.ACK.<stream>.<consumer>.*.*.*.*.*` (and the `$JS.ACK.<domain>.<hash>.…`
+            // form): any other ack subject has no responders.
+            if let (Some(reply), true) = (m.reply.clone(), m.no_responders) {
+                self.no_responders(&m.subject, reply);
+            }
+            return;
+        }
+        let Some(ack) = parsed else {
             return;
         };
         let kind = AckKind::parse(&m.payload);
@@ -730,6 +751,12 @@ impl Service {
                 now_ns: now_ns(),
             },
         );
+    }
+
+    fn takes_acks(&self, stream: &str, consumer: &str) -> bool {
+        self.account
+            .stream(stream)
+            .is_some_and(|s| s.consumer_takes_acks(consumer))
     }
 
     fn flow_control(&mut self, m: InternalMsg) {
