@@ -154,6 +154,7 @@ impl AccountState {
             payload,
             sender_cid: 0,
             sender_echo: true,
+            sender_no_responders: false,
         };
         self.router.publish(&msg)
     }
@@ -236,6 +237,7 @@ impl InternalHandler for ServiceImportHandler {
             payload: msg.payload,
             sender_cid: 0,
             sender_echo: true,
+            sender_no_responders: msg.sender_no_responders,
         };
         let delivered = hop(|| exporter.router.publish(&out)).unwrap_or(0);
         if delivered == 0 {
@@ -285,6 +287,7 @@ impl InternalHandler for ResponseHandler {
             payload: msg.payload,
             sender_cid: 0,
             sender_echo: true,
+            sender_no_responders: msg.sender_no_responders,
         };
         hop(|| importer.router.publish(&out)).unwrap_or(0) > 0
     }
@@ -317,6 +320,7 @@ impl InternalHandler for StreamImportHandler {
             payload: msg.payload,
             sender_cid: 0,
             sender_echo: true,
+            sender_no_responders: msg.sender_no_responders,
         };
         hop(|| importer.router.publish(&out)).unwrap_or(0) > 0
     }

@@ -739,6 +739,7 @@ impl Connection {
             payload: &payload,
             sender_cid: self.shared.cid,
             sender_echo: self.opts.echo,
+            sender_no_responders: self.opts.no_responders,
         };
         let size = msg.size();
         self.shared.counters.add_in(size);

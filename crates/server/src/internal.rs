@@ -21,6 +21,8 @@ pub struct InternalMsg {
     pub reply: Option<String>,
     pub headers: Option<Bytes>,
     pub payload: Bytes,
+    /// The requester takes a 503 status when nothing handles its request.
+    pub no_responders: bool,
 }
 
 /// Forwards deliveries to a bounded channel; when the service falls behind, messages are
@@ -45,6 +47,7 @@ impl InternalHandler for ChannelHandler {
             reply: msg.reply.map(|r| String::from_utf8_lossy(r).into_owned()),
             headers: msg.headers.cloned(),
             payload: msg.payload.clone(),
+            no_responders: msg.sender_no_responders,
         };
         if self.tx.try_send(owned).is_err() {
             warn!(

@@ -35,6 +35,9 @@ pub struct RoutedMsg<'a> {
     pub sender_cid: u64,
     /// Whether the sender wants its own messages back (`echo`).
     pub sender_echo: bool,
+    /// Whether the sender asked for no-responders statuses (CONNECT `no_responders`), so a
+    /// service that has no handler for a request can answer it with a 503.
+    pub sender_no_responders: bool,
 }
 
 impl RoutedMsg<'_> {
@@ -135,6 +138,9 @@ pub struct Router {
     /// Bumped with every such change, before the signal: a reader that sees a message
     /// sent after the subscription also sees the bump.
     interest_epoch: AtomicU64,
+    /// Subscriptions removed so far: a service holding requests whose requesters may have
+    /// gone (waiting pull requests) looks again only when this moved.
+    removals: AtomicU64,
 }
 
 impl Router {
@@ -157,8 +163,14 @@ impl Router {
             .write()
             .remove(&sub.0.subject, sub.0.queue.as_deref(), sub);
         if removed {
+            self.removals.fetch_add(1, Ordering::Relaxed);
             self.notify_interest(&sub.0.subject);
         }
+    }
+
+    /// How many subscriptions were removed since the router started.
+    pub fn removals(&self) -> u64 {
+        self.removals.load(Ordering::Relaxed)
     }
 
     /// Follows interest in exactly `subjects` from now on (replacing the earlier set).

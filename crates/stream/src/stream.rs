@@ -532,6 +532,23 @@ impl Stream {
         &self.store
     }
 
+    /// Every waiting pull request as (consumer, reply subject).
+    pub fn waiting_pulls(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.consumers.iter().flat_map(|(name, c)| {
+            c.waiting
+                .iter()
+                .map(move |w| (name.as_str(), w.reply.as_str()))
+        })
+    }
+
+    /// Does consumer `name` take acks (ack policy `explicit` or `all`)? Only those have ack
+    /// subjects on nats-server.
+    pub fn consumer_takes_acks(&self, name: &str) -> bool {
+        self.consumers
+            .get(name)
+            .is_some_and(|c| matches!(c.config.ack_policy, AckPolicy::Explicit | AckPolicy::All))
+    }
+
     /// Whether consumer `name` exists.
     pub fn has_consumer(&self, name: &str) -> bool {
         self.consumers.contains_key(name)
@@ -589,8 +606,7 @@ impl Stream {
     pub fn config_with_metadata(&self, with_server: bool) -> StreamConfig {
         let mut c = self.config.clone();
         c.metadata
-            .entry("_nats.req.level".into())
-            .or_insert_with(|| "0".into());
+            .insert("_nats.req.level".into(), required_api_level(&c).to_string());
         if with_server {
             c.metadata.insert(
                 "_nats.ver".into(),
@@ -624,12 +640,15 @@ impl Stream {
             || cfg.priority_policy != PriorityPolicy::None
             || cfg.pinned_ttl != 0
             || !cfg.priority_groups.is_empty();
-        if needs_level_1 {
-            cfg.metadata.insert("_nats.req.level".into(), "1".into());
-        }
-        cfg.metadata
-            .entry("_nats.req.level".into())
-            .or_insert_with(|| "0".into());
+        // Set whatever `_nats.req.level` the request carried, as nats-server does.
+        let level = if cfg.ack_policy == AckPolicy::FlowControl {
+            "4"
+        } else if needs_level_1 {
+            "1"
+        } else {
+            "0"
+        };
+        cfg.metadata.insert("_nats.req.level".into(), level.into());
         if with_server {
             cfg.metadata.insert(
                 "_nats.ver".into(),
@@ -2266,6 +2285,9 @@ impl Stream {
         };
         // Acks for messages not delivered yet are ignored (nats-server processAckMsg).
         let in_range = sseq <= c.state.delivered_stream_seq;
+        // nats-server does not answer an ack (or term) for a message not delivered yet.
+        let skip_reply =
+            !in_range && matches!(kind, AckKind::Ack | AckKind::Next(_) | AckKind::Term { .. });
         match kind {
             AckKind::Ack | AckKind::Next(_) => {
                 if let AckKind::Next(r) = kind {
@@ -2328,7 +2350,7 @@ impl Stream {
             c.state.last_ack_ns = Some(now_ns);
         }
         if let Some(r) = &reply {
-            if next.is_none() {
+            if next.is_none() && !skip_reply {
                 fx.push(Effect::Reply {
                     subject: r.clone(),
                     headers: None,
@@ -3156,6 +3178,26 @@ fn direct_get_headers_with(
     }
     out.extend_from_slice(extra.as_bytes());
     Bytes::from(out)
+}
+
+/// nats-server's setStaticStreamMetadata: the API level the stream's features need (set at
+/// every create and update, whatever `_nats.req.level` the request carried).
+fn required_api_level(c: &StreamConfig) -> u8 {
+    let mut level = 0;
+    if c.allow_msg_ttl || c.subject_delete_marker_ttl > 0 {
+        level = 1;
+    }
+    if c.allow_msg_counter
+        || c.allow_atomic
+        || c.allow_msg_schedules
+        || c.persist_mode == crate::api::stream::PersistMode::Async
+    {
+        level = 2;
+    }
+    if c.allow_batched {
+        level = 4;
+    }
+    level
 }
 
 fn strip_nats_meta(c: &ConsumerConfig) -> ConsumerConfig {

@@ -147,6 +147,27 @@ fn ephemeral_name() -> String {
         .collect()
 }
 
+/// The JetStream API's catch-all subscription (`$JS.API.>`): every request on it reaches the
+/// service, unknown ones included (nats-server answers those with silence), except
+/// `DIRECT.GET`: only a stream that allows direct gets subscribes those, so without one the
+/// requester gets no-responders, as from nats-server.
+pub(super) struct ApiHandler(pub(super) std::sync::Arc<crate::internal::ChannelHandler>);
+
+impl crate::router::InternalHandler for ApiHandler {
+    fn deliver(&self, sid: &Bytes, msg: &crate::router::RoutedMsg<'_>) -> bool {
+        let mut tokens = msg.subject.split('.');
+        let after_api = match (tokens.next(), tokens.next()) {
+            (Some("$JS"), Some("API")) => tokens.next(),
+            (Some("$JS"), Some(_)) if tokens.next() == Some("API") => tokens.next(),
+            _ => None,
+        };
+        if after_api == Some("DIRECT") && tokens.next() == Some("GET") {
+            return false;
+        }
+        self.0.deliver(sid, msg)
+    }
+}
+
 impl Service {
     fn reply(&mut self, to: &Option<String>, payload: Vec<u8>) {
         if let Some(to) = to {
@@ -170,6 +191,19 @@ impl Service {
             }
         };
         self.reply(to, payload);
+    }
+
+    /// The 503 status a requester that asked for no-responders gets when no subscriber
+    /// takes its request (the same message a client's own publish would produce).
+    pub(super) fn no_responders(&mut self, subject: &str, to: String) {
+        let headers = format!("NATS/1.0 503\r\nNats-Subject: {subject}\r\n\r\n");
+        self.out.push(Outgoing {
+            subject: to,
+            wire_subject: None,
+            reply: None,
+            headers: Some(Bytes::from(headers)),
+            payload: Bytes::new(),
+        });
     }
 
     /// Handles a request on `$JS.API.…` (or `$JS.<domain>.API.…`).
@@ -325,7 +359,12 @@ impl Service {
                         },
                     ))
                 });
-                self.answer(&reply, types::STREAM_MSG_GET, r);
+                // nats-server answers a found message outside its API layer
+                // (jsMsgGetRequest), so only failed gets count in `api`.
+                match r {
+                    Ok(p) => self.reply(&reply, p),
+                    Err(e) => self.answer(&reply, types::STREAM_MSG_GET, Err(e)),
+                }
             }
             ["STREAM", "MSG", "DELETE", name] => {
                 let r = parse_request::<MsgDeleteRequest>(&body).and_then(|req| {
@@ -347,7 +386,20 @@ impl Service {
                         )),
                     }
                 });
-                self.answer(&reply, types::STREAM_MSG_DELETE, r);
+                // nats-server (jsMsgDeleteRequest) counts a failed removal itself (the
+                // sequence is not there, the store refused) as an answered request, not an
+                // API error; the checks before it (stream, sealed, deny_delete) are errors.
+                let removal_failed = r.as_ref().is_err_and(|e| {
+                    e.err_code == 10043
+                        || (e.err_code == 10057 && e.description != "message delete not permitted")
+                });
+                match r {
+                    Err(e) if removal_failed => {
+                        self.api_total += 1;
+                        self.reply(&reply, responses::error(types::STREAM_MSG_DELETE, &e));
+                    }
+                    r => self.answer(&reply, types::STREAM_MSG_DELETE, r),
+                }
             }
             ["STREAM", "LEADER", "STEPDOWN", _] => {
                 self.answer(
@@ -549,21 +601,16 @@ impl Service {
             }
             ["CONSUMER", "MSG", "NEXT", stream, consumer] => {
                 let Some(to) = reply else { return };
-                let known = self
+                let exists = self
                     .account
                     .stream(stream)
                     .is_some_and(|s| s.has_consumer(consumer));
-                if !known {
-                    // nats-server's consumers subscribe their own MSG.NEXT subject: a pull
-                    // for a missing stream or consumer meets no responders (503).
-                    let h = jetmirror_protocol::headers::HeaderMap::with_status(503, None);
-                    self.out.push(Outgoing {
-                        subject: to,
-                        wire_subject: None,
-                        reply: None,
-                        headers: Some(h.to_bytes()),
-                        payload: Bytes::new(),
-                    });
+                if !exists {
+                    // nats-server has no subscriber on a missing consumer's
+                    // MSG.NEXT subject: the requester gets no-responders.
+                    if m.no_responders {
+                        self.no_responders(&m.subject, to);
+                    }
                     return;
                 }
                 match NextRequest::parse(&body) {
@@ -591,6 +638,12 @@ impl Service {
                             payload: Bytes::new(),
                         });
                     }
+                }
+            }
+            ["CONSUMER", "MSG", "NEXT", ..] => {
+                // Not a consumer's subject: nobody answers on nats-server either.
+                if let (Some(to), true) = (reply, m.no_responders) {
+                    self.no_responders(&m.subject, to);
                 }
             }
             ["CONSUMER", "LEADER", "STEPDOWN", _, _] => {

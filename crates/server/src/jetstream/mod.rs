@@ -43,7 +43,7 @@ use jetmirror_store::SyncPolicy;
 use jetmirror_stream::{Account, AckKind, AckSubject, Command, Effect, Outcome};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::accounts::{AccountState, GLOBAL};
 use crate::internal::{ChannelHandler, InternalMsg};
@@ -119,6 +119,8 @@ pub struct Service {
     interest_dirty: bool,
     /// The router's interest epoch last acted on.
     interest_epoch: u64,
+    /// The router's removal count when waiting pull requests were last checked for interest.
+    seen_removals: u64,
     api_total: u64,
     api_errors: u64,
     written: BTreeSet<String>,
@@ -231,6 +233,7 @@ fn start_account(
         push_consumers_stale: true,
         interest_dirty: true,
         interest_epoch: 0,
+        seen_removals: 0,
         api_total: 0,
         api_errors: 0,
         written: BTreeSet::new(),
@@ -295,11 +298,14 @@ impl Service {
         if !domain.is_empty() {
             prefixes.push(format!("$JS.{domain}.API"));
         }
+        let handler = Arc::new(api::ApiHandler(self.handler.clone()));
         for p in prefixes {
-            for tail in ["INFO", "STREAM.>", "CONSUMER.>"] {
-                if let Some(s) = self.subscribe(&format!("{p}.{tail}"), "api") {
-                    self.api_subs.push(s);
-                }
+            match self
+                .acc
+                .subscribe_internal(&format!("{p}.>"), None, "api", handler.clone())
+            {
+                Ok(s) => self.api_subs.push(s),
+                Err(_) => warn!(prefix = %p, "cannot subscribe the JetStream API"),
             }
         }
         for (subject, sid) in [("$JS.ACK.>", "ack"), ("$JS.FC.>", "fc")] {
@@ -471,11 +477,15 @@ impl Service {
                     if acc.router.interest_epoch() != self.interest_epoch {
                         self.check_push_interest(now_ns());
                     }
+                    self.drop_abandoned_pulls();
                     self.handle(m);
                     let mut n = 1;
                     while n < BATCH_MAX {
                         match rx.try_recv() {
-                            Ok(m) => self.handle(m),
+                            Ok(m) => {
+                                self.drop_abandoned_pulls();
+                                self.handle(m);
+                            }
                             Err(_) => break,
                         }
                         n += 1;
@@ -484,6 +494,7 @@ impl Service {
                 }
                 b = mirror_rx.recv() => {
                     let Some(b) = b else { continue };
+                    self.drop_abandoned_pulls();
                     self.mirror_batch(b);
                     while let Ok(b) = mirror_rx.try_recv() {
                         self.mirror_batch(b);
@@ -495,6 +506,7 @@ impl Service {
                     self.finish_batch();
                 }
                 _ = tick.tick() => {
+                    self.drop_abandoned_pulls();
                     self.tick();
                     self.mirror_tick();
                     self.finish_batch();
@@ -711,7 +723,28 @@ impl Service {
     }
 
     fn ack(&mut self, m: InternalMsg) {
-        let Some(ack) = AckSubject::parse(&m.subject) else {
+        let parsed = AckSubject::parse(&m.subject);
+        let exists = match &parsed {
+            Some(ack) => self.takes_acks(&ack.stream, &ack.consumer),
+            None => {
+                let t: Vec<&str> = m.subject.split('.').collect();
+                match t.len() {
+                    9 => self.takes_acks(t[2], t[3]),
+                    n if n >= 11 => self.takes_acks(t[4], t[5]),
+                    _ => false,
+                }
+            }
+        };
+        if !exists {
+            // A nats-server consumer that takes acks subscribes its own
+            // `$JS.ACK.<stream>.<consumer>.*.*.*.*.*` (and the `$JS.ACK.<domain>.<hash>.…`
+            // form): any other ack subject has no responders.
+            if let (Some(reply), true) = (m.reply.clone(), m.no_responders) {
+                self.no_responders(&m.subject, reply);
+            }
+            return;
+        }
+        let Some(ack) = parsed else {
             return;
         };
         let kind = AckKind::parse(&m.payload);
@@ -726,6 +759,12 @@ impl Service {
                 now_ns: now_ns(),
             },
         );
+    }
+
+    fn takes_acks(&self, stream: &str, consumer: &str) -> bool {
+        self.account
+            .stream(stream)
+            .is_some_and(|s| s.consumer_takes_acks(consumer))
     }
 
     fn flow_control(&mut self, m: InternalMsg) {
@@ -743,6 +782,39 @@ impl Service {
                 now_ns: now_ns(),
             },
         );
+    }
+
+    /// Drops waiting pull requests whose reply subject lost its last subscriber (the
+    /// requester unsubscribed or went away), before anything is delivered to them: nats-server
+    /// checks this interest when it picks a waiting request and when it reports
+    /// `num_waiting`. Only looked at after some subscription was removed.
+    fn drop_abandoned_pulls(&mut self) {
+        let removals = self.acc.router.removals();
+        if removals == self.seen_removals {
+            return;
+        }
+        self.seen_removals = removals;
+        let mut gone = Vec::new();
+        for s in self.account.streams() {
+            for (consumer, reply) in s.waiting_pulls() {
+                if self.acc.router.matches(reply).is_empty() {
+                    let stream = s.config().name.clone();
+                    gone.push((stream, consumer.to_string(), reply.to_string()));
+                }
+            }
+        }
+        let now = now_ns();
+        for (stream, consumer, reply) in gone {
+            debug!(%stream, %consumer, %reply, "waiting pull request dropped: no interest");
+            self.apply(
+                &stream,
+                Command::CancelPull {
+                    consumer,
+                    reply,
+                    now_ns: now,
+                },
+            );
+        }
     }
 
     /// Time-driven work, and push consumers' interest in their deliver subjects.
