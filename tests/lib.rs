@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use jetmirror_testkit::{Kind, Server, ServerSpec};
 
+pub mod mirror_support;
+
 /// Starts a server of `kind` with `config` (nats-server syntax; the kit adds the listen lines).
 pub fn start(kind: Kind, config: &str) -> Server {
     let mut spec = ServerSpec::new(kind);

@@ -14,93 +14,10 @@ use async_nats::jetstream::{self, stream};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use jetmirror_testkit::{upstream_pair, Kind, Server, ServerSpec};
+use jetmirror_tests::mirror_support::{
+    api, compare_all, connect, get, info, state_of, wait_synced,
+};
 use serde_json::{json, Value};
-
-async fn connect(server: &Server) -> async_nats::Client {
-    async_nats::connect(server.client_url())
-        .await
-        .expect("connect")
-}
-
-async fn api(client: &async_nats::Client, subject: &str, body: Value) -> Value {
-    let m = client
-        .request(subject.to_string(), Bytes::from(body.to_string()))
-        .await
-        .unwrap_or_else(|e| panic!("{subject}: {e}"));
-    serde_json::from_slice(&m.payload).expect("json")
-}
-
-async fn get(client: &async_nats::Client, stream: &str, seq: u64) -> Option<Value> {
-    let v = api(
-        client,
-        &format!("$JS.API.STREAM.MSG.GET.{stream}"),
-        json!({ "seq": seq }),
-    )
-    .await;
-    if let Some(e) = v.get("error") {
-        assert_eq!(e["err_code"], 10037, "{stream} seq {seq}: {v}");
-        return None;
-    }
-    Some(v["message"].clone())
-}
-
-async fn info(client: &async_nats::Client, stream: &str) -> Value {
-    api(client, &format!("$JS.API.STREAM.INFO.{stream}"), json!({})).await
-}
-
-fn state_of(v: &Value) -> (u64, u64, u64, u64) {
-    let s = &v["state"];
-    let n = |k: &str| s[k].as_u64().unwrap_or(0);
-    (
-        n("messages"),
-        n("first_seq"),
-        n("last_seq"),
-        n("num_deleted"),
-    )
-}
-
-async fn wait_synced(hub: &async_nats::Client, side: &async_nats::Client) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let origin = info(hub, "ORIGIN").await;
-        let mirror = info(side, "MIR").await;
-        if mirror.get("state").is_some()
-            && state_of(&origin) == state_of(&mirror)
-            && mirror["mirror"]["lag"] == 0
-        {
-            return mirror;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "mirror not in sync: origin {:?} mirror {mirror}",
-            state_of(&origin)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Every sequence up to the origin's last: equal message, or absent on both; the
-/// mirror holds exactly the origin's messages (no duplicates, nothing extra).
-async fn compare_all(hub: &async_nats::Client, side: &async_nats::Client, deleted: &[u64]) {
-    let last = state_of(&info(hub, "ORIGIN").await).2;
-    let mut present = 0;
-    for seq in 1..=last {
-        let o = get(hub, "ORIGIN", seq).await;
-        let m = get(side, "MIR", seq).await;
-        match (o, m) {
-            (Some(o), Some(m)) => {
-                for k in ["seq", "subject", "hdrs", "data", "time"] {
-                    assert_eq!(o.get(k), m.get(k), "seq {seq} field {k}: {o} vs {m}");
-                }
-                present += 1;
-            }
-            (None, None) => assert!(deleted.contains(&seq), "seq {seq} missing"),
-            (o, m) => panic!("seq {seq}: origin {o:?} mirror {m:?}"),
-        }
-    }
-    assert_eq!(present, state_of(&info(side, "MIR").await).0);
-    assert_eq!(state_of(&info(side, "MIR").await).2, last);
-}
 
 async fn publish_mixed(js: &jetstream::Context, from: usize, n: usize) {
     for i in from..from + n {
