@@ -12,33 +12,9 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use jetmirror_testkit::{upstream_pair, Kind, Server};
 use jetmirror_tests::mirror_support::{
-    api, compare_all, connect, get, info, state_of, wait_synced,
+    api, compare_all, connect, get, info, publish_mixed, state_of, wait_synced,
 };
 use serde_json::{json, Value};
-
-async fn publish_mixed(js: &jetstream::Context, from: usize, n: usize) {
-    for i in from..from + n {
-        let subject = format!("orig.{}", ["a", "b.c", "d"][i % 3]);
-        let payload: Bytes = match i % 4 {
-            0 => Bytes::new(),
-            1 => Bytes::from((0..=255u8).cycle().take(300 + i).collect::<Vec<u8>>()),
-            _ => Bytes::from(format!("payload-{i}")),
-        };
-        let ack = if i % 2 == 0 {
-            let mut h = HeaderMap::new();
-            h.insert("X-Index", i.to_string().as_str());
-            h.append("X-Multi", "one");
-            h.append("X-Multi", "two");
-            if i % 5 == 0 {
-                h.insert("Nats-Msg-Id", format!("id-{i}").as_str());
-            }
-            js.publish_with_headers(subject, h, payload).await
-        } else {
-            js.publish(subject, payload).await
-        };
-        ack.expect("publish").await.expect("ack");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
@@ -53,7 +29,7 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
         })
         .await
         .expect("create ORIGIN");
-    publish_mixed(&hub_js, 0, 20).await;
+    publish_mixed(&hub_js, 0, 20, true).await;
     let big = Bytes::from(vec![0xA5u8; 100_000]);
     hub_js
         .publish("orig.big", big)
@@ -103,15 +79,15 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
         .is_err());
 
     // Live tail.
-    publish_mixed(&hub_js, 100, 12).await;
+    publish_mixed(&hub_js, 100, 12, true).await;
     wait_synced(&hub, &side).await;
     compare_all(&hub, &side, &deleted).await;
 
     // Published right before a restart (possibly in flight), and while it starts again.
-    publish_mixed(&hub_js, 200, 7).await;
+    publish_mixed(&hub_js, 200, 7, true).await;
     drop(side);
     side_server.restart().expect("restart jetmirror");
-    publish_mixed(&hub_js, 300, 9).await;
+    publish_mixed(&hub_js, 300, 9, true).await;
     let side = connect(&side_server).await;
     let after = wait_synced(&hub, &side).await;
     assert_eq!(after["mirror"]["name"], "ORIGIN", "{after}");
@@ -132,7 +108,7 @@ async fn mirror_of_upstream_stream_is_faithful_live_and_survives_restart() {
     .await;
     assert!(v.get("error").is_none(), "{v}");
     assert!(v.get("mirror").is_none(), "{v}");
-    publish_mixed(&hub_js, 400, 2).await;
+    publish_mixed(&hub_js, 400, 2, true).await;
     let side_js = jetstream::new(side.clone());
     let ack = side_js
         .publish("mir.own", Bytes::from_static(b"own"))
@@ -451,7 +427,7 @@ async fn mirror_direct_answers(kind: Kind) -> Vec<Value> {
     .await;
     assert!(v.get("error").is_none(), "{v}");
     let js = jetstream::new(hub.clone());
-    publish_mixed(&js, 0, 9).await;
+    publish_mixed(&js, 0, 9, true).await;
     let side = connect(&side_server).await;
     let v = api(
         &side,

@@ -11,34 +11,11 @@
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
-use async_nats::HeaderMap;
-use bytes::Bytes;
 use jetmirror_testkit::{upstream_pair, Kind, Server, ServerSpec};
 use jetmirror_tests::mirror_support::{
-    api, compare_all, connect, get, info, state_of, wait_synced,
+    api, compare_all, connect, get, info, publish_mixed, state_of, wait_synced,
 };
 use serde_json::{json, Value};
-
-async fn publish_mixed(js: &jetstream::Context, from: usize, n: usize) {
-    for i in from..from + n {
-        let subject = format!("orig.{}", ["a", "b.c", "d"][i % 3]);
-        let payload: Bytes = match i % 4 {
-            0 => Bytes::new(),
-            1 => Bytes::from((0..=255u8).cycle().take(300 + i).collect::<Vec<u8>>()),
-            _ => Bytes::from(format!("payload-{i}")),
-        };
-        let ack = if i % 2 == 0 {
-            let mut h = HeaderMap::new();
-            h.insert("X-Index", i.to_string().as_str());
-            h.append("X-Multi", "one");
-            h.append("X-Multi", "two");
-            js.publish_with_headers(subject, h, payload).await
-        } else {
-            js.publish(subject, payload).await
-        };
-        ack.expect("publish").await.expect("ack");
-    }
-}
 
 async fn create_origin(hub: &async_nats::Client) -> jetstream::Context {
     let js = jetstream::new(hub.clone());
@@ -143,7 +120,7 @@ async fn durable_mirror_steps(kind: Kind) -> (Value, Value) {
     let (hub_server, mut side_server) = upstream_pair(kind).expect("servers");
     let hub = connect(&hub_server).await;
     let hub_js = create_origin(&hub).await;
-    publish_mixed(&hub_js, 0, 30).await;
+    publish_mixed(&hub_js, 0, 30, false).await;
     let deleted = [1u64, 7, 8];
     for seq in deleted {
         let v = api(
@@ -183,16 +160,16 @@ async fn durable_mirror_steps(kind: Kind) -> (Value, Value) {
 
     // Live tail, larger than the consumer's max_ack_pending (100): only flow-control
     // acknowledgements let it through.
-    publish_mixed(&hub_js, 100, 250).await;
+    publish_mixed(&hub_js, 100, 250, false).await;
     wait_synced(&hub, &side).await;
     compare_all(&hub, &side, &deleted).await;
 
     // Published right before a restart of the side (possibly unacknowledged), and
     // while it starts again.
-    publish_mixed(&hub_js, 400, 40).await;
+    publish_mixed(&hub_js, 400, 40, false).await;
     drop(side);
     side_server.restart().expect("restart side");
-    publish_mixed(&hub_js, 500, 30).await;
+    publish_mixed(&hub_js, 500, 30, false).await;
     let side = connect(&side_server).await;
     let after = wait_synced(&hub, &side).await;
     compare_all(&hub, &side, &deleted).await;
@@ -253,7 +230,7 @@ async fn wrong_ack_policy_steps(kind: Kind, ack_policy: &str) -> (Value, u64) {
     let (hub_server, side_server) = upstream_pair(kind).expect("servers");
     let hub = connect(&hub_server).await;
     let hub_js = create_origin(&hub).await;
-    publish_mixed(&hub_js, 0, 5).await;
+    publish_mixed(&hub_js, 0, 5, false).await;
     create_durable(&hub, ack_policy).await;
     let side = connect(&side_server).await;
     let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
@@ -290,7 +267,7 @@ async fn missing_consumer_steps(kind: Kind) -> (Value, Duration) {
     let (hub_server, side_server) = upstream_pair(kind).expect("servers");
     let hub = connect(&hub_server).await;
     let hub_js = create_origin(&hub).await;
-    publish_mixed(&hub_js, 0, 5).await;
+    publish_mixed(&hub_js, 0, 5, false).await;
     let side = connect(&side_server).await;
     let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
     assert!(created.get("error").is_none(), "{kind:?}: {created}");
@@ -340,7 +317,7 @@ async fn same_node_mirror_consumer_is_refused_in_mirror_error() {
     .expect("server");
     let c = connect(&server).await;
     let js = create_origin(&c).await;
-    publish_mixed(&js, 0, 3).await;
+    publish_mixed(&js, 0, 3, false).await;
     let v = api(
         &c,
         "$JS.API.STREAM.CREATE.MIR",
@@ -377,7 +354,7 @@ async fn consumer_ahead_steps(kind: Kind) -> ((u64, u64, u64, u64), u64) {
     let (hub_server, mut side_server) = upstream_pair(kind).expect("servers");
     let hub = connect(&hub_server).await;
     let hub_js = create_origin(&hub).await;
-    publish_mixed(&hub_js, 0, 10).await;
+    publish_mixed(&hub_js, 0, 10, false).await;
     create_durable(&hub, "flow_control").await;
     let side = connect(&side_server).await;
     let created = api(&side, "$JS.API.STREAM.CREATE.MIR", mirror_request()).await;
@@ -385,7 +362,7 @@ async fn consumer_ahead_steps(kind: Kind) -> ((u64, u64, u64, u64), u64) {
     wait_synced(&hub, &side).await;
     drop(side);
     side_server.stop();
-    publish_mixed(&hub_js, 10, 10).await;
+    publish_mixed(&hub_js, 10, 10, false).await;
     let v = api(
         &hub,
         "$JS.API.CONSUMER.RESET.ORIGIN.MIRCON",
@@ -446,7 +423,7 @@ async fn durable_consumer_mirror_survives_kill_9_mid_stream() {
         let js = hub_js.clone();
         tokio::spawn(async move {
             for round in 0..6 {
-                publish_mixed(&js, round * 100, 100).await;
+                publish_mixed(&js, round * 100, 100, false).await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })

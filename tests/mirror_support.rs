@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream;
+use async_nats::HeaderMap;
 use bytes::Bytes;
 use jetmirror_testkit::Server;
 use serde_json::{json, Value};
@@ -95,4 +97,31 @@ pub async fn compare_all(hub: &async_nats::Client, side: &async_nats::Client, de
     }
     assert_eq!(present, state_of(&info(side, "MIR").await).0);
     assert_eq!(state_of(&info(side, "MIR").await).2, last);
+}
+
+/// Publishes `n` messages from index `from`: three subjects, empty, binary and text
+/// payloads, multi-value headers on every other one, and (with `msg_ids`) a `Nats-Msg-Id`
+/// on every fifth of those.
+pub async fn publish_mixed(js: &jetstream::Context, from: usize, n: usize, msg_ids: bool) {
+    for i in from..from + n {
+        let subject = format!("orig.{}", ["a", "b.c", "d"][i % 3]);
+        let payload: Bytes = match i % 4 {
+            0 => Bytes::new(),
+            1 => Bytes::from((0..=255u8).cycle().take(300 + i).collect::<Vec<u8>>()),
+            _ => Bytes::from(format!("payload-{i}")),
+        };
+        let ack = if i % 2 == 0 {
+            let mut h = HeaderMap::new();
+            h.insert("X-Index", i.to_string().as_str());
+            h.append("X-Multi", "one");
+            h.append("X-Multi", "two");
+            if msg_ids && i % 5 == 0 {
+                h.insert("Nats-Msg-Id", format!("id-{i}").as_str());
+            }
+            js.publish_with_headers(subject, h, payload).await
+        } else {
+            js.publish(subject, payload).await
+        };
+        ack.expect("publish").await.expect("ack");
+    }
 }

@@ -53,9 +53,9 @@ struct RestoreRequest {
 /// `STREAM.RESTORE` error answer (after the `type`): nats-server always adds the
 /// (empty) deliver subject.
 #[derive(serde::Serialize)]
-struct RestoreError<'a> {
-    error: &'a ApiError,
-    deliver_subject: &'a str,
+struct RestoreError {
+    error: ApiError,
+    deliver_subject: &'static str,
 }
 
 /// `CONSUMER.RESET` body: the stream sequence to start again at (absent: past the ack floor).
@@ -67,8 +67,8 @@ struct ResetRequest {
 
 /// `CONSUMER.RESET` error answer (after the `type`).
 #[derive(serde::Serialize)]
-struct ResetError<'a> {
-    error: &'a ApiError,
+struct ResetError {
+    error: ApiError,
     reset_seq: u64,
 }
 
@@ -83,8 +83,8 @@ const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// A `CONSUMER.PAUSE` error answer (after the `type`).
 #[derive(serde::Serialize)]
-struct PauseError<'a> {
-    error: &'a ApiError,
+struct PauseError {
+    error: ApiError,
     paused: bool,
     pause_until: &'static str,
 }
@@ -179,6 +179,22 @@ impl Service {
                 payload: Bytes::from(payload),
             });
         }
+    }
+
+    /// [`Self::answer`] for responses whose error form carries more than `error`: an
+    /// error is encoded as `body(&error)` after the `type`.
+    fn answer_with<T: serde::Serialize>(
+        &mut self,
+        to: &Option<String>,
+        kind: &str,
+        result: Result<Vec<u8>, ApiError>,
+        body: impl FnOnce(ApiError) -> T,
+    ) {
+        let result = result.or_else(|e| {
+            self.api_errors += 1;
+            Ok(responses::success(kind, &body(e)))
+        });
+        self.answer(to, kind, result);
     }
 
     fn answer(&mut self, to: &Option<String>, kind: &str, result: Result<Vec<u8>, ApiError>) {
@@ -529,18 +545,11 @@ impl Service {
             ["CONSUMER", "PAUSE", stream, consumer] => {
                 let r = self.consumer_pause(stream, consumer, &body, now);
                 // Errors keep the response's non-omitempty `paused` and `pause_until`.
-                let r = r.or_else(|e| {
-                    self.api_errors += 1;
-                    Ok(responses::success(
-                        CONSUMER_PAUSE,
-                        &PauseError {
-                            error: &e,
-                            paused: false,
-                            pause_until: GO_ZERO_TIME,
-                        },
-                    ))
+                self.answer_with(&reply, CONSUMER_PAUSE, r, |error| PauseError {
+                    error,
+                    paused: false,
+                    pause_until: GO_ZERO_TIME,
                 });
-                self.answer(&reply, CONSUMER_PAUSE, r);
             }
             ["CONSUMER", "UNPIN", stream, consumer] => {
                 let r = self.consumer_unpin(stream, consumer, &body, now);
@@ -555,18 +564,11 @@ impl Service {
                     .is_some_and(|s| s.has_consumer(consumer));
                 if known && reply.is_some() {
                     let r = self.consumer_reset(stream, consumer, &body, now);
-                    let r = r.or_else(|e| {
-                        // The answer always carries `reset_seq`, 0 with an error.
-                        self.api_errors += 1;
-                        Ok(responses::success(
-                            CONSUMER_RESET,
-                            &ResetError {
-                                error: &e,
-                                reset_seq: 0,
-                            },
-                        ))
+                    // The answer always carries `reset_seq`, 0 with an error.
+                    self.answer_with(&reply, CONSUMER_RESET, r, |error| ResetError {
+                        error,
+                        reset_seq: 0,
                     });
-                    self.answer(&reply, CONSUMER_RESET, r);
                 }
             }
             ["STREAM", "SNAPSHOT", name] => {
@@ -574,16 +576,11 @@ impl Service {
                 self.answer(&reply, STREAM_SNAPSHOT, r);
             }
             ["STREAM", "RESTORE", name] => {
-                let e = self.stream_restore(name, &body);
-                self.api_errors += 1;
-                let r = Ok(responses::success(
-                    STREAM_RESTORE,
-                    &RestoreError {
-                        error: &e,
-                        deliver_subject: "",
-                    },
-                ));
-                self.answer(&reply, STREAM_RESTORE, r);
+                let r = Err(self.stream_restore(name, &body));
+                self.answer_with(&reply, STREAM_RESTORE, r, |error| RestoreError {
+                    error,
+                    deliver_subject: "",
+                });
             }
             ["STREAM", "PEER", "EVACUATE", _] => {
                 self.answer(
