@@ -111,17 +111,26 @@ async fn pull_outcomes(server: &Server) -> Vec<String> {
     out
 }
 
+/// Runs `scenario` on a fresh nats-server and a fresh jetmirror, asserts the same
+/// observations, and returns jetmirror's.
+async fn on_both<T, F, Fut>(scenario: F) -> T
+where
+    T: PartialEq + std::fmt::Debug,
+    F: Fn(Server) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let reference = scenario(start(Kind::NatsServer)).await;
+    let ours = scenario(start(Kind::Jetmirror)).await;
+    assert_eq!(ours, reference, "jetmirror differs from nats-server");
+    ours
+}
+
 #[tokio::test]
 async fn pull_requests_without_a_consumer_get_no_responders_like_nats_server() {
-    let mut runs = Vec::new();
-    for kind in [Kind::NatsServer, Kind::Jetmirror] {
-        let server = start(kind);
-        runs.push(pull_outcomes(&server).await);
-    }
-    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    let ours = on_both(|server| async move { pull_outcomes(&server).await }).await;
     assert!(
-        runs[1].iter().any(|l| l == "after delete: no responders"),
-        "{runs:?}"
+        ours.iter().any(|l| l == "after delete: no responders"),
+        "{ours:?}"
     );
 }
 
@@ -231,12 +240,7 @@ async fn api_counters(server: &Server) -> Vec<Value> {
 
 #[tokio::test]
 async fn msg_get_and_delete_count_in_account_api_like_nats_server() {
-    let mut runs = Vec::new();
-    for kind in [Kind::NatsServer, Kind::Jetmirror] {
-        let server = start(kind);
-        runs.push(api_counters(&server).await);
-    }
-    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    on_both(|server| async move { api_counters(&server).await }).await;
 }
 
 async fn levels(server: &Server) -> Vec<Value> {
@@ -301,17 +305,11 @@ async fn levels(server: &Server) -> Vec<Value> {
 
 #[tokio::test]
 async fn required_api_level_follows_stream_features_like_nats_server() {
-    let mut runs = Vec::new();
-    for kind in [Kind::NatsServer, Kind::Jetmirror] {
-        let server = start(kind);
-        runs.push(levels(&server).await);
-    }
-    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    let ours = on_both(|server| async move { levels(&server).await }).await;
     assert!(
-        runs[1]
-            .iter()
+        ours.iter()
             .any(|v| v[0] == "TTL" && v[2]["_nats.req.level"] == "1"),
-        "{runs:?}"
+        "{ours:?}"
     );
 }
 
@@ -396,13 +394,8 @@ async fn abandoned_pulls(server: &Server) -> Vec<Value> {
 
 #[tokio::test]
 async fn pull_requests_of_gone_requesters_are_dropped_like_nats_server() {
-    let mut runs = Vec::new();
-    for kind in [Kind::NatsServer, Kind::Jetmirror] {
-        let server = start(kind);
-        runs.push(abandoned_pulls(&server).await);
-    }
-    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
-    assert_eq!(runs[1][3], json!([b"x".to_vec(), null]), "{runs:?}");
+    let ours = on_both(|server| async move { abandoned_pulls(&server).await }).await;
+    assert_eq!(ours[3], json!([b"x".to_vec(), null]), "{ours:?}");
 }
 
 async fn unknown_api_outcomes(server: &Server) -> Vec<String> {
@@ -443,20 +436,14 @@ async fn unknown_api_outcomes(server: &Server) -> Vec<String> {
 
 #[tokio::test]
 async fn unknown_api_subjects_and_direct_gets_without_a_stream_answer_like_nats_server() {
-    let mut runs = Vec::new();
-    for kind in [Kind::NatsServer, Kind::Jetmirror] {
-        let server = start(kind);
-        runs.push(unknown_api_outcomes(&server).await);
-    }
-    assert_eq!(runs[1], runs[0], "jetmirror differs from nats-server");
+    let ours = on_both(|server| async move { unknown_api_outcomes(&server).await }).await;
     assert!(
-        runs[1].iter().any(|l| l == "$JS.API.FOO: timed out"),
-        "{runs:?}"
+        ours.iter().any(|l| l == "$JS.API.FOO: timed out"),
+        "{ours:?}"
     );
     assert!(
-        runs[1]
-            .iter()
+        ours.iter()
             .any(|l| l == "$JS.API.DIRECT.GET.ND: no responders"),
-        "{runs:?}"
+        "{ours:?}"
     );
 }
